@@ -1,0 +1,199 @@
+//! Random quantizer specs for the property tests.
+#![allow(dead_code)]
+
+use proptest::prelude::*;
+use quant::lcq::{LcqActSpec, LcqWeightSpec};
+use quant::n2uq::{N2uqActSpec, N2uqWeightSpec};
+use quant::qn::QnSpec;
+use quant::uniform::{BinarySpec, TernarySpec, UniformSpec};
+use quant::{Compare, QuantSpec};
+
+pub fn compare() -> impl Strategy<Value = Compare> {
+    prop_oneof![Just(Compare::Gt), Just(Compare::Ge)]
+}
+
+fn sorted_distinct(n: usize, lo: f64, step_hi: f64) -> impl Strategy<Value = Vec<f64>> {
+    (lo..lo + 1.0, prop::collection::vec(0.05..step_hi, n)).prop_map(|(start, steps)| {
+        steps
+            .iter()
+            .scan(start, |s, d| {
+                let v = *s;
+                *s += d;
+                Some(v)
+            })
+            .collect()
+    })
+}
+
+fn level_set(n: usize, symmetric: bool) -> impl Strategy<Value = Vec<i64>> {
+    prop::collection::vec(1i64..4, n - 1).prop_map(move |gaps| {
+        if symmetric && n % 2 == 1 {
+            let half: Vec<i64> = gaps[..n / 2]
+                .iter()
+                .scan(0, |s, g| {
+                    *s += g;
+                    Some(*s)
+                })
+                .collect();
+            let mut v: Vec<i64> = half.iter().rev().map(|x| -x).collect();
+            v.push(0);
+            v.extend(half);
+            v
+        } else {
+            let mut v = vec![-(gaps.iter().sum::<i64>() / 2)];
+            for g in gaps {
+                v.push(v.last().unwrap() + g);
+            }
+            v
+        }
+    })
+}
+
+/// A QN spec with n levels.
+pub fn qn(offset: bool) -> impl Strategy<Value = QuantSpec> {
+    (2usize..9).prop_flat_map(move |n| {
+        (
+            level_set(n, offset),
+            sorted_distinct(n - 1, -2.0, 1.0),
+            0.05..3.0f64,
+            0.2..4.0f64,
+            compare(),
+        )
+            .prop_map(move |(levels, biases, alpha, beta, compare)| {
+                QuantSpec::Qn(QnSpec {
+                    levels,
+                    biases,
+                    alpha,
+                    beta,
+                    offset,
+                    compare,
+                })
+            })
+    })
+}
+
+pub fn n2uq_act(max_bits: u32) -> impl Strategy<Value = QuantSpec> {
+    (1..=max_bits).prop_flat_map(|bits| {
+        let l = (1usize << bits) - 1;
+        (
+            -1.0..1.0f64,
+            prop::collection::vec(-0.1..1.0f64, l),
+            0.1..4.0f64,
+            0.1..4.0f64,
+            compare(),
+        )
+            .prop_map(move |(start, a, beta1, beta2, compare)| {
+                QuantSpec::N2uqAct(N2uqActSpec {
+                    bits,
+                    start,
+                    a,
+                    beta1,
+                    beta2,
+                    compare,
+                })
+            })
+    })
+}
+
+pub fn lcq_act(max_bits: u32) -> impl Strategy<Value = QuantSpec> {
+    (
+        1..=max_bits,
+        0.1..10.0f64,
+        prop::collection::vec(-3.0..3.0f64, 16),
+    )
+        .prop_map(|(bits, alpha, theta)| {
+            QuantSpec::LcqAct(LcqActSpec {
+                bits,
+                alpha,
+                theta,
+                segments: 16,
+                outer_bits: 8,
+            })
+        })
+}
+
+pub fn uniform(signed: bool, max_bits: u32) -> impl Strategy<Value = QuantSpec> {
+    (1..=max_bits, 0.01..2.0f64).prop_flat_map(move |(bits, scale)| {
+        let (lo, hi) = if signed {
+            (-(1i64 << (bits - 1)), (1i64 << (bits - 1)) - 1)
+        } else {
+            (0, (1i64 << bits) - 1)
+        };
+        (lo..=hi).prop_map(move |zero_point| {
+            QuantSpec::Uniform(UniformSpec {
+                bits,
+                signed,
+                scale,
+                zero_point,
+            })
+        })
+    })
+}
+
+pub fn binary() -> impl Strategy<Value = QuantSpec> {
+    (0.1..3.0f64).prop_map(|scale| QuantSpec::Binary(BinarySpec { scale }))
+}
+
+pub fn ternary() -> impl Strategy<Value = QuantSpec> {
+    (0.0..1.0f64, 0.1..3.0f64)
+        .prop_map(|(threshold, scale)| QuantSpec::Ternary(TernarySpec { threshold, scale }))
+}
+
+pub fn n2uq_weight(max_bits: u32) -> impl Strategy<Value = QuantSpec> {
+    (1..=max_bits).prop_map(|bits| QuantSpec::N2uqWeight(N2uqWeightSpec { bits, clip: 2.0 }))
+}
+
+pub fn lcq_weight(max_bits: u32) -> impl Strategy<Value = QuantSpec> {
+    (
+        2..=max_bits,
+        0.3..4.0f64,
+        prop::option::of(prop::collection::vec(-3.0..3.0f64, 16)),
+        any::<bool>(),
+    )
+        .prop_map(|(bits, alpha, theta, lwn)| {
+            QuantSpec::LcqWeight(LcqWeightSpec {
+                bits,
+                alpha,
+                theta,
+                segments: 16,
+                outer_bits: 8,
+                lwn,
+            })
+        })
+}
+
+/// Quantizers of activations (unsigned or otherwise, no tensor statistics).
+pub fn act_spec(max_bits: u32) -> impl Strategy<Value = QuantSpec> {
+    prop_oneof![
+        n2uq_act(max_bits),
+        lcq_act(max_bits),
+        qn(false),
+        uniform(false, max_bits),
+        uniform(true, max_bits),
+        binary(),
+        ternary()
+    ]
+}
+
+/// Quantizers of weights (may need tensor statistics).
+pub fn weight_spec(max_bits: u32) -> impl Strategy<Value = QuantSpec> {
+    prop_oneof![
+        n2uq_weight(max_bits),
+        lcq_weight(max_bits),
+        qn(true),
+        uniform(true, max_bits),
+        binary(),
+        ternary()
+    ]
+}
+
+/// Any spec.
+pub fn any_spec(max_bits: u32) -> impl Strategy<Value = QuantSpec> {
+    prop_oneof![act_spec(max_bits), weight_spec(max_bits)]
+}
+
+/// A non-constant float tensor.
+pub fn tensor(max_len: usize) -> impl Strategy<Value = Vec<f64>> {
+    prop::collection::vec(-3.0..3.0f64, 2..max_len)
+        .prop_filter("non-constant", |v| v.iter().any(|&x| x != v[0]))
+}
