@@ -9,6 +9,7 @@
 
 pub mod accum;
 pub mod error;
+pub mod example_layer;
 pub mod fold;
 pub mod gemm;
 pub mod init;

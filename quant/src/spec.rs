@@ -4,7 +4,9 @@
 //! per output channel, LCQ LWN over the whole tensor) and yields one scalar quantizer per
 //! channel.
 
-use serde::{Deserialize, Serialize};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::lcq::{LcqAct, LcqActSpec, LcqWeightSpec};
@@ -14,7 +16,9 @@ use crate::scalar::ScalarQuantizer;
 use crate::uniform::{Binary, BinarySpec, Ternary, TernarySpec, Uniform, UniformSpec};
 
 /// A quantizer spec, tagged by `method`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Deserialization goes through [`QuantSpec::from_value`] so that errors name the field.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "method")]
 pub enum QuantSpec {
     /// N2UQ activation quantizer.
@@ -44,18 +48,67 @@ pub enum QuantSpec {
 }
 
 impl QuantSpec {
-    /// Parse and validate a spec from JSON text. Errors name the field (`a[2]`, `theta`, ...).
+    /// Every method name.
+    pub const METHODS: [&'static str; 8] = [
+        "n2uq-act",
+        "n2uq-weight",
+        "lcq-act",
+        "lcq-weight",
+        "qn",
+        "uniform",
+        "binary",
+        "ternary",
+    ];
+
+    /// Parse and validate a spec from JSON text. Errors name the field (`a[2]`, `theta`, ...),
+    /// including numbers out of float range.
     pub fn from_json(text: &str) -> Result<Self> {
         let de = &mut serde_json::Deserializer::from_str(text);
-        let spec: QuantSpec = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let field = if path == "." {
-                "spec".to_string()
-            } else {
-                path
-            };
-            Error::new(field, e.inner().to_string())
-        })?;
+        let value: Value = serde_path_to_error::deserialize(de).map_err(path_error)?;
+        Self::from_value(value)
+    }
+
+    /// Build and validate a spec from a parsed JSON value (two passes: `method` first, then the
+    /// method's own fields, so serde can report the path of a bad field).
+    pub fn from_value(value: Value) -> Result<Self> {
+        let Value::Object(mut map) = value else {
+            return Err(Error::new("spec", "must be a JSON object"));
+        };
+        let method = match map.remove("method") {
+            Some(Value::String(m)) => m,
+            Some(other) => {
+                return Err(Error::new(
+                    "method",
+                    format!("must be a string, got {other}"),
+                ))
+            }
+            None => {
+                return Err(Error::new(
+                    "method",
+                    format!("is missing; one of {}", Self::METHODS.join(", ")),
+                ))
+            }
+        };
+        let rest = Value::Object(map);
+        let spec = match method.as_str() {
+            "n2uq-act" => QuantSpec::N2uqAct(fields(rest)?),
+            "n2uq-weight" => QuantSpec::N2uqWeight(fields(rest)?),
+            "lcq-act" => QuantSpec::LcqAct(fields(rest)?),
+            "lcq-weight" => QuantSpec::LcqWeight(fields(rest)?),
+            "qn" => QuantSpec::Qn(fields(rest)?),
+            "uniform" => QuantSpec::Uniform(fields(rest)?),
+            "binary" => QuantSpec::Binary(fields(rest)?),
+            "ternary" => QuantSpec::Ternary(fields(rest)?),
+            other => {
+                return Err(Error::new(
+                    "method",
+                    format!(
+                        "unknown method {other:?}; one of {}",
+                        Self::METHODS.join(", ")
+                    ),
+                ))
+            }
+        };
         spec.validate()?;
         Ok(spec)
     }
@@ -139,6 +192,27 @@ impl QuantSpec {
             zero_channels,
         })
     }
+}
+
+impl<'de> Deserialize<'de> for QuantSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let value = Value::deserialize(d)?;
+        QuantSpec::from_value(value).map_err(serde::de::Error::custom)
+    }
+}
+
+fn path_error<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> Error {
+    let path = e.path().to_string();
+    let field = if path == "." {
+        "spec".to_string()
+    } else {
+        path
+    };
+    Error::new(field, e.inner().to_string())
+}
+
+fn fields<T: DeserializeOwned>(value: Value) -> Result<T> {
+    serde_path_to_error::deserialize(value).map_err(path_error)
 }
 
 /// A spec fixed against a tensor: one quantizer per channel of `channel_len` consecutive

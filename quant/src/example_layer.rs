@@ -1,0 +1,167 @@
+//! The built-in default design's layer: an N2UQ W2A2 ResNet-18 3×3 convolution, 256→256
+//! channels, 14×14 output (stride 1, pad 1), with deterministic synthetic weights, input
+//! activations, BatchNorm and output thresholds from a fixed seed.
+//!
+//! Weights are Kaiming-normal; the input is ReLU of a unit normal, quantized by N2UQ's
+//! initial activation quantizer; BatchNorm running statistics are those of the layer's own
+//! accumulators on that input (as calibration would give), so the output codes use every
+//! level; a few channels get a negative BatchNorm scale so that both threshold directions
+//! appear.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::error::Result;
+use crate::fold::BatchNorm;
+use crate::gemm::{im2col, Conv2d, IntLayer, LayerParams};
+use crate::n2uq::{N2uqAct, N2uqActSpec, N2uqWeightSpec};
+use crate::scalar::ScalarQuantizer;
+use crate::spec::{Prepared, QuantSpec};
+
+/// The seed of the built-in default design.
+pub const DEFAULT_SEED: u64 = 0x9f0e_2026;
+
+/// A quantized conv layer with its float description and integer lowering.
+pub struct ExampleLayer {
+    /// The convolution shape.
+    pub conv: Conv2d,
+    /// Output channels (GEMM M).
+    pub out_channels: usize,
+    /// Float weights `[M, C_in, kh, kw]`.
+    pub weights: Vec<f64>,
+    /// The prepared per-channel weight quantizers.
+    pub weight_q: Prepared,
+    /// Weight indices, `M×K`.
+    pub weight_idx: Vec<usize>,
+    /// Input activation quantizer.
+    pub act_q: N2uqAct,
+    /// Input activation indices `[C_in, H, W]`.
+    pub act_idx: Vec<usize>,
+    /// BatchNorm per output channel.
+    pub bn: Vec<BatchNorm>,
+    /// Output activation quantizer.
+    pub next_q: N2uqAct,
+}
+
+/// A standard normal sample (Box–Muller), deterministic for a given generator.
+pub fn normal(rng: &mut impl Rng) -> f64 {
+    let u1: f64 = 1.0 - rng.gen::<f64>();
+    let u2: f64 = rng.gen();
+    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+}
+
+impl ExampleLayer {
+    /// The default layer (ResNet-18 layer3 3×3 conv, W2A2).
+    pub fn resnet18_default() -> Result<Self> {
+        Self::new(256, 256, 14, 2, 2, DEFAULT_SEED)
+    }
+
+    /// A 3×3 / stride 1 / pad 1 conv with `c_in → c_out` channels on an `hw × hw` map.
+    pub fn new(
+        c_in: usize,
+        c_out: usize,
+        hw: usize,
+        w_bits: u32,
+        a_bits: u32,
+        seed: u64,
+    ) -> Result<Self> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let conv = Conv2d {
+            c_in,
+            h: hw,
+            w: hw,
+            kh: 3,
+            kw: 3,
+            stride: 1,
+            pad: 1,
+        };
+        let k = conv.k();
+        let std = (2.0 / k as f64).sqrt();
+        let weights: Vec<f64> = (0..c_out * k).map(|_| normal(&mut rng) * std).collect();
+        let weight_q = QuantSpec::N2uqWeight(N2uqWeightSpec {
+            bits: w_bits,
+            clip: 2.0,
+        })
+        .prepare(&weights, &[c_out, c_in, 3, 3])?;
+        let weight_idx: Vec<usize> = weights
+            .iter()
+            .enumerate()
+            .map(|(i, &w)| weight_q.quantizer_of(i).index(w))
+            .collect();
+        let act_q = N2uqAct::new(&N2uqActSpec::init(a_bits)?)?;
+        let act_idx: Vec<usize> = (0..c_in * hw * hw)
+            .map(|_| act_q.index(normal(&mut rng).max(0.0)))
+            .collect();
+        let next_q = N2uqAct::new(&N2uqActSpec::init(a_bits)?)?;
+        // Calibrate BatchNorm on the layer's own accumulators; the output quantizer's range is
+        // [0, 2], so centre each channel near 1 with a spread of about 0.6.
+        let mut layer = ExampleLayer {
+            conv,
+            out_channels: c_out,
+            weights,
+            weight_q,
+            weight_idx,
+            act_q,
+            act_idx,
+            bn: Vec::new(),
+            next_q,
+        };
+        let identity = layer.params(&[]).to_int()?;
+        let acc = identity.accumulate(&layer.act_levels_im2col(), conv.n());
+        let n = conv.n();
+        let scale =
+            |c: usize| layer.weight_q.quantizers[c].level_scale() * layer.act_q.level_scale();
+        layer.bn = (0..c_out)
+            .map(|c| {
+                let xs: Vec<f64> = acc[c * n..(c + 1) * n]
+                    .iter()
+                    .map(|&a| a as f64 * scale(c))
+                    .collect();
+                let mean = xs.iter().sum::<f64>() / n as f64;
+                let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n as f64;
+                let sign = if rng.gen_range(0..16) == 0 { -1.0 } else { 1.0 };
+                BatchNorm {
+                    gamma: sign * rng.gen_range(0.4..0.8),
+                    beta: 1.0 + 0.2 * normal(&mut rng),
+                    mean,
+                    var,
+                    eps: 1e-5,
+                }
+            })
+            .collect();
+        Ok(layer)
+    }
+
+    /// The float description of the layer with BatchNorm `bn`.
+    pub fn params<'a>(&'a self, bn: &'a [BatchNorm]) -> LayerParams<'a> {
+        LayerParams {
+            weight_q: &self.weight_q.quantizers,
+            weight_idx: &self.weight_idx,
+            m: self.out_channels,
+            k: self.conv.k(),
+            act_q: &self.act_q,
+            bias: &[],
+            bn,
+            next_q: &self.next_q,
+        }
+    }
+
+    /// The integer layer (levels, bound, thresholds).
+    pub fn int_layer(&self) -> Result<IntLayer> {
+        self.params(&self.bn).to_int()
+    }
+
+    /// The activation indices lowered to the `K×N` GEMM operand (padding is index 0, whose
+    /// value is 0 for N2UQ activations).
+    pub fn act_idx_im2col(&self) -> Vec<usize> {
+        im2col(&self.act_idx, &self.conv, 0)
+    }
+
+    /// The activation levels lowered to `K×N`.
+    pub fn act_levels_im2col(&self) -> Vec<i64> {
+        self.act_idx_im2col()
+            .iter()
+            .map(|&i| self.act_q.level(i))
+            .collect()
+    }
+}
