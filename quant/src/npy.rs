@@ -74,7 +74,7 @@ pub fn parse_float(bytes: &[u8], name: &str) -> Result<FloatArray> {
     let header = std::str::from_utf8(&bytes[start..end])
         .map_err(|_| err("header is not valid text".into()))?;
     let descr = dict_value(header, "descr")
-        .and_then(|v| parse_quoted(v))
+        .and_then(parse_quoted)
         .ok_or_else(|| err(format!("header has no readable 'descr': {}", header.trim())))?;
     let fortran = match dict_value(header, "fortran_order").map(|v| v.trim_start()) {
         Some(v) if v.starts_with("True") => true,

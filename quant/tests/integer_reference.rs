@@ -138,7 +138,7 @@ fn integer_path_equals_float_path() {
                 let t = &layer.thresholds[o / c.n];
                 if t.t
                     .iter()
-                    .any(|&v| v as i128 <= layer.bound.lo - 1 || v as i128 >= layer.bound.hi + 1)
+                    .any(|&v| (v as i128) < layer.bound.lo || (v as i128) > layer.bound.hi)
                 {
                     out_of_range.set(out_of_range.get() + 1);
                 }
