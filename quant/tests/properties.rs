@@ -19,7 +19,7 @@ fn prepared(spec: &QuantSpec, tensor: &[f64]) -> Box<dyn ScalarQuantizer> {
 const TOL: f64 = 1e-6;
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(600))]
+    #![proptest_config(ProptestConfig::with_cases(common::cases(600)))]
 
     #[test]
     fn index_is_monotone(spec in common::any_spec(8), t in common::tensor(40), mut xs in prop::collection::vec(-20.0..20.0f64, 2..60)) {

@@ -197,3 +197,11 @@ pub fn tensor(max_len: usize) -> impl Strategy<Value = Vec<f64>> {
     prop::collection::vec(-3.0..3.0f64, 2..max_len)
         .prop_filter("non-constant", |v| v.iter().any(|&x| x != v[0]))
 }
+
+/// Property-test cases: `PROPTEST_CASES` from the environment, else `default`.
+pub fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
