@@ -1,4 +1,9 @@
-//! RTL generators and Verilog emission (typed AST and pretty-printer) for qforge's engines.
+//! RTL generators and Verilog emission for qforge's engines.
 //!
-//! Empty until the bit-serial engine lands (issue 3): the parameter structs of each hardware
-//! block will live here, read by the generator, the cycle model, the testbench and reports.
+//! Verilog is built as a typed AST ([`ast`]) and printed by [`print`]; strings are never glued
+//! together. Each hardware block has one parameter struct (widths, latency) that its RTL
+//! generator, its cycle model in `sim`, its testbench and the reports all read.
+
+pub mod ast;
+pub mod popcount;
+pub mod print;

@@ -4,3 +4,4 @@
 //! testbench generator arrives with the bit-serial engine (issue 3).
 
 pub mod tools;
+pub mod verilator;
