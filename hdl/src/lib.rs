@@ -5,5 +5,6 @@
 //! generator, its cycle model in `sim`, its testbench and the reports all read.
 
 pub mod ast;
+pub mod params;
 pub mod popcount;
 pub mod print;

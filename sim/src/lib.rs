@@ -1,3 +1,10 @@
 //! Cycle-accurate simulator of qforge's engines: same outputs and cycle counts as the RTL.
 //!
-//! Empty until the bit-serial engine lands (issue 3).
+//! [`engine`] is the bit-serial engine's model, [`job`] packs a GEMM job into its streams and
+//! computes the golden output beats, [`harness`] drives a model with deterministic stalls the
+//! way the generated testbench drives the RTL.
+
+pub mod engine;
+pub mod harness;
+pub mod job;
+pub mod random;

@@ -1,0 +1,365 @@
+//! The bit-serial engine's parameters: one struct that the RTL generator, the cycle model,
+//! the testbench and the reports all read, so no width or latency is stated twice.
+
+use quant::accum::{signed_bits, AccBound, LevelRange};
+
+use crate::popcount::{ubits, PopcountParams};
+
+/// How a weight code's bit-planes map to its integer level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WeightEnc {
+    /// level = code, `0 ..= 2^b − 1`.
+    Unsigned,
+    /// two's complement, `−2^(b−1) ..= 2^(b−1) − 1`.
+    Signed,
+    /// level = `2·code − (2^b − 1)` (N2UQ odd levels; binary ±1 at b = 1): every plane is a
+    /// ±1 digit.
+    Offset,
+}
+
+/// How an activation code's bit-planes map to its integer level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ActEnc {
+    /// level = code.
+    Unsigned,
+    /// two's complement.
+    Signed,
+}
+
+/// Generation-time parameters of a bit-serial engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EngineParams {
+    /// Rows of the DPU array (output channels per tile).
+    pub dm: u32,
+    /// Columns of the DPU array (output pixels per tile).
+    pub dn: u32,
+    /// Bits per DPU per cycle.
+    pub dk: u32,
+    /// Weight bits.
+    pub w_bits: u32,
+    /// Activation bits.
+    pub a_bits: u32,
+    /// Output code bits (`2^out_bits − 1` thresholds per channel).
+    pub out_bits: u32,
+    /// Weight encoding.
+    pub w_enc: WeightEnc,
+    /// Activation encoding.
+    pub a_enc: ActEnc,
+    /// Largest M (output channels) a job may have.
+    pub max_m: u32,
+    /// Largest K (dot-product length).
+    pub max_k: u32,
+    /// Largest N (output pixels).
+    pub max_n: u32,
+}
+
+/// Latency (cycles) from a weight/activation BRAM read address to its data.
+pub const BRAM_LATENCY: u32 = 1;
+
+impl EngineParams {
+    /// Check every parameter; errors name the field.
+    pub fn validate(&self) -> Result<(), String> {
+        let check = |name: &str, v: u32, lo: u32, hi: u32| {
+            if (lo..=hi).contains(&v) {
+                Ok(())
+            } else {
+                Err(format!("{name}: must be in {lo}..={hi}, got {v}"))
+            }
+        };
+        check("dm", self.dm, 1, 64)?;
+        check("dn", self.dn, 1, 64)?;
+        check("dk", self.dk, 1, 1024)?;
+        check("w_bits", self.w_bits, 1, 8)?;
+        check("a_bits", self.a_bits, 1, 8)?;
+        check("out_bits", self.out_bits, 1, 8)?;
+        check("max_m", self.max_m, 1, 1 << 16)?;
+        check("max_k", self.max_k, 1, 1 << 20)?;
+        check("max_n", self.max_n, 1, 1 << 20)?;
+        if self.a_enc == ActEnc::Signed && self.a_bits < 2 {
+            return Err("a_bits: signed activations need at least 2 bits".into());
+        }
+        if self.w_enc == WeightEnc::Signed && self.w_bits < 2 {
+            return Err("w_bits: signed weights need at least 2 bits".into());
+        }
+        if self.acc_width() > 63 || self.thr_width() > 63 {
+            return Err(format!(
+                "max_k: a {}-bit accumulator is too wide",
+                self.acc_width()
+            ));
+        }
+        Ok(())
+    }
+
+    /// Integer range of a weight level.
+    pub fn w_range(&self) -> LevelRange {
+        match self.w_enc {
+            WeightEnc::Unsigned => LevelRange::unsigned(self.w_bits),
+            WeightEnc::Signed => LevelRange::signed(self.w_bits),
+            WeightEnc::Offset => LevelRange::odd(self.w_bits),
+        }
+    }
+
+    /// Integer range of an activation level.
+    pub fn a_range(&self) -> LevelRange {
+        match self.a_enc {
+            ActEnc::Unsigned => LevelRange::unsigned(self.a_bits),
+            ActEnc::Signed => LevelRange::signed(self.a_bits),
+        }
+    }
+
+    /// The weight level of code bits `code`.
+    pub fn w_level(&self, code: u32) -> i64 {
+        let l = (1i64 << self.w_bits) - 1;
+        match self.w_enc {
+            WeightEnc::Unsigned => code as i64,
+            WeightEnc::Signed => sign_extend(code as i64, self.w_bits),
+            WeightEnc::Offset => 2 * code as i64 - l,
+        }
+    }
+
+    /// The activation level of code bits `code`.
+    pub fn a_level(&self, code: u32) -> i64 {
+        match self.a_enc {
+            ActEnc::Unsigned => code as i64,
+            ActEnc::Signed => sign_extend(code as i64, self.a_bits),
+        }
+    }
+
+    /// Code bits of weight level `level`, if representable.
+    pub fn w_code(&self, level: i64) -> Option<u32> {
+        (0..1u32 << self.w_bits).find(|&c| self.w_level(c) == level)
+    }
+
+    /// Code bits of activation level `level`, if representable.
+    pub fn a_code(&self, level: i64) -> Option<u32> {
+        (0..1u32 << self.a_bits).find(|&c| self.a_level(c) == level)
+    }
+
+    /// Whether step `(i, j)` (activation plane i, weight plane j) is negated.
+    pub fn negate(&self, i: u32, j: u32) -> bool {
+        let a_neg = self.a_enc == ActEnc::Signed && i == self.a_bits - 1;
+        let w_neg = self.w_enc == WeightEnc::Signed && j == self.w_bits - 1;
+        a_neg != w_neg
+    }
+
+    /// The term step `(i, j)` adds for one element (activation code `a`, weight code `w`).
+    pub fn step_term(&self, a: u32, w: u32, i: u32, j: u32) -> i64 {
+        let ai = ((a >> i) & 1) as i64;
+        let wj = ((w >> j) & 1) as i64;
+        let t = match self.w_enc {
+            WeightEnc::Offset => 2 * ai * wj - ai,
+            _ => ai * wj,
+        } << (i + j);
+        if self.negate(i, j) {
+            -t
+        } else {
+            t
+        }
+    }
+
+    /// Range of one element's contribution to the accumulator at any point of the schedule
+    /// (0, a full product, or a prefix of its steps in `(i, j)` order), found exhaustively.
+    pub fn element_range(&self) -> (i64, i64) {
+        let (mut lo, mut hi) = (0i64, 0i64);
+        for a in 0..1u32 << self.a_bits {
+            for w in 0..1u32 << self.w_bits {
+                let mut s = 0;
+                for i in 0..self.a_bits {
+                    for j in 0..self.w_bits {
+                        s += self.step_term(a, w, i, j);
+                        lo = lo.min(s);
+                        hi = hi.max(s);
+                    }
+                }
+                debug_assert_eq!(
+                    s,
+                    self.a_level(a) * self.w_level(w),
+                    "planes must sum to the product"
+                );
+            }
+        }
+        (lo, hi)
+    }
+
+    /// The final dot product's exact range at `max_k` (the foundation's bound).
+    pub fn acc_bound(&self) -> AccBound {
+        AccBound::new(self.max_k as u64, self.w_range(), self.a_range()).expect("validated")
+    }
+
+    /// Accumulator width: holds every partial sum of the schedule for K up to `max_k`
+    /// (`max_k` elements each within [`Self::element_range`]), and so the final bound too.
+    pub fn acc_width(&self) -> u32 {
+        let (lo, hi) = self.element_range();
+        let k = self.max_k as i128;
+        signed_bits(k * lo as i128)
+            .max(signed_bits(k * hi as i128))
+            .max(self.acc_bound().width())
+    }
+
+    /// Threshold width: thresholds saturate to one past the final bound.
+    pub fn thr_width(&self) -> u32 {
+        self.acc_bound().threshold_width()
+    }
+
+    /// Thresholds per channel.
+    pub fn thresholds(&self) -> u32 {
+        (1 << self.out_bits) - 1
+    }
+
+    /// Chunks of `dk` bits covering `max_k`.
+    pub fn max_kc(&self) -> u32 {
+        self.max_k.div_ceil(self.dk)
+    }
+
+    /// The popcount tree of a DPU.
+    pub fn popcount(&self) -> PopcountParams {
+        PopcountParams::new(self.dk)
+    }
+
+    /// Bits of a popcount.
+    pub fn pc_width(&self) -> u32 {
+        self.popcount().out_width()
+    }
+
+    /// Largest left shift of a step term (`a_bits − 1 + w_bits − 1`).
+    pub fn max_shift(&self) -> u32 {
+        self.a_bits + self.w_bits - 2
+    }
+
+    /// Bits of the shift amount.
+    pub fn shift_width(&self) -> u32 {
+        ubits(self.max_shift() as u64)
+    }
+
+    /// Words per weight bank: `ceil(max_m/dm)` rows × `max_kc` chunks × `w_bits` planes.
+    pub fn w_depth(&self) -> u32 {
+        self.max_m.div_ceil(self.dm) * self.max_kc() * self.w_bits
+    }
+
+    /// Words per activation bank: `max_kc` chunks × `a_bits` planes.
+    pub fn a_depth(&self) -> u32 {
+        self.max_kc() * self.a_bits
+    }
+
+    /// Width of one threshold-memory word: `thresholds()` thresholds and a direction bit.
+    pub fn thr_word_width(&self) -> u32 {
+        self.thresholds() * self.thr_width() + 1
+    }
+
+    /// Width of the weight/threshold stream: a `dk`-bit plane word, a threshold, or the
+    /// header, whichever is widest.
+    pub fn wt_stream_width(&self) -> u32 {
+        round8(self.dk.max(self.thr_width()).max(self.header_width()))
+    }
+
+    /// Width of the activation stream (one `dk`-bit plane word per beat).
+    pub fn act_stream_width(&self) -> u32 {
+        round8(self.dk)
+    }
+
+    /// Width of the output stream: `dn` codes of `out_bits`.
+    pub fn out_stream_width(&self) -> u32 {
+        round8(self.dn * self.out_bits)
+    }
+
+    /// Bits of each header field: M, N and KC.
+    pub fn m_field(&self) -> u32 {
+        ubits(self.max_m as u64)
+    }
+    /// Bits of the N field.
+    pub fn n_field(&self) -> u32 {
+        ubits(self.max_n as u64)
+    }
+    /// Bits of the KC field.
+    pub fn kc_field(&self) -> u32 {
+        ubits(self.max_kc() as u64)
+    }
+
+    /// Header layout: `{KC, N, M}` from bit 0 up.
+    pub fn header_width(&self) -> u32 {
+        self.m_field() + self.n_field() + self.kc_field()
+    }
+
+    /// Pack a job header.
+    pub fn header(&self, m: u32, n: u32, kc: u32) -> u128 {
+        (m as u128)
+            | ((n as u128) << self.m_field())
+            | ((kc as u128) << (self.m_field() + self.n_field()))
+    }
+
+    /// Cycles from a compute step's address issue to its accumulator update being visible:
+    /// BRAM read, popcount tree, accumulate register.
+    pub fn compute_latency(&self) -> u32 {
+        BRAM_LATENCY + self.popcount().latency() + 1
+    }
+}
+
+fn round8(w: u32) -> u32 {
+    w.div_ceil(8) * 8
+}
+
+/// Sign-extend the low `bits` of `v`.
+pub fn sign_extend(v: i64, bits: u32) -> i64 {
+    let shift = 64 - bits;
+    (v << shift) >> shift
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(w_enc: WeightEnc, a_enc: ActEnc, wb: u32, ab: u32) -> EngineParams {
+        EngineParams {
+            dm: 4,
+            dn: 4,
+            dk: 64,
+            w_bits: wb,
+            a_bits: ab,
+            out_bits: 2,
+            w_enc,
+            a_enc,
+            max_m: 256,
+            max_k: 2304,
+            max_n: 196,
+        }
+    }
+
+    #[test]
+    fn planes_sum_to_levels_for_every_encoding() {
+        for (we, ae, wb, ab) in [
+            (WeightEnc::Offset, ActEnc::Unsigned, 2, 2),
+            (WeightEnc::Signed, ActEnc::Signed, 3, 4),
+            (WeightEnc::Unsigned, ActEnc::Signed, 1, 2),
+            (WeightEnc::Offset, ActEnc::Signed, 1, 3),
+        ] {
+            let q = p(we, ae, wb, ab);
+            q.element_range(); // asserts every product in debug builds
+            for a in 0..1 << ab {
+                for w in 0..1 << wb {
+                    let sum: i64 = (0..ab)
+                        .flat_map(|i| (0..wb).map(move |j| (i, j)))
+                        .map(|(i, j)| q.step_term(a, w, i, j))
+                        .sum();
+                    assert_eq!(sum, q.a_level(a) * q.w_level(w));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn widths_of_the_default_design() {
+        // N2UQ W2A2, K = 2304: final [-20736, 20736] -> 16 bits, and offset planes with
+        // unsigned activations never leave the product range mid-sum.
+        let q = p(WeightEnc::Offset, ActEnc::Unsigned, 2, 2);
+        assert_eq!(q.element_range(), (-9, 9));
+        assert_eq!((q.acc_width(), q.thr_width()), (16, 16));
+        // Signed x signed 2-bit: products lie in [-2, 4], but after steps (0,0), (0,1), (1,0) the
+        // prefix a0·w − 2·a1·w0 reaches −3 (a = −1, w = −1): partial sums leave the final range.
+        let s = p(WeightEnc::Signed, ActEnc::Signed, 2, 2);
+        assert_eq!(s.element_range(), (-3, 4));
+        // K = 2304: [-6912, 9216] needs 15 bits either way here.
+        assert_eq!((s.acc_width(), s.acc_bound().width()), (15, 15));
+        let h = q.header(256, 196, 36);
+        assert_eq!(h & 0x1ff, 256);
+    }
+}

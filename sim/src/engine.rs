@@ -1,0 +1,636 @@
+//! Cycle-accurate model of the bit-serial engine (`hdl::engine`): the same registers, the same
+//! state machine, the same pipeline latencies, so every output beat leaves on the same cycle
+//! as in the RTL under any pattern of valid/ready stalls.
+//!
+//! One call of [`Engine::step`] is one clock edge: outputs are computed from the registers
+//! (Moore: `tready` and `tvalid` never depend on the other side in the same cycle), then the
+//! registers take their next values from the current registers and inputs.
+//!
+//! Job protocol (all streams AXI4-Stream):
+//! - `s_axis_wt`: header `{KC, N, M}`; then `M·KC·w_bits` weight plane words (row-major: for
+//!   each m, each k-chunk, each plane j); then per channel `1 + T` beats: direction bit, then
+//!   `T = 2^out_bits − 1` thresholds. `tlast` on the final threshold beat.
+//! - `s_axis_act`: per n-tile of `dn` columns, `nv·KC·a_bits` plane words (for each column,
+//!   chunk, plane i), `tlast` on each tile's last beat.
+//! - `m_axis_out`: per m-tile row, one beat of `dn` codes (columns past N are 0); `tlast` on
+//!   the job's last beat. Order: n-tiles outer, m-tiles, rows.
+
+use hdl::params::EngineParams;
+
+/// Controller states (the RTL's `state_q` encoding, in order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Waiting for a job header.
+    Idle = 0,
+    /// Loading weight plane words.
+    LoadW = 1,
+    /// Loading thresholds.
+    LoadT = 2,
+    /// Loading one n-tile of activations.
+    LoadA = 3,
+    /// Issuing and draining compute steps of one m-tile.
+    Compute = 4,
+    /// Thresholding and sending the m-tile's rows.
+    Emit = 5,
+}
+
+/// A stream beat offered to the engine.
+#[derive(Debug, Clone, Default)]
+pub struct Beat {
+    /// `tvalid`.
+    pub valid: bool,
+    /// `tdata`, little-endian 64-bit words.
+    pub data: Vec<u64>,
+    /// `tlast`.
+    pub last: bool,
+}
+
+/// Inputs of one cycle.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    /// Synchronous reset.
+    pub rst: bool,
+    /// Weight/threshold stream.
+    pub wt: Beat,
+    /// Activation stream.
+    pub act: Beat,
+    /// `m_axis_out_tready`.
+    pub out_ready: bool,
+}
+
+/// Outputs of one cycle (functions of the registers only).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Outputs {
+    /// `s_axis_wt_tready`.
+    pub wt_ready: bool,
+    /// `s_axis_act_tready`.
+    pub act_ready: bool,
+    /// `m_axis_out_tvalid`.
+    pub out_valid: bool,
+    /// The `dn` output codes of `m_axis_out_tdata`.
+    pub out_codes: Vec<u32>,
+    /// `m_axis_out_tlast`.
+    pub out_last: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Ctl {
+    valid: bool,
+    clear: bool,
+    negate: bool,
+    shift: u32,
+}
+
+#[derive(Debug, Clone, Default)]
+struct SearchStage {
+    valid: bool,
+    last: bool,
+    accs: Vec<i64>,
+    codes: Vec<u32>,
+    thr: ThrWord,
+}
+
+#[derive(Debug, Clone, Default)]
+struct ThrWord {
+    descending: bool,
+    t: Vec<i64>,
+}
+
+/// The engine model.
+pub struct Engine {
+    p: EngineParams,
+    words: usize,
+    // Job registers.
+    state: State,
+    m: u32,
+    n: u32,
+    kc: u32,
+    kcw: u32,
+    kca: u32,
+    // Load counters.
+    row: u32,
+    row_base: u32,
+    off: u32,
+    m_cnt: u32,
+    beat: u32,
+    thr_dir: bool,
+    thr_shift: Vec<i64>,
+    col: u32,
+    // Tiles.
+    n0: u32,
+    nv: u32,
+    m0: u32,
+    mt_base: u32,
+    // Compute issue.
+    kc_idx: u32,
+    kc_w: u32,
+    kc_a: u32,
+    i: u32,
+    j: u32,
+    issue_done: bool,
+    drain: u32,
+    // Datapath pipeline: BRAM outputs with their control, then the popcount delay line.
+    ctl_q: Ctl,
+    w_addr_q: u32,
+    a_addr_q: u32,
+    pc_line: Vec<(Ctl, Vec<u32>, Vec<u32>)>,
+    acc: Vec<i64>,
+    // Emission.
+    r_issue: u32,
+    accepted: u32,
+    e1_valid: bool,
+    e1_row: u32,
+    e1_last: bool,
+    thr_q: ThrWord,
+    stages: Vec<SearchStage>,
+    // Memories.
+    w_mem: Vec<Vec<u64>>,
+    a_mem: Vec<Vec<u64>>,
+    t_mem: Vec<ThrWord>,
+    /// Protocol violations seen (the RTL's simulation-only checks).
+    pub protocol_errors: Vec<String>,
+}
+
+fn bit(words: &[u64], i: u32) -> u32 {
+    words
+        .get((i / 64) as usize)
+        .map_or(0, |w| ((w >> (i % 64)) & 1) as u32)
+}
+
+/// Field `[lo, lo + width)` of `words` as an unsigned integer (width ≤ 64).
+pub fn field(words: &[u64], lo: u32, width: u32) -> u64 {
+    (0..width).map(|b| (bit(words, lo + b) as u64) << b).sum()
+}
+
+impl Engine {
+    /// An engine in reset state.
+    pub fn new(p: EngineParams) -> Self {
+        p.validate().expect("valid engine parameters");
+        let words = p.dk.div_ceil(64) as usize;
+        let t = p.thresholds() as usize;
+        Engine {
+            p,
+            words,
+            state: State::Idle,
+            m: 0,
+            n: 0,
+            kc: 0,
+            kcw: 0,
+            kca: 0,
+            row: 0,
+            row_base: 0,
+            off: 0,
+            m_cnt: 0,
+            beat: 0,
+            thr_dir: false,
+            thr_shift: vec![0; t],
+            col: 0,
+            n0: 0,
+            nv: 0,
+            m0: 0,
+            mt_base: 0,
+            kc_idx: 0,
+            kc_w: 0,
+            kc_a: 0,
+            i: 0,
+            j: 0,
+            issue_done: false,
+            drain: 0,
+            ctl_q: Ctl::default(),
+            w_addr_q: 0,
+            a_addr_q: 0,
+            pc_line: vec![
+                (
+                    Ctl::default(),
+                    vec![0; p.dm as usize * p.dn as usize],
+                    vec![0; p.dn as usize]
+                );
+                p.popcount().latency() as usize
+            ],
+            acc: vec![0; (p.dm * p.dn) as usize],
+            r_issue: 0,
+            accepted: 0,
+            e1_valid: false,
+            e1_row: 0,
+            e1_last: false,
+            thr_q: ThrWord {
+                descending: false,
+                t: vec![0; t],
+            },
+            stages: vec![SearchStage::default(); p.out_bits as usize],
+            w_mem: vec![vec![0; p.w_depth() as usize * words]; p.dm as usize],
+            a_mem: vec![vec![0; p.a_depth() as usize * words]; p.dn as usize],
+            t_mem: vec![
+                ThrWord {
+                    descending: false,
+                    t: vec![0; t]
+                };
+                p.max_m as usize
+            ],
+            protocol_errors: Vec::new(),
+        }
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &EngineParams {
+        &self.p
+    }
+
+    /// The controller state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// The outputs of the current cycle.
+    pub fn outputs(&self) -> Outputs {
+        let last = &self.stages[self.stages.len() - 1];
+        Outputs {
+            wt_ready: matches!(self.state, State::Idle | State::LoadW | State::LoadT),
+            act_ready: self.state == State::LoadA,
+            out_valid: last.valid,
+            // Columns past N (and every column while not valid) read as 0.
+            out_codes: (0..self.p.dn)
+                .map(|c| {
+                    if last.valid && c < self.nv {
+                        last.codes[c as usize]
+                    } else {
+                        0
+                    }
+                })
+                .collect(),
+            out_last: last.valid && last.last,
+        }
+    }
+
+    fn word(&self, data: &[u64]) -> Vec<u64> {
+        let mut w: Vec<u64> = (0..self.words)
+            .map(|i| data.get(i).copied().unwrap_or(0))
+            .collect();
+        let rem = self.p.dk % 64;
+        if rem != 0 {
+            w[self.words - 1] &= (1u64 << rem) - 1;
+        }
+        w
+    }
+
+    fn popcounts(&self) -> (Vec<u32>, Vec<u32>) {
+        let (dm, dn, nw) = (self.p.dm as usize, self.p.dn as usize, self.words);
+        let wa = self.w_addr_q as usize * nw;
+        let aa = self.a_addr_q as usize * nw;
+        let mut pc = vec![0; dm * dn];
+        for r in 0..dm {
+            let w = &self.w_mem[r][wa..wa + nw];
+            for c in 0..dn {
+                let a = &self.a_mem[c][aa..aa + nw];
+                pc[r * dn + c] = w.iter().zip(a).map(|(x, y)| (x & y).count_ones()).sum();
+            }
+        }
+        let a_count = (0..dn)
+            .map(|c| {
+                self.a_mem[c][aa..aa + nw]
+                    .iter()
+                    .map(|x| x.count_ones())
+                    .sum()
+            })
+            .collect();
+        (pc, a_count)
+    }
+
+    /// Does accumulator `acc` pass threshold `t` of a channel counting in `descending` order?
+    fn passes(acc: i64, t: i64, descending: bool) -> bool {
+        if descending {
+            acc <= t
+        } else {
+            acc >= t
+        }
+    }
+
+    fn search(&self, stage: usize, accs: &[i64], codes: &[u32], thr: &ThrWord) -> Vec<u32> {
+        let bitv = 1u32 << (self.p.out_bits as usize - 1 - stage);
+        accs.iter()
+            .zip(codes)
+            .map(|(&a, &c)| {
+                let cand = c | bitv;
+                if Self::passes(a, thr.t[cand as usize - 1], thr.descending) {
+                    cand
+                } else {
+                    c
+                }
+            })
+            .collect()
+    }
+
+    /// Advance one clock edge with `inp`; returns the outputs that were presented during the
+    /// cycle (before the edge).
+    pub fn step(&mut self, inp: &Inputs) -> Outputs {
+        let out = self.outputs();
+        if inp.rst {
+            self.reset();
+            return out;
+        }
+        let p = self.p;
+        let wt_fire = inp.wt.valid && out.wt_ready;
+        let act_fire = inp.act.valid && out.act_ready;
+        let out_fire = out.out_valid && inp.out_ready;
+        self.check_padding(inp);
+
+        // Every block below reads only current (pre-edge) registers: emission first (it reads
+        // the accumulators), then the datapath, the issue registers, and the controller,
+        // which alone writes the memories and the state.
+
+        // Emission pipeline (stalls as a whole when the output is held).
+        let en = !(out.out_valid && !inp.out_ready);
+        if en {
+            for s in (1..self.stages.len()).rev() {
+                let prev = self.stages[s - 1].clone();
+                let codes = self.search(s, &prev.accs, &prev.codes, &prev.thr);
+                self.stages[s] = SearchStage { codes, ..prev };
+            }
+            let row = self.e1_row as usize;
+            let accs: Vec<i64> = (0..p.dn as usize)
+                .map(|c| self.acc[row * p.dn as usize + c])
+                .collect();
+            let zeros = vec![0; p.dn as usize];
+            let codes = self.search(0, &accs, &zeros, &self.thr_q);
+            self.stages[0] = SearchStage {
+                valid: self.e1_valid,
+                last: self.e1_last,
+                accs,
+                codes,
+                thr: self.thr_q.clone(),
+            };
+            let emitting = self.state == State::Emit;
+            let rv = p.dm.min(self.m.saturating_sub(self.m0));
+            let issue = emitting && self.r_issue < rv;
+            self.thr_q = self.t_mem[((self.m0 + self.r_issue) % p.max_m) as usize].clone();
+            self.e1_valid = issue;
+            self.e1_row = self.r_issue % p.dm;
+            self.e1_last = issue
+                && self.r_issue + 1 == rv
+                && self.m0 + p.dm >= self.m
+                && self.n0 + p.dn >= self.n;
+            if issue {
+                self.r_issue += 1;
+            }
+        }
+
+        // Datapath: accumulate (uses the popcount delay line's head), shift the delay line,
+        // capture BRAM outputs. All from current registers.
+        let lat = self.pc_line.len();
+        let (head_ctl, head_pc, head_ac) = self.pc_line[lat - 1].clone();
+        if head_ctl.valid {
+            for r in 0..p.dm as usize {
+                for c in 0..p.dn as usize {
+                    let pc = head_pc[r * p.dn as usize + c] as i64;
+                    let x = match p.w_enc {
+                        hdl::params::WeightEnc::Offset => 2 * pc - head_ac[c] as i64,
+                        _ => pc,
+                    } << head_ctl.shift;
+                    let term = if head_ctl.negate { -x } else { x };
+                    let a = &mut self.acc[r * p.dn as usize + c];
+                    *a = if head_ctl.clear { term } else { *a + term };
+                }
+            }
+        }
+        let (pc, ac) = self.popcounts();
+        self.pc_line.rotate_right(1);
+        self.pc_line[0] = (self.ctl_q, pc, ac);
+
+        // Compute issue: address and control registers.
+        let issuing = self.state == State::Compute && !self.issue_done;
+        self.ctl_q = if issuing {
+            Ctl {
+                valid: true,
+                clear: self.kc_idx == 0 && self.i == 0 && self.j == 0,
+                negate: p.negate(self.i, self.j),
+                shift: self.i + self.j,
+            }
+        } else {
+            Ctl::default()
+        };
+        self.w_addr_q = (self.mt_base + self.kc_w + self.j) % p.w_depth();
+        self.a_addr_q = (self.kc_a + self.i) % p.a_depth();
+
+        // Controller.
+        match self.state {
+            State::Idle => {
+                if wt_fire {
+                    let d = &inp.wt.data;
+                    let m = field(d, 0, p.m_field()) as u32;
+                    let n = field(d, p.m_field(), p.n_field()) as u32;
+                    let kc = field(d, p.m_field() + p.n_field(), p.kc_field()) as u32;
+                    if m == 0 || n == 0 || kc == 0 || m > p.max_m || n > p.max_n || kc > p.max_kc()
+                    {
+                        self.protocol_errors
+                            .push(format!("invalid header M={m} N={n} KC={kc}"));
+                    } else {
+                        (self.m, self.n, self.kc) = (m, n, kc);
+                        self.kcw = kc * p.w_bits;
+                        self.kca = kc * p.a_bits;
+                        (self.row, self.row_base, self.off, self.m_cnt) = (0, 0, 0, 0);
+                        self.state = State::LoadW;
+                    }
+                    if inp.wt.last {
+                        self.protocol_errors.push("tlast on a header beat".into());
+                    }
+                }
+            }
+            State::LoadW => {
+                if wt_fire {
+                    let w = self.word(&inp.wt.data);
+                    let addr = (self.row_base + self.off) as usize * self.words;
+                    self.w_mem[self.row as usize][addr..addr + self.words].copy_from_slice(&w);
+                    if inp.wt.last {
+                        self.protocol_errors.push("tlast on a weight beat".into());
+                    }
+                    if self.off + 1 == self.kcw {
+                        self.off = 0;
+                        if self.row + 1 == p.dm {
+                            self.row = 0;
+                            self.row_base += self.kcw;
+                        } else {
+                            self.row += 1;
+                        }
+                        if self.m_cnt + 1 == self.m {
+                            self.m_cnt = 0;
+                            self.beat = 0;
+                            self.state = State::LoadT;
+                        } else {
+                            self.m_cnt += 1;
+                        }
+                    } else {
+                        self.off += 1;
+                    }
+                }
+            }
+            State::LoadT => {
+                if wt_fire {
+                    let d = &inp.wt.data;
+                    let tw = p.thr_width();
+                    let t = p.thresholds();
+                    let final_beat = self.beat == t && self.m_cnt + 1 == self.m;
+                    if inp.wt.last != final_beat {
+                        self.protocol_errors.push(format!(
+                            "tlast {} on threshold beat {} of channel {}",
+                            inp.wt.last, self.beat, self.m_cnt
+                        ));
+                    }
+                    if self.beat == 0 {
+                        self.thr_dir = field(d, 0, 1) == 1;
+                        self.beat = 1;
+                    } else {
+                        let v = hdl::params::sign_extend(field(d, 0, tw) as i64, tw);
+                        self.thr_shift.rotate_left(1);
+                        let tl = self.thr_shift.len();
+                        self.thr_shift[tl - 1] = v;
+                        if self.beat == t {
+                            self.t_mem[self.m_cnt as usize] = ThrWord {
+                                descending: self.thr_dir,
+                                t: self.thr_shift.clone(),
+                            };
+                            self.beat = 0;
+                            if self.m_cnt + 1 == self.m {
+                                self.m_cnt = 0;
+                                self.start_n_tile(0);
+                            } else {
+                                self.m_cnt += 1;
+                            }
+                        } else {
+                            self.beat += 1;
+                        }
+                    }
+                }
+            }
+            State::LoadA => {
+                if act_fire {
+                    let w = self.word(&inp.act.data);
+                    let addr = self.off as usize * self.words;
+                    self.a_mem[self.col as usize][addr..addr + self.words].copy_from_slice(&w);
+                    let tile_last = self.off + 1 == self.kca && self.col + 1 == self.nv;
+                    if inp.act.last != tile_last {
+                        self.protocol_errors.push(format!(
+                            "tlast {} on activation beat (column {}, word {})",
+                            inp.act.last, self.col, self.off
+                        ));
+                    }
+                    if self.off + 1 == self.kca {
+                        self.off = 0;
+                        if self.col + 1 == self.nv {
+                            self.col = 0;
+                            self.start_m_tile(0, 0);
+                        } else {
+                            self.col += 1;
+                        }
+                    } else {
+                        self.off += 1;
+                    }
+                }
+            }
+            State::Compute => {
+                if !self.issue_done {
+                    if self.j + 1 == p.w_bits {
+                        self.j = 0;
+                        if self.i + 1 == p.a_bits {
+                            self.i = 0;
+                            if self.kc_idx + 1 == self.kc {
+                                self.issue_done = true;
+                                self.drain = p.popcount().latency() - 1;
+                            } else {
+                                self.kc_idx += 1;
+                                self.kc_w += p.w_bits;
+                                self.kc_a += p.a_bits;
+                            }
+                        } else {
+                            self.i += 1;
+                        }
+                    } else {
+                        self.j += 1;
+                    }
+                } else if self.drain == 0 {
+                    self.state = State::Emit;
+                    self.r_issue = 0;
+                    self.accepted = 0;
+                } else {
+                    self.drain -= 1;
+                }
+            }
+            State::Emit => {
+                if out_fire {
+                    let rv = p.dm.min(self.m - self.m0);
+                    if self.accepted + 1 == rv {
+                        if self.m0 + p.dm < self.m {
+                            self.start_m_tile(self.m0 + p.dm, self.mt_base + self.kcw);
+                        } else if self.n0 + p.dn < self.n {
+                            self.start_n_tile(self.n0 + p.dn);
+                        } else {
+                            self.state = State::Idle;
+                        }
+                    } else {
+                        self.accepted += 1;
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn start_n_tile(&mut self, n0: u32) {
+        self.n0 = n0;
+        self.nv = self.p.dn.min(self.n - n0);
+        (self.col, self.off) = (0, 0);
+        self.state = State::LoadA;
+    }
+
+    fn start_m_tile(&mut self, m0: u32, mt_base: u32) {
+        self.m0 = m0;
+        self.mt_base = mt_base;
+        (self.kc_idx, self.kc_w, self.kc_a, self.i, self.j) = (0, 0, 0, 0, 0);
+        self.issue_done = false;
+        self.state = State::Compute;
+    }
+
+    fn reset(&mut self) {
+        self.state = State::Idle;
+        self.ctl_q = Ctl::default();
+        for e in &mut self.pc_line {
+            e.0 = Ctl::default();
+        }
+        self.e1_valid = false;
+        for s in &mut self.stages {
+            s.valid = false;
+        }
+        (self.m, self.n, self.kc, self.m0, self.n0, self.nv) = (0, 0, 0, 0, 0, 0);
+        (
+            self.row,
+            self.row_base,
+            self.off,
+            self.m_cnt,
+            self.beat,
+            self.col,
+        ) = (0, 0, 0, 0, 0, 0);
+        (
+            self.kc_idx,
+            self.kc_w,
+            self.kc_a,
+            self.i,
+            self.j,
+            self.mt_base,
+        ) = (0, 0, 0, 0, 0, 0);
+        (self.issue_done, self.drain, self.r_issue, self.accepted) = (false, 0, 0, 0);
+        (self.kcw, self.kca) = (0, 0);
+    }
+
+    fn check_padding(&mut self, inp: &Inputs) {
+        let used_wt = self.p.dk.max(self.p.thr_width()).max(self.p.header_width());
+        let used_act = self.p.dk;
+        for (name, beat, used, width) in [
+            ("s_axis_wt", &inp.wt, used_wt, self.p.wt_stream_width()),
+            ("s_axis_act", &inp.act, used_act, self.p.act_stream_width()),
+        ] {
+            if beat.valid && (used..width).any(|b| bit(&beat.data, b) == 1) {
+                self.protocol_errors
+                    .push(format!("{name}: padding bits above {used} are not zero"));
+            }
+        }
+    }
+}

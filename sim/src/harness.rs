@@ -1,0 +1,176 @@
+//! Drives an engine model with a job under deterministic valid/ready stalls, the same way the
+//! generated SystemVerilog testbench drives the RTL, so both report the same cycle count.
+//!
+//! Each port has an xorshift32 generator stepped once per cycle (after reset). A source whose
+//! beat is not pending presents its next beat when `(x & 255) < valid_pct·256/100`, and holds
+//! it until accepted (AXI: `tvalid` never drops before the handshake). The sink's `tready` is
+//! `(x & 255) < ready_pct·256/100`, registered. All decisions are registered, so stimulus in
+//! cycle t depends only on cycles before t.
+
+use crate::engine::{Beat, Engine, Inputs};
+use crate::job::Packet;
+
+/// One step of xorshift32.
+pub fn xorshift32(mut x: u32) -> u32 {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    x
+}
+
+/// Stall pattern: percent of cycles a source offers a beat / the sink is ready, and seeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stalls {
+    /// Percent (0..=100) for the weight/threshold source.
+    pub wt_pct: u32,
+    /// Percent for the activation source.
+    pub act_pct: u32,
+    /// Percent for the output sink's ready.
+    pub out_pct: u32,
+    /// Seed (non-zero) of the three generators (seed, seed+1, seed+2).
+    pub seed: u32,
+}
+
+impl Stalls {
+    /// No stalls: every source always valid, the sink always ready.
+    pub const NONE: Stalls = Stalls {
+        wt_pct: 100,
+        act_pct: 100,
+        out_pct: 100,
+        seed: 1,
+    };
+
+    fn threshold(pct: u32) -> u32 {
+        pct.min(100) * 256 / 100
+    }
+}
+
+/// A stream source as the testbench implements it.
+#[derive(Debug, Clone)]
+pub struct Source {
+    lfsr: u32,
+    thresh: u32,
+    idx: usize,
+    valid: bool,
+}
+
+impl Source {
+    /// A source with generator seed `seed` (non-zero) and offer rate `pct`.
+    pub fn new(seed: u32, pct: u32) -> Self {
+        Source {
+            lfsr: seed.max(1),
+            thresh: Stalls::threshold(pct),
+            idx: 0,
+            valid: false,
+        }
+    }
+
+    /// The beat presented this cycle.
+    pub fn beat(&self, packets: &[Packet], width_words: usize) -> Beat {
+        match packets.get(self.idx) {
+            Some(p) if self.valid => Beat {
+                valid: true,
+                data: p.data.clone(),
+                last: p.last,
+            },
+            _ => Beat {
+                valid: false,
+                data: vec![0; width_words],
+                last: false,
+            },
+        }
+    }
+
+    /// Clock edge: `fired` is the handshake of this cycle.
+    pub fn edge(&mut self, fired: bool, total: usize) {
+        let idx = if fired { self.idx + 1 } else { self.idx };
+        let holding = self.valid && !fired;
+        self.valid = holding || (idx < total && (self.lfsr & 255) < self.thresh);
+        self.idx = idx;
+        self.lfsr = xorshift32(self.lfsr);
+    }
+}
+
+/// What a run produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunResult {
+    /// Output beats in order: codes and tlast.
+    pub beats: Vec<(Vec<u32>, bool)>,
+    /// Cycles from the first cycle after reset to the cycle of the last beat's handshake,
+    /// inclusive.
+    pub cycles: u64,
+}
+
+/// Run one job (streams already packed) on `engine` after one reset cycle. `reset_at`
+/// asserts reset for one cycle at that cycle and restarts the job's streams from the start
+/// (the mid-job reset test). Stops after `expected_beats` output beats with the final tlast,
+/// or fails after `max_cycles`.
+pub fn run(
+    engine: &mut Engine,
+    wt: &[Packet],
+    act: &[Packet],
+    expected_beats: usize,
+    stalls: Stalls,
+    reset_at: Option<u64>,
+    max_cycles: u64,
+) -> Result<RunResult, String> {
+    let p = *engine.params();
+    let (ww, aw) = (
+        p.wt_stream_width().div_ceil(64) as usize,
+        p.act_stream_width().div_ceil(64) as usize,
+    );
+    engine.step(&Inputs {
+        rst: true,
+        ..Inputs::default()
+    });
+    let mut src_w = Source::new(stalls.seed, stalls.wt_pct);
+    let mut src_a = Source::new(stalls.seed.wrapping_add(1), stalls.act_pct);
+    let mut ready_lfsr = stalls.seed.wrapping_add(2).max(1);
+    let ready_thresh = Stalls::threshold(stalls.out_pct);
+    let mut ready = false;
+    let mut beats = Vec::new();
+    for cycle in 0..max_cycles {
+        if reset_at == Some(cycle) {
+            engine.step(&Inputs {
+                rst: true,
+                ..Inputs::default()
+            });
+            src_w = Source::new(stalls.seed, stalls.wt_pct);
+            src_a = Source::new(stalls.seed.wrapping_add(1), stalls.act_pct);
+            ready_lfsr = stalls.seed.wrapping_add(2).max(1);
+            ready = false;
+            beats.clear();
+            continue;
+        }
+        let inp = Inputs {
+            rst: false,
+            wt: src_w.beat(wt, ww),
+            act: src_a.beat(act, aw),
+            out_ready: ready,
+        };
+        let out = engine.step(&inp);
+        src_w.edge(inp.wt.valid && out.wt_ready, wt.len());
+        src_a.edge(inp.act.valid && out.act_ready, act.len());
+        if out.out_valid && ready {
+            beats.push((out.out_codes.clone(), out.out_last));
+            if beats.len() == expected_beats {
+                if !out.out_last {
+                    return Err(format!(
+                        "beat {} is the last expected but tlast is low",
+                        beats.len()
+                    ));
+                }
+                return Ok(RunResult {
+                    beats,
+                    cycles: cycle + 1,
+                });
+            }
+        }
+        ready = (ready_lfsr & 255) < ready_thresh;
+        ready_lfsr = xorshift32(ready_lfsr);
+    }
+    Err(format!(
+        "no final beat after {max_cycles} cycles ({} of {expected_beats} beats)",
+        beats.len()
+    ))
+}

@@ -1,0 +1,224 @@
+//! A GEMM job for the bit-serial engine and its streams: weight codes, activation codes and
+//! per-channel integer thresholds packed into AXI4-Stream beats exactly as the engine reads
+//! them, and the output beats the golden integer reference (`quant`) says must come back.
+
+use hdl::params::EngineParams;
+use quant::fold::{ChannelThresholds, Direction};
+
+/// One stream beat: data words (little-endian) and `tlast`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Packet {
+    /// `tdata`.
+    pub data: Vec<u64>,
+    /// `tlast`.
+    pub last: bool,
+}
+
+/// A job: `C = W·A` with `W` `M×K` and `A` `K×N` given as engine code bits, and one bank of
+/// thresholds per output channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    /// Output channels.
+    pub m: u32,
+    /// Dot-product length.
+    pub k: u32,
+    /// Output pixels.
+    pub n: u32,
+    /// Weight code bits, `M×K` row-major.
+    pub w_codes: Vec<u32>,
+    /// Activation code bits, `K×N` row-major.
+    pub a_codes: Vec<u32>,
+    /// Thresholds per output channel (`2^out_bits − 1` each).
+    pub thresholds: Vec<ChannelThresholds>,
+}
+
+fn set_bit(words: &mut [u64], i: u32) {
+    words[(i / 64) as usize] |= 1 << (i % 64);
+}
+
+fn words_for(width: u32) -> usize {
+    width.div_ceil(64) as usize
+}
+
+impl Job {
+    /// Check the job against the engine's limits; errors name the field.
+    pub fn validate(&self, p: &EngineParams) -> Result<(), String> {
+        if self.m == 0 || self.m > p.max_m {
+            return Err(format!("M: must be in 1..={}, got {}", p.max_m, self.m));
+        }
+        if self.k == 0 || self.k > p.max_k {
+            return Err(format!("K: must be in 1..={}, got {}", p.max_k, self.k));
+        }
+        if self.n == 0 || self.n > p.max_n {
+            return Err(format!("N: must be in 1..={}, got {}", p.max_n, self.n));
+        }
+        let (m, k, n) = (self.m as usize, self.k as usize, self.n as usize);
+        if self.w_codes.len() != m * k || self.a_codes.len() != k * n {
+            return Err(format!(
+                "codes: need M×K = {} weights and K×N = {} activations",
+                m * k,
+                k * n
+            ));
+        }
+        if let Some(i) = self.w_codes.iter().position(|&c| c >> p.w_bits != 0) {
+            return Err(format!(
+                "w_codes[{i}]: {} does not fit {} bits",
+                self.w_codes[i], p.w_bits
+            ));
+        }
+        if let Some(i) = self.a_codes.iter().position(|&c| c >> p.a_bits != 0) {
+            return Err(format!(
+                "a_codes[{i}]: {} does not fit {} bits",
+                self.a_codes[i], p.a_bits
+            ));
+        }
+        if self.thresholds.len() != m {
+            return Err(format!(
+                "thresholds: need M = {m} channels, got {}",
+                self.thresholds.len()
+            ));
+        }
+        let tw = p.thr_width();
+        let (lo, hi) = (-(1i64 << (tw - 1)), (1i64 << (tw - 1)) - 1);
+        for (c, t) in self.thresholds.iter().enumerate() {
+            if t.t.len() != p.thresholds() as usize {
+                return Err(format!(
+                    "thresholds[{c}]: need {} values, got {}",
+                    p.thresholds(),
+                    t.t.len()
+                ));
+            }
+            if let Some(v) = t.t.iter().find(|&&v| v < lo || v > hi) {
+                return Err(format!("thresholds[{c}]: {v} does not fit {tw} bits"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Chunks of `dk` bits covering K.
+    pub fn kc(&self, p: &EngineParams) -> u32 {
+        self.k.div_ceil(p.dk)
+    }
+
+    fn plane_word(p: &EngineParams, bits: impl Iterator<Item = bool>, width: u32) -> Vec<u64> {
+        let mut w = vec![0u64; words_for(width)];
+        for (b, on) in bits.enumerate().take(p.dk as usize) {
+            if on {
+                set_bit(&mut w, b as u32);
+            }
+        }
+        w
+    }
+
+    /// The weight/threshold stream: header, weight plane words, thresholds.
+    pub fn wt_stream(&self, p: &EngineParams) -> Vec<Packet> {
+        let width = p.wt_stream_width();
+        let kc = self.kc(p);
+        let mut out = Vec::new();
+        let h = p.header(self.m, self.n, kc);
+        let mut hw = vec![0u64; words_for(width)];
+        hw[0] = h as u64;
+        if hw.len() > 1 {
+            hw[1] = (h >> 64) as u64;
+        }
+        out.push(Packet {
+            data: hw,
+            last: false,
+        });
+        for m in 0..self.m {
+            for c in 0..kc {
+                for j in 0..p.w_bits {
+                    let bits = (0..p.dk).map(|b| {
+                        let k = c * p.dk + b;
+                        k < self.k && (self.w_codes[(m * self.k + k) as usize] >> j) & 1 == 1
+                    });
+                    out.push(Packet {
+                        data: Self::plane_word(p, bits, width),
+                        last: false,
+                    });
+                }
+            }
+        }
+        let tw = p.thr_width();
+        for (c, t) in self.thresholds.iter().enumerate() {
+            let mut dir = vec![0u64; words_for(width)];
+            dir[0] = (t.direction == Direction::Descending) as u64;
+            out.push(Packet {
+                data: dir,
+                last: false,
+            });
+            for (i, &v) in t.t.iter().enumerate() {
+                let mut w = vec![0u64; words_for(width)];
+                let bits = (v as u64) & if tw == 64 { u64::MAX } else { (1u64 << tw) - 1 };
+                w[0] = bits;
+                let last = c + 1 == self.thresholds.len() && i + 1 == t.t.len();
+                out.push(Packet { data: w, last });
+            }
+        }
+        out
+    }
+
+    /// The activation stream: per n-tile, each column's chunk/plane words.
+    pub fn act_stream(&self, p: &EngineParams) -> Vec<Packet> {
+        let width = p.act_stream_width();
+        let kc = self.kc(p);
+        let mut out = Vec::new();
+        for n0 in (0..self.n).step_by(p.dn as usize) {
+            let nv = p.dn.min(self.n - n0);
+            for col in 0..nv {
+                for c in 0..kc {
+                    for i in 0..p.a_bits {
+                        let bits = (0..p.dk).map(|b| {
+                            let k = c * p.dk + b;
+                            k < self.k
+                                && (self.a_codes[(k * self.n + n0 + col) as usize] >> i) & 1 == 1
+                        });
+                        let last = col + 1 == nv && c + 1 == kc && i + 1 == p.a_bits;
+                        out.push(Packet {
+                            data: Self::plane_word(p, bits, width),
+                            last,
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Exact accumulators `C = W·A` over the engine's integer levels (the foundation's GEMM).
+    pub fn accumulators(&self, p: &EngineParams) -> Vec<i64> {
+        let w: Vec<i64> = self.w_codes.iter().map(|&c| p.w_level(c)).collect();
+        let a: Vec<i64> = self.a_codes.iter().map(|&c| p.a_level(c)).collect();
+        quant::gemm::gemm(&w, &a, self.m as usize, self.k as usize, self.n as usize)
+    }
+
+    /// The output beats the engine must send: per n-tile, m-tile and row, `dn` codes.
+    pub fn expected(&self, p: &EngineParams) -> Vec<(Vec<u32>, bool)> {
+        let acc = self.accumulators(p);
+        let n = self.n as usize;
+        let mut out = Vec::new();
+        for n0 in (0..self.n).step_by(p.dn as usize) {
+            for m0 in (0..self.m).step_by(p.dm as usize) {
+                for m in m0..(m0 + p.dm).min(self.m) {
+                    let codes = (0..p.dn)
+                        .map(|c| {
+                            let col = n0 + c;
+                            if col < self.n {
+                                self.thresholds[m as usize]
+                                    .index(acc[m as usize * n + col as usize])
+                                    as u32
+                            } else {
+                                0
+                            }
+                        })
+                        .collect();
+                    out.push((codes, false));
+                }
+            }
+        }
+        if let Some(last) = out.last_mut() {
+            last.1 = true;
+        }
+        out
+    }
+}

@@ -1,0 +1,105 @@
+//! Random engine designs and jobs for cross-checks: edge cases first (all-zero codes, all-max
+//! codes, K = 1, K not a multiple of Dk, thresholds out of range, descending channels), then
+//! uniform random data, at sizes that are not multiples of the array.
+
+use hdl::params::{ActEnc, EngineParams, WeightEnc};
+use quant::fold::{ChannelThresholds, Direction};
+use rand::Rng;
+
+use crate::job::Job;
+
+/// Kinds of data a job can carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Data {
+    /// Every code 0.
+    Zeros,
+    /// Every code all ones.
+    AllMax,
+    /// Uniform random codes.
+    Random,
+}
+
+/// A random design with small limits (so jobs span several tiles).
+pub fn design(rng: &mut impl Rng) -> EngineParams {
+    let w_enc = [WeightEnc::Unsigned, WeightEnc::Signed, WeightEnc::Offset][rng.gen_range(0..3)];
+    let a_enc = [ActEnc::Unsigned, ActEnc::Signed][rng.gen_range(0..2)];
+    let min_w = if w_enc == WeightEnc::Signed { 2 } else { 1 };
+    let min_a = if a_enc == ActEnc::Signed { 2 } else { 1 };
+    EngineParams {
+        dm: rng.gen_range(1..=4),
+        dn: rng.gen_range(1..=4),
+        dk: [1, 3, 8, 13, 32, 64, 70][rng.gen_range(0..7)],
+        w_bits: rng.gen_range(min_w..=4),
+        a_bits: rng.gen_range(min_a..=4),
+        out_bits: rng.gen_range(1..=3),
+        w_enc,
+        a_enc,
+        max_m: rng.gen_range(1..=12),
+        max_k: rng.gen_range(1..=200),
+        max_n: rng.gen_range(1..=12),
+    }
+}
+
+/// Thresholds for one channel: sorted in its direction, some far outside the range.
+pub fn thresholds(p: &EngineParams, k: u32, rng: &mut impl Rng) -> ChannelThresholds {
+    let b = quant::accum::AccBound::new(k as u64, p.w_range(), p.a_range()).unwrap();
+    let (lo, hi) = (b.lo as i64, b.hi as i64);
+    let mut t: Vec<i64> = (0..p.thresholds())
+        .map(|_| match rng.gen_range(0..10) {
+            0 => lo - 1,
+            1 => hi + 1,
+            // Most thresholds near the middle of the observed range, so codes vary.
+            _ => rng.gen_range((lo / 4).min(-1)..=(hi / 4).max(1)),
+        })
+        .collect();
+    t.sort();
+    let direction = if rng.gen_bool(0.25) {
+        Direction::Descending
+    } else {
+        Direction::Ascending
+    };
+    if direction == Direction::Descending {
+        t.reverse();
+    }
+    ChannelThresholds { direction, t }
+}
+
+/// A job within the design's limits.
+pub fn job(p: &EngineParams, data: Data, m: u32, k: u32, n: u32, rng: &mut impl Rng) -> Job {
+    let code = |bits: u32, rng: &mut dyn rand::RngCore| match data {
+        Data::Zeros => 0,
+        Data::AllMax => (1u32 << bits) - 1,
+        Data::Random => rng.gen_range(0..1u32 << bits),
+    };
+    let w_codes = (0..m * k).map(|_| code(p.w_bits, rng)).collect();
+    let a_codes = (0..k * n).map(|_| code(p.a_bits, rng)).collect();
+    let thresholds = (0..m).map(|_| thresholds(p, k, rng)).collect();
+    Job {
+        m,
+        k,
+        n,
+        w_codes,
+        a_codes,
+        thresholds,
+    }
+}
+
+/// The jobs for one design: the edge cases, then random sizes and data.
+pub fn jobs(p: &EngineParams, random: usize, rng: &mut impl Rng) -> Vec<Job> {
+    let (mm, mk, mn) = (p.max_m, p.max_k, p.max_n);
+    let mut out = vec![
+        job(p, Data::Zeros, mm, mk, mn, rng),
+        job(p, Data::AllMax, mm, mk, mn, rng),
+        job(p, Data::Random, mm, 1, mn, rng),
+        job(p, Data::Random, 1, mk, 1, rng),
+    ];
+    for _ in 0..random {
+        let (m, k, n) = (
+            rng.gen_range(1..=mm),
+            rng.gen_range(1..=mk),
+            rng.gen_range(1..=mn),
+        );
+        out.push(job(p, Data::Random, m, k, n, rng));
+    }
+    out
+}
