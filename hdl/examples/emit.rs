@@ -4,6 +4,25 @@ fn main() {
     let width: u32 = args.get(2).and_then(|w| w.parse().ok()).unwrap_or(16);
     let module = match args.get(1).map(String::as_str) {
         Some("popcount") | None => hdl::popcount::PopcountParams::new(width).module(),
+        Some("engine") => {
+            let p = hdl::params::EngineParams {
+                dm: 2,
+                dn: 3,
+                dk: width,
+                w_bits: 2,
+                a_bits: 2,
+                out_bits: 2,
+                w_enc: hdl::params::WeightEnc::Offset,
+                a_enc: hdl::params::ActEnc::Unsigned,
+                max_m: 10,
+                max_k: 100,
+                max_n: 7,
+            };
+            for m in hdl::engine::modules(&p) {
+                print!("{}", hdl::print::module_file(&m));
+            }
+            return;
+        }
         Some(other) => {
             eprintln!("unknown block {other}");
             std::process::exit(2);

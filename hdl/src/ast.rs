@@ -225,6 +225,8 @@ pub struct Param {
     pub value: Expr,
     /// One-line description printed above it.
     pub doc: String,
+    /// `None`: an `int`; `Some(w)`: a `logic [w-1:0]` (for constants compared with signals).
+    pub width: Option<u32>,
 }
 
 /// Port direction.

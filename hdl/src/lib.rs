@@ -5,6 +5,10 @@
 //! generator, its cycle model in `sim`, its testbench and the reports all read.
 
 pub mod ast;
+pub mod dpu;
+pub mod engine;
 pub mod params;
 pub mod popcount;
 pub mod print;
+pub mod threshold;
+pub mod typed;

@@ -98,6 +98,7 @@ impl PopcountParams {
                 name: "PADDED".into(),
                 value: e::int(padded as i64),
                 doc: format!("Operand bits rounded up to whole groups of {}.", self.group),
+                width: None,
             }),
             Item::Decl(Decl {
                 name: "a_pad".into(),

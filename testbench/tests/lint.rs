@@ -12,3 +12,16 @@ fn popcount_lints_clean_at_many_widths() {
         lint(dir.path(), &files, "and_popcount").unwrap_or_else(|e| panic!("width {width}: {e}"));
     }
 }
+
+#[test]
+fn engine_lints_clean_on_random_designs() {
+    use rand::SeedableRng;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+    for d in 0..12 {
+        let p = sim::random::design(&mut rng);
+        let dir = tempfile::tempdir().unwrap();
+        let files = write_modules(dir.path(), &hdl::engine::modules(&p)).unwrap();
+        lint(dir.path(), &files, "bitserial_engine")
+            .unwrap_or_else(|e| panic!("design {d} {p:?}: {e}"));
+    }
+}

@@ -1,0 +1,182 @@
+//! Threshold unit: a binary-search pipeline that turns `DN` accumulators into output codes,
+//! one comparator per output bit per column (as FINN's RTL thresholding does).
+//!
+//! Stage s decides code bit `OUT_BITS − 1 − s`: with the bits decided so far `c`, it tests
+//! the threshold at index `(c | bit) − 1` and keeps the bit when the accumulator passes it
+//! (`acc >= t`, or `acc <= t` for a descending channel). Thresholds are sorted in their
+//! direction, so after `OUT_BITS` stages the code is `#{i : acc passes t_i}`.
+//!
+//! The whole pipeline advances only when `en` is high (the output is not held by
+//! back-pressure), so no result is lost or duplicated under stalls.
+//!
+//! Threshold word layout: bit 0 = descending, threshold i at `[1 + i·THR_WIDTH +: THR_WIDTH]`.
+
+use crate::ast::{e, Decl, Dir, Item, Module, Port, PortGroup, Stmt};
+use crate::dpu::extend;
+use crate::params::EngineParams;
+
+/// The threshold unit of an engine.
+pub fn module(p: &EngineParams) -> Module {
+    let (dn, accw, tw, ob) = (p.dn, p.acc_width(), p.thr_width(), p.out_bits);
+    let cw = accw.max(tw);
+    let word = p.thr_word_width();
+    let iw = crate::popcount::ubits(word as u64 - 1);
+    let mut items = Vec::new();
+    for s in 0..ob {
+        let last = s + 1 == ob;
+        let decl = |name: String, width: u32, doc: &str| {
+            Item::Decl(Decl {
+                name,
+                width: Some(e::int(width as i64)),
+                signed: false,
+                depth: None,
+                doc: doc.into(),
+            })
+        };
+        items.push(Item::Comment(format!(
+            "Stage {s}: decides code bit {}.",
+            ob - 1 - s
+        )));
+        items.push(decl(format!("valid{s}_q"), 1, ""));
+        items.push(decl(format!("last{s}_q"), 1, ""));
+        items.push(decl(
+            format!("code{s}_q"),
+            dn * ob,
+            "codes decided so far, column c at [c*OUT_BITS +: OUT_BITS]",
+        ));
+        if !last {
+            items.push(decl(
+                format!("acc{s}_q"),
+                dn * accw,
+                "accumulators carried to the next stage",
+            ));
+            items.push(decl(
+                format!("thr{s}_q"),
+                word,
+                "the channel's threshold word",
+            ));
+        }
+        // Inputs of this stage.
+        let (acc_in, thr_in, code_in, valid_in, last_in) = if s == 0 {
+            (
+                e::id("in_acc"),
+                e::id("in_thr"),
+                None,
+                e::id("in_valid"),
+                e::id("in_last"),
+            )
+        } else {
+            (
+                e::id(format!("acc{}_q", s - 1)),
+                e::id(format!("thr{}_q", s - 1)),
+                Some(e::id(format!("code{}_q", s - 1))),
+                e::id(format!("valid{}_q", s - 1)),
+                e::id(format!("last{}_q", s - 1)),
+            )
+        };
+        let bit = 1u32 << (ob - 1 - s);
+        items.push(decl(format!("next{s}"), dn * ob, ""));
+        let mut body = Vec::new();
+        for c in 0..dn {
+            let prev = match &code_in {
+                Some(ci) => e::part(ci.clone(), e::int((c * ob) as i64), e::int(ob as i64)),
+                None => e::lit(ob, 0),
+            };
+            let cand = if code_in.is_some() {
+                e::bin(crate::ast::BinOp::Or, prev.clone(), e::lit(ob, bit as u128))
+            } else {
+                e::lit(ob, bit as u128)
+            };
+            // Threshold index (cand − 1), as a bit offset into the word.
+            let idx = e::sub(cand.clone(), e::lit(ob, 1));
+            // Bit offset 1 + idx·THR_WIDTH, in exactly the word's index width.
+            let off = e::add(
+                e::lit(iw, 1),
+                e::mul(extend(idx, ob, iw, None), e::lit(iw, tw as u128)),
+            );
+            let t = e::part(thr_in.clone(), off.clone(), e::int(tw as i64));
+            let t_sign = e::index(thr_in.clone(), e::add(off, e::lit(iw, tw as u128 - 1)));
+            let a = e::part(
+                acc_in.clone(),
+                e::int((c * accw) as i64),
+                e::int(accw as i64),
+            );
+            let a_sign = e::index(acc_in.clone(), e::int(((c + 1) * accw) as i64 - 1));
+            let a_ext = e::signed(extend(a, accw, cw, Some(a_sign)));
+            let t_ext = e::signed(extend(t, tw, cw, Some(t_sign)));
+            let pass = e::cond(
+                e::index(thr_in.clone(), e::int(0)),
+                e::bin(crate::ast::BinOp::Le, a_ext.clone(), t_ext.clone()),
+                e::bin(crate::ast::BinOp::Ge, a_ext, t_ext),
+            );
+            body.push(Stmt::Assign(
+                e::part(
+                    e::id(format!("next{s}")),
+                    e::int((c * ob) as i64),
+                    e::int(ob as i64),
+                ),
+                e::cond(pass, cand, prev),
+            ));
+        }
+        items.push(Item::AlwaysComb(body));
+        let mut regs = vec![
+            Stmt::Assign(e::id(format!("code{s}_q")), e::id(format!("next{s}"))),
+            Stmt::Assign(e::id(format!("last{s}_q")), last_in),
+        ];
+        if !last {
+            regs.push(Stmt::Assign(e::id(format!("acc{s}_q")), acc_in));
+            regs.push(Stmt::Assign(e::id(format!("thr{s}_q")), thr_in));
+        }
+        items.push(Item::AlwaysFf(
+            "clk".into(),
+            vec![
+                Stmt::If(
+                    e::id("rst"),
+                    vec![Stmt::Assign(e::id(format!("valid{s}_q")), e::bit(false))],
+                    vec![Stmt::If(
+                        e::id("en"),
+                        vec![Stmt::Assign(e::id(format!("valid{s}_q")), valid_in)],
+                        vec![],
+                    )],
+                ),
+                Stmt::If(e::id("en"), regs, vec![]),
+            ],
+        ));
+    }
+    let l = ob - 1;
+    items.push(Item::Assign(
+        e::id("out_valid"),
+        e::id(format!("valid{l}_q")),
+    ));
+    items.push(Item::Assign(e::id("out_last"), e::id(format!("last{l}_q"))));
+    items.push(Item::Assign(e::id("out_code"), e::id(format!("code{l}_q"))));
+    Module {
+        name: "threshold_unit".into(),
+        doc: vec![format!("Binary-search thresholding of {dn} accumulators to {ob}-bit codes, {ob} pipeline stages.")],
+        params: vec![],
+        ports: vec![
+            PortGroup { doc: "Clock, reset and pipeline enable".into(), ports: vec![port(Dir::In, "clk", None, ""), port(Dir::In, "rst", None, "synchronous, clears the valid bits"), port(Dir::In, "en", None, "advance every stage")] },
+            PortGroup {
+                doc: "One row of accumulators and its channel's thresholds".into(),
+                ports: vec![
+                    port(Dir::In, "in_valid", None, ""),
+                    port(Dir::In, "in_last", None, "last row of the job"),
+                    port(Dir::In, "in_acc", Some(dn * accw), "column c at [c*ACC_WIDTH +: ACC_WIDTH]"),
+                    port(Dir::In, "in_thr", Some(word), "descending bit, then the thresholds"),
+                ],
+            },
+            PortGroup { doc: "Codes".into(), ports: vec![port(Dir::Out, "out_valid", None, ""), port(Dir::Out, "out_last", None, ""), port(Dir::Out, "out_code", Some(dn * ob), "column c at [c*OUT_BITS +: OUT_BITS]")] },
+        ],
+        items,
+    }
+}
+
+fn port(dir: Dir, name: &str, width: Option<u32>, doc: &str) -> Port {
+    Port {
+        dir,
+        name: name.into(),
+        width: width.map(|w| e::int(w as i64)),
+        signed: false,
+        doc: doc.into(),
+    }
+}

@@ -1,0 +1,124 @@
+//! Build an engine design's RTL and testbench once under a simulator, then run jobs on it:
+//! each run checks the RTL's output beats against the golden beats (inside the testbench)
+//! and returns the RTL's cycle count, which callers compare with the cycle model's.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use hdl::engine::modules;
+use hdl::params::EngineParams;
+use sim::harness::Stalls;
+use sim::job::Job;
+
+use crate::tb::{parse_pass, testbench, write_vectors, Capacity};
+use crate::tools::{find, Tool};
+use crate::verilator::write_modules;
+
+/// Which simulator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Simulator {
+    /// `verilator --binary --timing`.
+    Verilator,
+    /// `iverilog -g2012` + `vvp`.
+    Icarus,
+}
+
+/// A built testbench for one design.
+pub struct Bench {
+    p: EngineParams,
+    dir: PathBuf,
+    sim: Simulator,
+    exe: PathBuf,
+}
+
+/// Cycle budget for one job (a hang is reported, not waited out).
+pub const MAX_CYCLES: u64 = 5_000_000;
+
+fn run(cmd: &mut Command, what: &str) -> Result<String, String> {
+    let out = cmd
+        .output()
+        .map_err(|e| format!("{what}: cannot run: {e}"))?;
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    if out.status.success() {
+        Ok(text)
+    } else {
+        Err(format!("{what} failed ({}):\n{text}", out.status))
+    }
+}
+
+impl Bench {
+    /// Emit the design and its testbench into `dir` and build them.
+    pub fn build(p: &EngineParams, dir: &Path, sim: Simulator) -> Result<Bench, String> {
+        let io = |e: std::io::Error| format!("{}: {e}", dir.display());
+        let mut files = write_modules(dir, &modules(p)).map_err(io)?;
+        let tb = dir.join("tb_engine.sv");
+        std::fs::write(&tb, testbench(p, Capacity::of(p), MAX_CYCLES)).map_err(io)?;
+        files.push(tb);
+        let exe = match sim {
+            Simulator::Verilator => {
+                let v = find(Tool::Verilator)?;
+                run(
+                    Command::new(&v.command)
+                        .current_dir(dir)
+                        .args([
+                            "--binary",
+                            "--timing",
+                            "-O2",
+                            "-Wno-fatal",
+                            "-Wno-WIDTH",
+                            "-j",
+                            "2",
+                            "--top-module",
+                            "tb_engine",
+                            "--Mdir",
+                            "obj_tb",
+                            "-o",
+                            "tb_engine",
+                        ])
+                        .args(&files),
+                    "verilator --binary",
+                )?;
+                dir.join("obj_tb").join("tb_engine")
+            }
+            Simulator::Icarus => {
+                let i = find(Tool::Icarus)?;
+                run(
+                    Command::new(&i.command)
+                        .current_dir(dir)
+                        .args(["-g2012", "-s", "tb_engine", "-o", "tb_engine.vvp"])
+                        .args(&files),
+                    "iverilog",
+                )?;
+                dir.join("tb_engine.vvp")
+            }
+        };
+        Ok(Bench {
+            p: *p,
+            dir: dir.to_path_buf(),
+            sim,
+            exe,
+        })
+    }
+
+    /// Run `job`; `Ok(cycles)` when every output beat matched the golden beats.
+    pub fn run_job(&self, job: &Job, stalls: Stalls, reset_at: Option<u64>) -> Result<u64, String> {
+        let args =
+            write_vectors(&self.dir, &self.p, job, stalls, reset_at).map_err(|e| e.to_string())?;
+        let out = match self.sim {
+            Simulator::Verilator => run(
+                Command::new(&self.exe).current_dir(&self.dir).args(&args),
+                "RTL simulation",
+            )?,
+            Simulator::Icarus => run(
+                Command::new("vvp")
+                    .current_dir(&self.dir)
+                    .arg("-n")
+                    .arg(&self.exe)
+                    .args(&args),
+                "RTL simulation",
+            )?,
+        };
+        parse_pass(&out).ok_or_else(|| format!("RTL simulation did not pass:\n{out}"))
+    }
+}

@@ -1,0 +1,101 @@
+//! golden = cycle model = RTL: random engine designs (array shape, Dk, bits 1..4 each side,
+//! every encoding, limits that are not multiples of the array), each built once under
+//! Verilator and run on edge-case jobs first (all-zero, all-max codes, K = 1, one output),
+//! then random jobs with random stalls on every port, and a mid-job reset. The testbench
+//! checks every output beat against the golden reference; the test checks the cycle counts
+//! equal the model's. `QFORGE_RTL_DESIGNS=N` runs more designs (default 20).
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sim::engine::Engine;
+use sim::harness::{run, Stalls};
+use sim::random::{design, jobs};
+use testbench::bench::{Bench, Simulator, MAX_CYCLES};
+
+fn designs() -> usize {
+    std::env::var("QFORGE_RTL_DESIGNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20)
+}
+
+fn cross_check(sim: Simulator, count: usize, seed: u64) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut runs = 0;
+    for d in 0..count {
+        let p = design(&mut rng);
+        let dir = tempfile::tempdir().unwrap();
+        let bench =
+            Bench::build(&p, dir.path(), sim).unwrap_or_else(|e| panic!("design {d} {p:?}: {e}"));
+        for (j, job) in jobs(&p, 2, &mut rng).into_iter().enumerate() {
+            let stalls = if j < 4 {
+                Stalls::NONE
+            } else {
+                Stalls {
+                    wt_pct: rng.gen_range(10..100),
+                    act_pct: rng.gen_range(10..100),
+                    out_pct: rng.gen_range(10..100),
+                    seed: rng.gen_range(1..1 << 30),
+                }
+            };
+            let want = job.expected(&p);
+            let mut e = Engine::new(p);
+            let model = run(
+                &mut e,
+                &job.wt_stream(&p),
+                &job.act_stream(&p),
+                want.len(),
+                stalls,
+                None,
+                MAX_CYCLES,
+            )
+            .unwrap();
+            assert_eq!(model.beats, want, "model vs golden, design {d} job {j}");
+            let rtl = bench.run_job(&job, stalls, None).unwrap_or_else(|err| {
+                panic!(
+                    "design {d} {p:?} job {j} (m={} k={} n={}) {stalls:?}: {err}",
+                    job.m, job.k, job.n
+                )
+            });
+            assert_eq!(
+                rtl, model.cycles,
+                "cycle count, design {d} {p:?} job {j} {stalls:?}"
+            );
+            runs += 1;
+            if j == 5 {
+                // A reset in the middle of the job, then the whole job again: still exact.
+                let at = rng.gen_range(1..model.cycles);
+                let mut e = Engine::new(p);
+                let again = run(
+                    &mut e,
+                    &job.wt_stream(&p),
+                    &job.act_stream(&p),
+                    want.len(),
+                    stalls,
+                    Some(at),
+                    MAX_CYCLES,
+                )
+                .unwrap();
+                let rtl = bench
+                    .run_job(&job, stalls, Some(at))
+                    .unwrap_or_else(|err| panic!("design {d} reset at {at}: {err}"));
+                assert_eq!(
+                    rtl, again.cycles,
+                    "cycle count after a reset at {at}, design {d}"
+                );
+                runs += 1;
+            }
+        }
+    }
+    assert_eq!(runs, count * 7);
+}
+
+#[test]
+fn verilator_matches_model_and_golden() {
+    cross_check(Simulator::Verilator, designs(), 2026);
+}
+
+#[test]
+fn icarus_matches_model_and_golden() {
+    cross_check(Simulator::Icarus, 3, 77);
+}
