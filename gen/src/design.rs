@@ -111,13 +111,18 @@ pub struct Design {
 impl DesignCfg {
     /// The built-in default design.
     pub fn default_design() -> Self {
-        DesignCfg { engine: default_engine(), layer: default_layer() }
+        DesignCfg {
+            engine: default_engine(),
+            layer: default_layer(),
+        }
     }
 
     /// Read a config file; errors name the file and field.
     pub fn read(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("--config: cannot read {}", path.display()))?;
-        toml::from_str(&text).map_err(|e| anyhow::anyhow!("--config {}: {}", path.display(), e.to_string().trim()))
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("--config: cannot read {}", path.display()))?;
+        toml::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("--config {}: {}", path.display(), e.to_string().trim()))
     }
 
     /// Read `path`, or the default design when `None`.
@@ -131,15 +136,31 @@ impl DesignCfg {
         if !matches!(self.engine.kind.as_str(), "bitserial" | "auto") {
             bail!("engine.kind: {:?} is not available yet; use \"bitserial\" or \"auto\" (N2UQ codes are uniform)", self.engine.kind);
         }
-        for (name, v, lo, hi) in [("layer.channels", l.channels, 1, 4096), ("layer.hw", l.hw, 1, 512), ("layer.w_bits", l.w_bits, 1, 8), ("layer.a_bits", l.a_bits, 1, 8)] {
+        for (name, v, lo, hi) in [
+            ("layer.channels", l.channels, 1, 4096),
+            ("layer.hw", l.hw, 1, 512),
+            ("layer.w_bits", l.w_bits, 1, 8),
+            ("layer.a_bits", l.a_bits, 1, 8),
+        ] {
             if !(lo..=hi).contains(&v) {
                 bail!("{name}: must be in {lo}..={hi}, got {v}");
             }
         }
         if !(self.engine.clock_mhz.is_finite() && self.engine.clock_mhz > 0.0) {
-            bail!("engine.clock_mhz: must be a positive number, got {}", self.engine.clock_mhz);
+            bail!(
+                "engine.clock_mhz: must be a positive number, got {}",
+                self.engine.clock_mhz
+            );
         }
-        let layer = ExampleLayer::new(l.channels as usize, l.channels as usize, l.hw as usize, l.w_bits, l.a_bits, l.seed).context("layer")?;
+        let layer = ExampleLayer::new(
+            l.channels as usize,
+            l.channels as usize,
+            l.hw as usize,
+            l.w_bits,
+            l.a_bits,
+            l.seed,
+        )
+        .context("layer")?;
         let int = layer.int_layer().context("layer")?;
         let (m, k, n) = (int.m as u32, int.k as u32, layer.conv.n() as u32);
         let e = &self.engine;
@@ -156,7 +177,9 @@ impl DesignCfg {
             max_k: e.max_k.unwrap_or(k),
             max_n: e.max_n.unwrap_or(n),
         };
-        params.validate().map_err(|msg| anyhow::anyhow!("engine.{msg}"))?;
+        params
+            .validate()
+            .map_err(|msg| anyhow::anyhow!("engine.{msg}"))?;
         let job = Job {
             m,
             k,
@@ -165,7 +188,12 @@ impl DesignCfg {
             a_codes: layer.act_idx_im2col().iter().map(|&i| i as u32).collect(),
             thresholds: int.thresholds.clone(),
         };
-        job.validate(&params).map_err(|msg| anyhow::anyhow!("layer does not fit the engine: {msg}"))?;
-        Ok(Design { cfg: self, params, job })
+        job.validate(&params)
+            .map_err(|msg| anyhow::anyhow!("layer does not fit the engine: {msg}"))?;
+        Ok(Design {
+            cfg: self,
+            params,
+            job,
+        })
     }
 }

@@ -1,13 +1,19 @@
 //! `qforge`: learned low-bit quantizers to verified hardware.
 //!
-//! Subcommands: `quantize` (apply a quantizer spec to a .npy tensor), `init` (derive a spec's
-//! parameters from a tensor), `reference` (run the built-in default layer through the exact
-//! integer reference and check it against the float path).
+//! Subcommands: `generate` (RTL, testbench, XDC, report for a design), `simulate` (cycle
+//! model), `verify` (RTL under Verilator/Icarus vs golden and model), `quantize` (apply a
+//! quantizer spec to a .npy tensor), `init` (derive a spec's parameters from a tensor),
+//! `reference` (the default layer through the integer reference vs the float path).
 
+mod design;
+mod generate;
 mod init;
 mod output;
 mod quantize;
 mod reference;
+mod report;
+mod simulate;
+mod verify;
 
 use clap::{Parser, Subcommand};
 
@@ -29,6 +35,13 @@ enum Command {
     /// Run the built-in default layer through the exact integer reference and cross-check it
     /// against the float path.
     Reference(reference::Args),
+    /// Write RTL, testbench, vectors, XDC and a report for a design.
+    Generate(generate::Args),
+    /// Run a design's layer on the cycle-accurate model (optionally with a VCD).
+    Simulate(simulate::Args),
+    /// Build the RTL under Verilator/Icarus and check it against the golden reference and the
+    /// cycle model.
+    Verify(verify::Args),
 }
 
 fn main() {
@@ -37,6 +50,9 @@ fn main() {
         Command::Quantize(a) => quantize::run(&a),
         Command::Init(a) => init::run(&a),
         Command::Reference(a) => reference::run(&a),
+        Command::Generate(a) => generate::run(&a),
+        Command::Simulate(a) => simulate::run_cmd(&a),
+        Command::Verify(a) => verify::run_cmd(&a),
     };
     if let Err(e) = result {
         eprintln!("qforge: error: {e:#}");

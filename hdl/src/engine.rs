@@ -608,7 +608,7 @@ pub fn module(p: &EngineParams) -> Module {
                 ports: vec![
                     ("clk".into(), e::id("clk")),
                     ("a".into(), e::index(e::id("a_data_q"), e::id("c"))),
-                    ("b".into(), Expr::Ones),
+                    ("b".into(), e::repeat(e::int(dk as i64), e::lit(1, 1))),
                     ("count".into(), e::index(e::id("a_count"), e::id("c"))),
                 ],
             })],

@@ -35,25 +35,25 @@ pub enum State {
 }
 
 /// A stream beat offered to the engine.
-#[derive(Debug, Clone, Default)]
-pub struct Beat {
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Beat<'a> {
     /// `tvalid`.
     pub valid: bool,
-    /// `tdata`, little-endian 64-bit words.
-    pub data: Vec<u64>,
+    /// `tdata`, little-endian 64-bit words (missing words read as 0).
+    pub data: &'a [u64],
     /// `tlast`.
     pub last: bool,
 }
 
 /// Inputs of one cycle.
-#[derive(Debug, Clone, Default)]
-pub struct Inputs {
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Inputs<'a> {
     /// Synchronous reset.
     pub rst: bool,
     /// Weight/threshold stream.
-    pub wt: Beat,
+    pub wt: Beat<'a>,
     /// Activation stream.
-    pub act: Beat,
+    pub act: Beat<'a>,
     /// `m_axis_out_tready`.
     pub out_ready: bool,
 }
@@ -67,7 +67,8 @@ pub struct Outputs {
     pub act_ready: bool,
     /// `m_axis_out_tvalid`.
     pub out_valid: bool,
-    /// The `dn` output codes of `m_axis_out_tdata`.
+    /// The `dn` output codes of `m_axis_out_tdata` while `out_valid` (columns past N are
+    /// 0); empty otherwise (the RTL drives 0).
     pub out_codes: Vec<u32>,
     /// `m_axis_out_tlast`.
     pub out_last: bool,
@@ -87,7 +88,9 @@ struct SearchStage {
     last: bool,
     accs: Vec<i64>,
     codes: Vec<u32>,
-    thr: ThrWord,
+    /// The channel whose threshold word this stage holds (the memory does not change while
+    /// rows are in flight, so the index stands for the word).
+    thr: usize,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -100,6 +103,8 @@ struct ThrWord {
 pub struct Engine {
     p: EngineParams,
     words: usize,
+    w_depth: u32,
+    a_depth: u32,
     // Job registers.
     state: State,
     m: u32,
@@ -141,7 +146,7 @@ pub struct Engine {
     e1_valid: bool,
     e1_row: u32,
     e1_last: bool,
-    thr_q: ThrWord,
+    thr_q: usize,
     stages: Vec<SearchStage>,
     // Memories.
     w_mem: Vec<Vec<u64>>,
@@ -171,6 +176,8 @@ impl Engine {
         Engine {
             p,
             words,
+            w_depth: p.w_depth(),
+            a_depth: p.a_depth(),
             state: State::Idle,
             m: 0,
             n: 0,
@@ -213,11 +220,17 @@ impl Engine {
             e1_valid: false,
             e1_row: 0,
             e1_last: false,
-            thr_q: ThrWord {
-                descending: false,
-                t: vec![0; t],
-            },
-            stages: vec![SearchStage::default(); p.out_bits as usize],
+            thr_q: 0,
+            stages: vec![
+                SearchStage {
+                    valid: false,
+                    last: false,
+                    accs: vec![0; p.dn as usize],
+                    codes: vec![0; p.dn as usize],
+                    thr: 0
+                };
+                p.out_bits as usize
+            ],
             w_mem: vec![vec![0; p.w_depth() as usize * words]; p.dm as usize],
             a_mem: vec![vec![0; p.a_depth() as usize * words]; p.dn as usize],
             t_mem: vec![
@@ -273,29 +286,6 @@ impl Engine {
         w
     }
 
-    fn popcounts(&self) -> (Vec<u32>, Vec<u32>) {
-        let (dm, dn, nw) = (self.p.dm as usize, self.p.dn as usize, self.words);
-        let wa = self.w_addr_q as usize * nw;
-        let aa = self.a_addr_q as usize * nw;
-        let mut pc = vec![0; dm * dn];
-        for r in 0..dm {
-            let w = &self.w_mem[r][wa..wa + nw];
-            for c in 0..dn {
-                let a = &self.a_mem[c][aa..aa + nw];
-                pc[r * dn + c] = w.iter().zip(a).map(|(x, y)| (x & y).count_ones()).sum();
-            }
-        }
-        let a_count = (0..dn)
-            .map(|c| {
-                self.a_mem[c][aa..aa + nw]
-                    .iter()
-                    .map(|x| x.count_ones())
-                    .sum()
-            })
-            .collect();
-        (pc, a_count)
-    }
-
     /// Does accumulator `acc` pass threshold `t` of a channel counting in `descending` order?
     fn passes(acc: i64, t: i64, descending: bool) -> bool {
         if descending {
@@ -305,19 +295,15 @@ impl Engine {
         }
     }
 
-    fn search(&self, stage: usize, accs: &[i64], codes: &[u32], thr: &ThrWord) -> Vec<u32> {
-        let bitv = 1u32 << (self.p.out_bits as usize - 1 - stage);
-        accs.iter()
-            .zip(codes)
-            .map(|(&a, &c)| {
-                let cand = c | bitv;
-                if Self::passes(a, thr.t[cand as usize - 1], thr.descending) {
-                    cand
-                } else {
-                    c
-                }
-            })
-            .collect()
+    /// Binary-search stage `stage`: decide one more code bit of every column in place.
+    fn search(out_bits: u32, stage: usize, accs: &[i64], codes: &mut [u32], thr: &ThrWord) {
+        let bitv = 1u32 << (out_bits as usize - 1 - stage);
+        for (a, c) in accs.iter().zip(codes.iter_mut()) {
+            let cand = *c | bitv;
+            if Self::passes(*a, thr.t[cand as usize - 1], thr.descending) {
+                *c = cand;
+            }
+        }
     }
 
     /// Advance one clock edge with `inp`; returns the outputs that were presented during the
@@ -341,28 +327,46 @@ impl Engine {
         // Emission pipeline (stalls as a whole when the output is held).
         let en = !out.out_valid || inp.out_ready;
         if en {
-            for s in (1..self.stages.len()).rev() {
-                let prev = self.stages[s - 1].clone();
-                let codes = self.search(s, &prev.accs, &prev.codes, &prev.thr);
-                self.stages[s] = SearchStage { codes, ..prev };
+            let dn = p.dn as usize;
+            for st in (1..self.stages.len()).rev() {
+                let (lo, hi) = self.stages.split_at_mut(st);
+                let (prev, cur) = (&lo[st - 1], &mut hi[0]);
+                cur.valid = prev.valid;
+                // An invalid stage's data never reaches the output: skip it.
+                if prev.valid {
+                    cur.last = prev.last;
+                    cur.thr = prev.thr;
+                    cur.accs.copy_from_slice(&prev.accs);
+                    cur.codes.copy_from_slice(&prev.codes);
+                    Self::search(
+                        p.out_bits,
+                        st,
+                        &cur.accs,
+                        &mut cur.codes,
+                        &self.t_mem[cur.thr],
+                    );
+                }
             }
             let row = self.e1_row as usize;
-            let accs: Vec<i64> = (0..p.dn as usize)
-                .map(|c| self.acc[row * p.dn as usize + c])
-                .collect();
-            let zeros = vec![0; p.dn as usize];
-            let codes = self.search(0, &accs, &zeros, &self.thr_q);
-            self.stages[0] = SearchStage {
-                valid: self.e1_valid,
-                last: self.e1_last,
-                accs,
-                codes,
-                thr: self.thr_q.clone(),
-            };
+            let s0 = &mut self.stages[0];
+            s0.valid = self.e1_valid;
+            if self.e1_valid {
+                s0.last = self.e1_last;
+                s0.thr = self.thr_q;
+                s0.accs.copy_from_slice(&self.acc[row * dn..(row + 1) * dn]);
+                s0.codes.iter_mut().for_each(|c| *c = 0);
+                Self::search(
+                    p.out_bits,
+                    0,
+                    &s0.accs,
+                    &mut s0.codes,
+                    &self.t_mem[self.thr_q],
+                );
+            }
             let emitting = self.state == State::Emit;
             let rv = p.dm.min(self.m.saturating_sub(self.m0));
             let issue = emitting && self.r_issue < rv;
-            self.thr_q = self.t_mem[((self.m0 + self.r_issue) % p.max_m) as usize].clone();
+            self.thr_q = ((self.m0 + self.r_issue) % p.max_m) as usize;
             self.e1_valid = issue;
             self.e1_row = self.r_issue % p.dm;
             self.e1_last = issue
@@ -374,27 +378,53 @@ impl Engine {
             }
         }
 
-        // Datapath: accumulate (uses the popcount delay line's head), shift the delay line,
-        // capture BRAM outputs. All from current registers.
+        // Datapath: accumulate from the popcount delay line's head, shift the line, and
+        // capture the popcounts of the memory read registers (only when the step is valid:
+        // invalid entries never reach an accumulator).
         let lat = self.pc_line.len();
-        let (head_ctl, head_pc, head_ac) = self.pc_line[lat - 1].clone();
-        if head_ctl.valid {
-            for r in 0..p.dm as usize {
-                for c in 0..p.dn as usize {
-                    let pc = head_pc[r * p.dn as usize + c] as i64;
-                    let x = match p.w_enc {
-                        hdl::params::WeightEnc::Offset => 2 * pc - head_ac[c] as i64,
-                        _ => pc,
+        let dn = p.dn as usize;
+        {
+            let (head_ctl, head_pc, head_ac) = &self.pc_line[lat - 1];
+            if head_ctl.valid {
+                let offset = p.w_enc == hdl::params::WeightEnc::Offset;
+                for (i, a) in self.acc.iter_mut().enumerate() {
+                    let pc = head_pc[i] as i64;
+                    let x = if offset {
+                        2 * pc - head_ac[i % dn] as i64
+                    } else {
+                        pc
                     } << head_ctl.shift;
                     let term = if head_ctl.negate { -x } else { x };
-                    let a = &mut self.acc[r * p.dn as usize + c];
                     *a = if head_ctl.clear { term } else { *a + term };
                 }
             }
         }
-        let (pc, ac) = self.popcounts();
         self.pc_line.rotate_right(1);
-        self.pc_line[0] = (self.ctl_q, pc, ac);
+        let ctl = self.ctl_q;
+        self.pc_line[0].0 = ctl;
+        if ctl.valid {
+            let nw = self.words;
+            let wa = self.w_addr_q as usize * nw;
+            let aa = self.a_addr_q as usize * nw;
+            let (_, pc, ac) = &mut self.pc_line[0];
+            for (c, a_count) in ac.iter_mut().enumerate() {
+                *a_count = self.a_mem[c][aa..aa + nw]
+                    .iter()
+                    .map(|x| x.count_ones())
+                    .sum();
+            }
+            for (r, bank) in self.w_mem.iter().enumerate() {
+                let w = &bank[wa..wa + nw];
+                for (c, a_bank) in self.a_mem.iter().enumerate() {
+                    let a = &a_bank[aa..aa + nw];
+                    let mut n = 0;
+                    for k in 0..nw {
+                        n += (w[k] & a[k]).count_ones();
+                    }
+                    pc[r * dn + c] = n;
+                }
+            }
+        }
 
         // Compute issue: address and control registers.
         let issuing = self.state == State::Compute && !self.issue_done;
@@ -408,14 +438,15 @@ impl Engine {
         } else {
             Ctl::default()
         };
-        self.w_addr_q = (self.mt_base + self.kc_w + self.j) % p.w_depth();
-        self.a_addr_q = (self.kc_a + self.i) % p.a_depth();
+        // Out-of-range addresses only occur on invalid steps; wrap them to stay in bounds.
+        self.w_addr_q = (self.mt_base + self.kc_w + self.j) % self.w_depth;
+        self.a_addr_q = (self.kc_a + self.i) % self.a_depth;
 
         // Controller.
         match self.state {
             State::Idle => {
                 if wt_fire {
-                    let d = &inp.wt.data;
+                    let d = inp.wt.data;
                     let m = field(d, 0, p.m_field()) as u32;
                     let n = field(d, p.m_field(), p.n_field()) as u32;
                     let kc = field(d, p.m_field() + p.n_field(), p.kc_field()) as u32;
@@ -437,7 +468,7 @@ impl Engine {
             }
             State::LoadW => {
                 if wt_fire {
-                    let w = self.word(&inp.wt.data);
+                    let w = self.word(inp.wt.data);
                     let addr = (self.row_base + self.off) as usize * self.words;
                     self.w_mem[self.row as usize][addr..addr + self.words].copy_from_slice(&w);
                     if inp.wt.last {
@@ -465,7 +496,7 @@ impl Engine {
             }
             State::LoadT => {
                 if wt_fire {
-                    let d = &inp.wt.data;
+                    let d = inp.wt.data;
                     let tw = p.thr_width();
                     let t = p.thresholds();
                     let final_beat = self.beat == t && self.m_cnt + 1 == self.m;
@@ -503,7 +534,7 @@ impl Engine {
             }
             State::LoadA => {
                 if act_fire {
-                    let w = self.word(&inp.act.data);
+                    let w = self.word(inp.act.data);
                     let addr = self.off as usize * self.words;
                     self.a_mem[self.col as usize][addr..addr + self.words].copy_from_slice(&w);
                     let tile_last = self.off + 1 == self.kca && self.col + 1 == self.nv;
@@ -627,7 +658,7 @@ impl Engine {
             ("s_axis_wt", &inp.wt, used_wt, self.p.wt_stream_width()),
             ("s_axis_act", &inp.act, used_act, self.p.act_stream_width()),
         ] {
-            if beat.valid && (used..width).any(|b| bit(&beat.data, b) == 1) {
+            if beat.valid && (used..width).any(|b| bit(beat.data, b) == 1) {
                 self.protocol_errors
                     .push(format!("{name}: padding bits above {used} are not zero"));
             }

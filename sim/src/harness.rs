@@ -65,19 +65,15 @@ impl Source {
         }
     }
 
-    /// The beat presented this cycle.
-    pub fn beat(&self, packets: &[Packet], width_words: usize) -> Beat {
+    /// The beat presented this cycle (borrowing the packet's data).
+    pub fn beat<'p>(&self, packets: &'p [Packet]) -> Beat<'p> {
         match packets.get(self.idx) {
             Some(p) if self.valid => Beat {
                 valid: true,
-                data: p.data.clone(),
+                data: &p.data,
                 last: p.last,
             },
-            _ => Beat {
-                valid: false,
-                data: vec![0; width_words],
-                last: false,
-            },
+            _ => Beat::default(),
         }
     }
 
@@ -114,11 +110,34 @@ pub fn run(
     reset_at: Option<u64>,
     max_cycles: u64,
 ) -> Result<RunResult, String> {
-    let p = *engine.params();
-    let (ww, aw) = (
-        p.wt_stream_width().div_ceil(64) as usize,
-        p.act_stream_width().div_ceil(64) as usize,
-    );
+    run_traced(
+        engine,
+        wt,
+        act,
+        expected_beats,
+        stalls,
+        reset_at,
+        max_cycles,
+        &mut |_, _, _, _| {},
+    )
+}
+
+/// What a trace callback sees each cycle: the cycle number, the inputs, the outputs and the
+/// controller state during that cycle.
+pub type Trace<'a> = dyn FnMut(u64, &Inputs, &crate::engine::Outputs, crate::engine::State) + 'a;
+
+/// [`run`], calling `trace` once per cycle (for waveforms).
+#[allow(clippy::too_many_arguments)]
+pub fn run_traced(
+    engine: &mut Engine,
+    wt: &[Packet],
+    act: &[Packet],
+    expected_beats: usize,
+    stalls: Stalls,
+    reset_at: Option<u64>,
+    max_cycles: u64,
+    trace: &mut Trace,
+) -> Result<RunResult, String> {
     engine.step(&Inputs {
         rst: true,
         ..Inputs::default()
@@ -144,11 +163,13 @@ pub fn run(
         }
         let inp = Inputs {
             rst: false,
-            wt: src_w.beat(wt, ww),
-            act: src_a.beat(act, aw),
+            wt: src_w.beat(wt),
+            act: src_a.beat(act),
             out_ready: ready,
         };
+        let state = engine.state();
         let out = engine.step(&inp);
+        trace(cycle, &inp, &out, state);
         src_w.edge(inp.wt.valid && out.wt_ready, wt.len());
         src_a.edge(inp.act.valid && out.act_ready, act.len());
         if out.out_valid && ready {

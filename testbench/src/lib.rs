@@ -4,6 +4,7 @@
 //! testbench generator arrives with the bit-serial engine (issue 3).
 
 pub mod bench;
+pub mod synth;
 pub mod tb;
 pub mod tools;
 pub mod verilator;

@@ -5,6 +5,7 @@
 //! checks every output beat against the golden reference; the test checks the cycle counts
 //! equal the model's. `QFORGE_RTL_DESIGNS=N` runs more designs (default 20).
 
+use hdl::params::WeightEnc;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sim::engine::Engine;
@@ -23,7 +24,12 @@ fn cross_check(sim: Simulator, count: usize, seed: u64) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut runs = 0;
     for d in 0..count {
-        let p = design(&mut rng);
+        // Every weight encoding in turn, so each simulator sees all of them.
+        let mut p = design(&mut rng);
+        p.w_enc = [WeightEnc::Unsigned, WeightEnc::Signed, WeightEnc::Offset][d % 3];
+        if p.w_enc == WeightEnc::Signed {
+            p.w_bits = p.w_bits.max(2);
+        }
         let dir = tempfile::tempdir().unwrap();
         let bench =
             Bench::build(&p, dir.path(), sim).unwrap_or_else(|e| panic!("design {d} {p:?}: {e}"));
@@ -97,5 +103,5 @@ fn verilator_matches_model_and_golden() {
 
 #[test]
 fn icarus_matches_model_and_golden() {
-    cross_check(Simulator::Icarus, 3, 77);
+    cross_check(Simulator::Icarus, 4, 77);
 }
