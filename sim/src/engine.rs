@@ -67,8 +67,8 @@ pub struct Outputs {
     pub act_ready: bool,
     /// `m_axis_out_tvalid`.
     pub out_valid: bool,
-    /// The `dn` output codes of `m_axis_out_tdata` while `out_valid` (columns past N are
-    /// 0); empty otherwise (the RTL drives 0).
+    /// The `dn` output codes of `m_axis_out_tdata`: 0 past N and while not valid, as the RTL
+    /// drives them.
     pub out_codes: Vec<u32>,
     /// `m_axis_out_tlast`.
     pub out_last: bool,
