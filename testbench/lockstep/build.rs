@@ -131,7 +131,7 @@ fn main() {
     println!("cargo:rustc-link-lib=stdc++");
     println!("cargo:rustc-link-lib=pthread");
     let n = lockstep_designs().len();
-    writeln!(rust, "/// Constructors, destructors and step functions of the built designs.\npub static FNS: [(unsafe extern \"C\" fn() -> *mut core::ffi::c_void, unsafe extern \"C\" fn(*mut core::ffi::c_void), unsafe extern \"C\" fn(*mut core::ffi::c_void, *const u8, *const u64, *const u64, *mut u8, *mut u64)); {n}] = [{}];",
+    writeln!(rust, "/// Constructors, destructors and step functions of the built designs.\npub static FNS: [(NewFn, FreeFn, StepFn); {n}] = [{}];",
         (0..n).map(|d| format!("(d{d}_new, d{d}_free, d{d}_step)")).collect::<Vec<_>>().join(", ")).unwrap();
     std::fs::write(out.join("bindings.rs"), rust).unwrap();
     let _ = Path::new(".");
