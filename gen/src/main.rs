@@ -5,6 +5,7 @@
 //! quantizer spec to a .npy tensor), `init` (derive a spec's parameters from a tensor),
 //! `reference` (the default layer through the integer reference vs the float path).
 
+mod bench;
 mod design;
 mod generate;
 mod init;
@@ -42,6 +43,8 @@ enum Command {
     /// Build the RTL under Verilator/Icarus and check it against the golden reference and the
     /// cycle model.
     Verify(verify::Args),
+    /// Measure simulation speed (model vs Verilator) and DPU resources (Yosys).
+    Bench(bench::Args),
 }
 
 fn main() {
@@ -53,6 +56,7 @@ fn main() {
         Command::Generate(a) => generate::run(&a),
         Command::Simulate(a) => simulate::run_cmd(&a),
         Command::Verify(a) => verify::run_cmd(&a),
+        Command::Bench(a) => bench::run_cmd(&a),
     };
     if let Err(e) = result {
         eprintln!("qforge: error: {e:#}");

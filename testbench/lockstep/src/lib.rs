@@ -19,7 +19,8 @@ mod ffi {
     /// Frees it.
     pub type FreeFn = unsafe extern "C" fn(*mut c_void);
     /// One clock: handle, flags, wt data, act data, output flags, output data.
-    pub type StepFn = unsafe extern "C" fn(*mut c_void, *const u8, *const u64, *const u64, *mut u8, *mut u64);
+    pub type StepFn =
+        unsafe extern "C" fn(*mut c_void, *const u8, *const u64, *const u64, *mut u8, *mut u64);
     include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
 }
 

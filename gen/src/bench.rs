@@ -1,0 +1,125 @@
+//! `qforge bench`: the measurements issue notes quote, reproducibly.
+//!
+//! (a) Simulated cycles per second of the Rust cycle model and of Verilator on the same
+//!     workload: the design's layer, no stalls. The model reuses one engine (each run starts
+//!     with a reset); Verilator's figure is the wall time of the generated testbench binary
+//!     (process start and `$readmemh` included, build excluded), best of 3.
+//! (b) Yosys `synth_xilinx -family xcup` of one DPU (AND-popcount tree + accumulator) at
+//!     several Dk: LUTs, LUTs per binary op (`2·Dk` per DPU per cycle), flip-flops, carry
+//!     cells, and LUT levels between flops from the mapped netlist.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{anyhow, Result};
+use hdl::params::{ActEnc, EngineParams, WeightEnc};
+use sim::engine::Engine;
+use sim::harness::{run, Stalls};
+use testbench::bench::{Bench, Simulator};
+
+use crate::design::DesignCfg;
+
+/// Arguments of `qforge bench`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Design config for (a); the built-in default when omitted.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Dk values for the DPU synthesis (b).
+    #[arg(long, value_delimiter = ',', default_value = "64,128,256,512")]
+    dk: Vec<u32>,
+    /// Skip (a), the simulation speed comparison.
+    #[arg(long)]
+    no_sim: bool,
+    /// Skip (b), the synthesis.
+    #[arg(long)]
+    no_synth: bool,
+}
+
+/// Run the command.
+pub fn run_cmd(args: &Args) -> Result<()> {
+    if !args.no_sim {
+        let d = DesignCfg::load(args.config.as_deref())?.resolve()?;
+        let p = d.params;
+        let (wt, act, want) = (
+            d.job.wt_stream(&p),
+            d.job.act_stream(&p),
+            d.job.expected(&p),
+        );
+        let mut e = Engine::new(p);
+        let mut cycles = 0u64;
+        let t0 = Instant::now();
+        let mut runs = 0;
+        while runs < 3 || t0.elapsed().as_secs_f64() < 2.0 {
+            let r = run(&mut e, &wt, &act, want.len(), Stalls::NONE, None, u64::MAX)
+                .map_err(|e| anyhow!(e))?;
+            if r.beats != want {
+                return Err(anyhow!("cycle model disagrees with golden"));
+            }
+            cycles += r.cycles;
+            runs += 1;
+        }
+        let model_rate = cycles as f64 / t0.elapsed().as_secs_f64();
+        let per_run = cycles / runs;
+        let dir = tempfile::tempdir()?;
+        let t_build = Instant::now();
+        let bench = Bench::build(&p, dir.path(), Simulator::Verilator).map_err(|e| anyhow!(e))?;
+        let build_s = t_build.elapsed().as_secs_f64();
+        let mut best = f64::INFINITY;
+        for _ in 0..3 {
+            let t = Instant::now();
+            let c = bench
+                .run_job(&d.job, Stalls::NONE, None)
+                .map_err(|e| anyhow!(e))?;
+            best = best.min(t.elapsed().as_secs_f64());
+            if c != per_run {
+                return Err(anyhow!("Verilator took {c} cycles, the model {per_run}"));
+            }
+        }
+        let v_rate = per_run as f64 / best;
+        println!(
+            "## (a) simulation speed, {} x {} x {} array, layer M={} K={} N={}: {} cycles\n",
+            p.dm, p.dn, p.dk, d.job.m, d.job.k, d.job.n, per_run
+        );
+        println!("| simulator | cycles/s | run time | notes |\n|---|---|---|---|");
+        println!(
+            "| Rust cycle model | {:.0} | {:.1} ms | mean of {runs} runs |",
+            model_rate,
+            per_run as f64 / model_rate * 1e3
+        );
+        println!("| Verilator 5 (--binary --timing -O2) | {:.0} | {:.1} ms | best of 3; build {:.0} s excluded |", v_rate, best * 1e3, build_s);
+        println!("\nmodel / Verilator: {:.1}x\n", model_rate / v_rate);
+    }
+    if !args.no_synth {
+        println!("## (b) one DPU, Yosys synth_xilinx -family xcup (W2A2 unsigned planes, 17-bit accumulator)\n");
+        println!("| Dk | LUTs | LUT/binop | FFs | CARRY | LUT levels |\n|---|---|---|---|---|---|");
+        for &dk in &args.dk {
+            let p = EngineParams {
+                dm: 1,
+                dn: 1,
+                dk,
+                w_bits: 2,
+                a_bits: 2,
+                out_bits: 2,
+                w_enc: WeightEnc::Unsigned,
+                a_enc: ActEnc::Unsigned,
+                max_m: 256,
+                max_k: 4608,
+                max_n: 196,
+            };
+            let dir = tempfile::tempdir()?;
+            let mods = vec![p.popcount().module(), hdl::dpu::module(&p)];
+            let r = testbench::synth::synth(dir.path(), &mods, "dpu", "")
+                .map_err(|e| anyhow!("Dk {dk}: {e}"))?;
+            println!(
+                "| {dk} | {} | {:.3} | {} | {} | {} |",
+                r.luts(),
+                r.luts() as f64 / (2 * dk) as f64,
+                r.ffs,
+                r.carry,
+                r.lut_levels
+            );
+        }
+    }
+    Ok(())
+}
