@@ -1,6 +1,6 @@
 //! RTL generators and Verilog emission for qforge's engines.
 //!
-//! Verilog is built as a typed AST ([`ast`]) and printed by [`print`]; strings are never glued
+//! Verilog is built as a typed AST ([`ast`]) and printed by [`mod@print`]; strings are never glued
 //! together. Each hardware block has one parameter struct (widths, latency) that its RTL
 //! generator, its cycle model in `sim`, its testbench and the reports all read.
 
