@@ -3,9 +3,9 @@
 //!
 //! ```text
 //!  in_w ─┐                     ┌────────────┐
-//!        ├─ and_popcount (P) ──┤ x << shift ├─ ±term ─(+)─ acc_q
-//!  in_a ─┘   [offset: 2·count − a_count]    └────────────┘    │
-//!                                                  acc_q ─────┘ (or 0 on clear)
+//!        ├─ and_popcount (P) ──┤ x << shift ├─ ±term ─ term_q ─(+)─ acc_q
+//!  in_a ─┘   [offset: 2·count − a_count]    └────────────┘           │
+//!                                                    acc_q ──────────┘ (or 0 on clear)
 //! ```
 //!
 //! Control (`valid`, `clear`, `negate`, `shift`, and for offset weights `a_count`) arrives
@@ -119,23 +119,45 @@ pub fn module(p: &EngineParams) -> Module {
         e::id("term"),
         e::cond(e::id("negate"), e::neg(low.clone()), low),
     ));
-    items.push(Item::Decl(Decl {
-        name: "acc_q".into(),
-        width: Some(e::int(accw as i64)),
-        signed: false,
-        depth: None,
-        doc: "The accumulator.".into(),
-    }));
+    let decl = |name: &str, w: u32, doc: &str| {
+        Item::Decl(Decl {
+            name: name.into(),
+            width: Some(e::int(w as i64)),
+            signed: false,
+            depth: None,
+            doc: doc.into(),
+        })
+    };
+    items.push(decl(
+        "term_q",
+        accw,
+        "Term register: splits shift/negate from the accumulate adder.",
+    ));
+    items.push(decl("valid_q", 1, ""));
+    items.push(decl("clear_q", 1, ""));
+    items.push(Item::AlwaysFf(
+        "clk".into(),
+        vec![
+            Stmt::Assign(e::id("term_q"), e::id("term")),
+            Stmt::Assign(e::id("clear_q"), e::id("clear")),
+            Stmt::If(
+                e::id("rst"),
+                vec![Stmt::Assign(e::id("valid_q"), e::bit(false))],
+                vec![Stmt::Assign(e::id("valid_q"), e::id("valid"))],
+            ),
+        ],
+    ));
+    items.push(decl("acc_q", accw, "The accumulator."));
     items.push(Item::AlwaysFf(
         "clk".into(),
         vec![Stmt::If(
-            e::id("valid"),
+            e::id("valid_q"),
             vec![Stmt::Assign(
                 e::id("acc_q"),
                 e::cond(
-                    e::id("clear"),
-                    e::id("term"),
-                    e::add(e::id("acc_q"), e::id("term")),
+                    e::id("clear_q"),
+                    e::id("term_q"),
+                    e::add(e::id("acc_q"), e::id("term_q")),
                 ),
             )],
             vec![],
@@ -175,7 +197,7 @@ pub fn module(p: &EngineParams) -> Module {
         name: "dpu".into(),
         doc: vec![
             format!(
-                "Dot-product unit: {} bits per cycle, {}-bit accumulator, popcount latency {}.",
+                "Dot-product unit: {} bits per cycle, {}-bit accumulator, popcount latency {}, then a term register.",
                 p.dk,
                 accw,
                 p.popcount().latency()
@@ -186,8 +208,8 @@ pub fn module(p: &EngineParams) -> Module {
         params: vec![],
         ports: vec![
             PortGroup {
-                doc: "Clock".into(),
-                ports: vec![port(Dir::In, "clk", None, "")],
+                doc: "Clock and reset".into(),
+                ports: vec![port(Dir::In, "clk", None, ""), port(Dir::In, "rst", None, "synchronous, clears the term stage's valid bit")],
             },
             PortGroup {
                 doc: "Operand plane words".into(),

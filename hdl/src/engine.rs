@@ -113,7 +113,7 @@ pub fn module(p: &EngineParams) -> Module {
     let nv_w = ubits(dn as u64);
     let beat_w = ubits(t as u64);
     let (i_w, j_w) = (ubits((ab - 1) as u64), ubits((wb - 1) as u64));
-    let dr_w = ubits(lat as u64);
+    let dr_w = ubits(p.dpu_latency() as u64);
     let shw = p.shift_width();
     let word = p.thr_word_width();
     let (wtw, acw, ow) = (
@@ -616,6 +616,7 @@ pub fn module(p: &EngineParams) -> Module {
     }
     let mut dpu_ports = vec![
         ("clk".to_string(), e::id("clk")),
+        ("rst".into(), e::id("rst")),
         ("in_w".into(), e::index(e::id("w_data_q"), e::id("r"))),
         ("in_a".into(), e::index(e::id("a_data_q"), e::id("c"))),
         ("valid".into(), last_d("d_valid_q")),
@@ -898,7 +899,7 @@ pub fn module(p: &EngineParams) -> Module {
                             &kc_idx_q.add(&k(1)).eq(&kc_q),
                             vec![
                                 set(&issue_done_q, kw(1, 1)),
-                                set(&drain_q, kw((lat - 1) as u64, dr_w)),
+                                set(&drain_q, kw((p.dpu_latency() - 1) as u64, dr_w)),
                             ],
                             vec![
                                 set(&kc_idx_q, kc_idx_q.inc()),

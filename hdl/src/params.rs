@@ -287,10 +287,16 @@ impl EngineParams {
             | ((kc as u128) << (self.m_field() + self.n_field()))
     }
 
+    /// Cycles from a DPU's operands to its term register (popcount tree, then the registered
+    /// shift/negate stage); the accumulator updates from the term register one cycle later.
+    pub fn dpu_latency(&self) -> u32 {
+        self.popcount().latency() + 1
+    }
+
     /// Cycles from a compute step's address issue to its accumulator update being visible:
-    /// BRAM read, popcount tree, accumulate register.
+    /// BRAM read, DPU pipeline, accumulate register.
     pub fn compute_latency(&self) -> u32 {
-        BRAM_LATENCY + self.popcount().latency() + 1
+        BRAM_LATENCY + self.dpu_latency() + 1
     }
 }
 

@@ -67,8 +67,8 @@ pub struct Outputs {
     pub act_ready: bool,
     /// `m_axis_out_tvalid`.
     pub out_valid: bool,
-    /// The `dn` output codes of `m_axis_out_tdata`: 0 past N and while not valid, as the RTL
-    /// drives them.
+    /// The `dn` output codes of `m_axis_out_tdata` while valid (0 past N); empty while not
+    /// valid, when the RTL drives all zeros.
     pub out_codes: Vec<u32>,
     /// `m_axis_out_tlast`.
     pub out_last: bool,
@@ -149,8 +149,11 @@ pub struct Engine {
     thr_q: usize,
     stages: Vec<SearchStage>,
     // Memories.
-    w_mem: Vec<Vec<u64>>,
-    a_mem: Vec<Vec<u64>>,
+    /// Weight banks, address-major: word `addr·dm·nw + row·nw` (one address of every bank
+    /// contiguous, as a compute step reads them together).
+    w_mem: Vec<u64>,
+    /// Activation banks, address-major: `addr·dn·nw + col·nw`.
+    a_mem: Vec<u64>,
     t_mem: Vec<ThrWord>,
     /// Protocol violations seen (the RTL's simulation-only checks).
     pub protocol_errors: Vec<String>,
@@ -160,6 +163,23 @@ fn bit(words: &[u64], i: u32) -> u32 {
     words
         .get((i / 64) as usize)
         .map_or(0, |w| ((w >> (i % 64)) & 1) as u32)
+}
+
+/// popcount(w_r & a_c) for every row r and column c, with `N` words per operand (a fixed
+/// `N` lets the compiler unroll the word loop).
+fn and_popcounts<const N: usize>(w: &[u64], a: &[u64], pc: &mut [u32]) {
+    let cols = a.len() / N;
+    for (pcs, wr) in pc.chunks_exact_mut(cols).zip(w.chunks_exact(N)) {
+        let wr: &[u64; N] = wr.try_into().unwrap();
+        for (n, ac) in pcs.iter_mut().zip(a.chunks_exact(N)) {
+            let ac: &[u64; N] = ac.try_into().unwrap();
+            let mut s = 0;
+            for k in 0..N {
+                s += (wr[k] & ac[k]).count_ones();
+            }
+            *n = s;
+        }
+    }
 }
 
 /// Field `[lo, lo + width)` of `words` as an unsigned integer (width ≤ 64).
@@ -212,7 +232,7 @@ impl Engine {
                     vec![0; p.dm as usize * p.dn as usize],
                     vec![0; p.dn as usize]
                 );
-                p.popcount().latency() as usize
+                p.dpu_latency() as usize
             ],
             acc: vec![0; (p.dm * p.dn) as usize],
             r_issue: 0,
@@ -231,8 +251,8 @@ impl Engine {
                 };
                 p.out_bits as usize
             ],
-            w_mem: vec![vec![0; p.w_depth() as usize * words]; p.dm as usize],
-            a_mem: vec![vec![0; p.a_depth() as usize * words]; p.dn as usize],
+            w_mem: vec![0; p.w_depth() as usize * p.dm as usize * words],
+            a_mem: vec![0; p.a_depth() as usize * p.dn as usize * words],
             t_mem: vec![
                 ThrWord {
                     descending: false,
@@ -261,16 +281,21 @@ impl Engine {
             wt_ready: matches!(self.state, State::Idle | State::LoadW | State::LoadT),
             act_ready: self.state == State::LoadA,
             out_valid: last.valid,
-            // Columns past N (and every column while not valid) read as 0.
-            out_codes: (0..self.p.dn)
-                .map(|c| {
-                    if last.valid && c < self.nv {
-                        last.codes[c as usize]
-                    } else {
-                        0
-                    }
-                })
-                .collect(),
+            // Columns past N read as 0; while not valid the RTL drives 0 and this is empty
+            // (no allocation on idle cycles).
+            out_codes: if last.valid {
+                (0..self.p.dn)
+                    .map(|c| {
+                        if c < self.nv {
+                            last.codes[c as usize]
+                        } else {
+                            0
+                        }
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
             out_last: last.valid && last.last,
         }
     }
@@ -387,15 +412,14 @@ impl Engine {
             let (head_ctl, head_pc, head_ac) = &self.pc_line[lat - 1];
             if head_ctl.valid {
                 let offset = p.w_enc == hdl::params::WeightEnc::Offset;
-                for (i, a) in self.acc.iter_mut().enumerate() {
-                    let pc = head_pc[i] as i64;
-                    let x = if offset {
-                        2 * pc - head_ac[i % dn] as i64
-                    } else {
-                        pc
-                    } << head_ctl.shift;
-                    let term = if head_ctl.negate { -x } else { x };
-                    *a = if head_ctl.clear { term } else { *a + term };
+                let (shift, negate, clear) = (head_ctl.shift, head_ctl.negate, head_ctl.clear);
+                for (accs, pcs) in self.acc.chunks_exact_mut(dn).zip(head_pc.chunks_exact(dn)) {
+                    for ((a, &pc), &ac) in accs.iter_mut().zip(pcs).zip(head_ac.iter()) {
+                        let pc = pc as i64;
+                        let x = if offset { 2 * pc - ac as i64 } else { pc } << shift;
+                        let term = if negate { -x } else { x };
+                        *a = if clear { term } else { *a + term };
+                    }
                 }
             }
         }
@@ -404,24 +428,24 @@ impl Engine {
         self.pc_line[0].0 = ctl;
         if ctl.valid {
             let nw = self.words;
-            let wa = self.w_addr_q as usize * nw;
-            let aa = self.a_addr_q as usize * nw;
+            let (dm, dn) = (p.dm as usize, p.dn as usize);
+            let w = &self.w_mem[self.w_addr_q as usize * dm * nw..][..dm * nw];
+            let a = &self.a_mem[self.a_addr_q as usize * dn * nw..][..dn * nw];
             let (_, pc, ac) = &mut self.pc_line[0];
-            for (c, a_count) in ac.iter_mut().enumerate() {
-                *a_count = self.a_mem[c][aa..aa + nw]
-                    .iter()
-                    .map(|x| x.count_ones())
-                    .sum();
+            for (count, word) in ac.iter_mut().zip(a.chunks_exact(nw)) {
+                *count = word.iter().map(|x| x.count_ones()).sum();
             }
-            for (r, bank) in self.w_mem.iter().enumerate() {
-                let w = &bank[wa..wa + nw];
-                for (c, a_bank) in self.a_mem.iter().enumerate() {
-                    let a = &a_bank[aa..aa + nw];
-                    let mut n = 0;
-                    for k in 0..nw {
-                        n += (w[k] & a[k]).count_ones();
+            match nw {
+                1 => and_popcounts::<1>(w, a, pc),
+                2 => and_popcounts::<2>(w, a, pc),
+                4 => and_popcounts::<4>(w, a, pc),
+                8 => and_popcounts::<8>(w, a, pc),
+                _ => {
+                    for (pcs, wr) in pc.chunks_exact_mut(dn).zip(w.chunks_exact(nw)) {
+                        for (n, ac) in pcs.iter_mut().zip(a.chunks_exact(nw)) {
+                            *n = wr.iter().zip(ac).map(|(x, y)| (x & y).count_ones()).sum();
+                        }
                     }
-                    pc[r * dn + c] = n;
                 }
             }
         }
@@ -470,7 +494,8 @@ impl Engine {
                 if wt_fire {
                     let w = self.word(inp.wt.data);
                     let addr = (self.row_base + self.off) as usize * self.words;
-                    self.w_mem[self.row as usize][addr..addr + self.words].copy_from_slice(&w);
+                    let at = (addr * p.dm as usize) + self.row as usize * self.words;
+                    self.w_mem[at..at + self.words].copy_from_slice(&w);
                     if inp.wt.last {
                         self.protocol_errors.push("tlast on a weight beat".into());
                     }
@@ -536,7 +561,8 @@ impl Engine {
                 if act_fire {
                     let w = self.word(inp.act.data);
                     let addr = self.off as usize * self.words;
-                    self.a_mem[self.col as usize][addr..addr + self.words].copy_from_slice(&w);
+                    let at = (addr * p.dn as usize) + self.col as usize * self.words;
+                    self.a_mem[at..at + self.words].copy_from_slice(&w);
                     let tile_last = self.off + 1 == self.kca && self.col + 1 == self.nv;
                     if inp.act.last != tile_last {
                         self.protocol_errors.push(format!(
@@ -565,7 +591,7 @@ impl Engine {
                             self.i = 0;
                             if self.kc_idx + 1 == self.kc {
                                 self.issue_done = true;
-                                self.drain = p.popcount().latency() - 1;
+                                self.drain = p.dpu_latency() - 1;
                             } else {
                                 self.kc_idx += 1;
                                 self.kc_w += p.w_bits;
