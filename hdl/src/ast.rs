@@ -253,6 +253,19 @@ pub struct Port {
     pub doc: String,
 }
 
+impl Port {
+    /// An unsigned port of `width` bits (`None`: a scalar).
+    pub fn new(dir: Dir, name: &str, width: Option<u32>, doc: &str) -> Port {
+        Port {
+            dir,
+            name: name.into(),
+            width: width.map(|w| Expr::Int(w as i64)),
+            signed: false,
+            doc: doc.into(),
+        }
+    }
+}
+
 /// Ports that belong together (an interface), printed under one comment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PortGroup {

@@ -165,20 +165,20 @@ pub fn module(p: &EngineParams) -> Module {
     ));
     items.push(Item::Assign(e::id("acc"), e::id("acc_q")));
     let mut ctl = vec![
-        port(
+        Port::new(
             Dir::In,
             "valid",
             None,
             "this cycle's count belongs to a step",
         ),
-        port(
+        Port::new(
             Dir::In,
             "clear",
             None,
             "first step of a dot product: acc = term",
         ),
-        port(Dir::In, "negate", None, "subtract the term (a sign plane)"),
-        port(
+        Port::new(Dir::In, "negate", None, "subtract the term (a sign plane)"),
+        Port::new(
             Dir::In,
             "shift",
             Some(p.shift_width()),
@@ -186,7 +186,7 @@ pub fn module(p: &EngineParams) -> Module {
         ),
     ];
     if offset {
-        ctl.push(port(
+        ctl.push(Port::new(
             Dir::In,
             "a_count",
             Some(pcw),
@@ -209,13 +209,13 @@ pub fn module(p: &EngineParams) -> Module {
         ports: vec![
             PortGroup {
                 doc: "Clock and reset".into(),
-                ports: vec![port(Dir::In, "clk", None, ""), port(Dir::In, "rst", None, "synchronous, clears the term stage's valid bit")],
+                ports: vec![Port::new(Dir::In, "clk", None, ""), Port::new(Dir::In, "rst", None, "synchronous, clears the term stage's valid bit")],
             },
             PortGroup {
                 doc: "Operand plane words".into(),
                 ports: vec![
-                    port(Dir::In, "in_w", Some(p.dk), "weight plane j, one k-chunk"),
-                    port(
+                    Port::new(Dir::In, "in_w", Some(p.dk), "weight plane j, one k-chunk"),
+                    Port::new(
                         Dir::In,
                         "in_a",
                         Some(p.dk),
@@ -229,7 +229,7 @@ pub fn module(p: &EngineParams) -> Module {
             },
             PortGroup {
                 doc: "Result".into(),
-                ports: vec![port(
+                ports: vec![Port::new(
                     Dir::Out,
                     "acc",
                     Some(accw),
@@ -238,15 +238,5 @@ pub fn module(p: &EngineParams) -> Module {
             },
         ],
         items,
-    }
-}
-
-fn port(dir: Dir, name: &str, width: Option<u32>, doc: &str) -> Port {
-    Port {
-        dir,
-        name: name.into(),
-        width: width.map(|w| e::int(w as i64)),
-        signed: false,
-        doc: doc.into(),
     }
 }

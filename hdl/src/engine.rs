@@ -74,16 +74,6 @@ fn slice(name: &str, lo: u32, w: u32) -> V {
     }
 }
 
-fn port(dir: Dir, name: &str, w: Option<u32>, doc: &str) -> Port {
-    Port {
-        dir,
-        name: name.into(),
-        width: w.map(|w| e::int(w as i64)),
-        signed: false,
-        doc: doc.into(),
-    }
-}
-
 /// Index width for a memory of `depth` words.
 fn idx_w(depth: u32) -> u32 {
     ubits(depth.saturating_sub(1) as u64)
@@ -1109,32 +1099,32 @@ pub fn module(p: &EngineParams) -> Module {
         ],
         params: vec![],
         ports: vec![
-            PortGroup { doc: "Clock and synchronous reset".into(), ports: vec![port(Dir::In, "clk", None, ""), port(Dir::In, "rst", None, "active high, synchronous")] },
+            PortGroup { doc: "Clock and synchronous reset".into(), ports: vec![Port::new(Dir::In, "clk", None, ""), Port::new(Dir::In, "rst", None, "active high, synchronous")] },
             PortGroup {
                 doc: "Weights and thresholds (AXI4-Stream): header, weight planes, thresholds".into(),
                 ports: vec![
-                    port(Dir::In, "s_axis_wt_tdata", Some(wtw), ""),
-                    port(Dir::In, "s_axis_wt_tvalid", None, ""),
-                    port(Dir::Out, "s_axis_wt_tready", None, ""),
-                    port(Dir::In, "s_axis_wt_tlast", None, "last threshold beat of the job"),
+                    Port::new(Dir::In, "s_axis_wt_tdata", Some(wtw), ""),
+                    Port::new(Dir::In, "s_axis_wt_tvalid", None, ""),
+                    Port::new(Dir::Out, "s_axis_wt_tready", None, ""),
+                    Port::new(Dir::In, "s_axis_wt_tlast", None, "last threshold beat of the job"),
                 ],
             },
             PortGroup {
                 doc: "Activations (AXI4-Stream): plane words per n-tile".into(),
                 ports: vec![
-                    port(Dir::In, "s_axis_act_tdata", Some(acw), ""),
-                    port(Dir::In, "s_axis_act_tvalid", None, ""),
-                    port(Dir::Out, "s_axis_act_tready", None, ""),
-                    port(Dir::In, "s_axis_act_tlast", None, "last beat of each n-tile"),
+                    Port::new(Dir::In, "s_axis_act_tdata", Some(acw), ""),
+                    Port::new(Dir::In, "s_axis_act_tvalid", None, ""),
+                    Port::new(Dir::Out, "s_axis_act_tready", None, ""),
+                    Port::new(Dir::In, "s_axis_act_tlast", None, "last beat of each n-tile"),
                 ],
             },
             PortGroup {
                 doc: "Output codes (AXI4-Stream): one row of DN codes per beat".into(),
                 ports: vec![
-                    port(Dir::Out, "m_axis_out_tdata", Some(ow), "column c at [c*OUT_BITS +: OUT_BITS]"),
-                    port(Dir::Out, "m_axis_out_tvalid", None, ""),
-                    port(Dir::In, "m_axis_out_tready", None, ""),
-                    port(Dir::Out, "m_axis_out_tlast", None, "last beat of the job"),
+                    Port::new(Dir::Out, "m_axis_out_tdata", Some(ow), "column c at [c*OUT_BITS +: OUT_BITS]"),
+                    Port::new(Dir::Out, "m_axis_out_tvalid", None, ""),
+                    Port::new(Dir::In, "m_axis_out_tready", None, ""),
+                    Port::new(Dir::Out, "m_axis_out_tlast", None, "last beat of the job"),
                 ],
             },
         ],

@@ -230,14 +230,14 @@ impl PopcountParams {
             ports: vec![
                 PortGroup {
                     doc: "Clock".into(),
-                    ports: vec![port(Dir::In, "clk", None, "")],
+                    ports: vec![Port::new(Dir::In, "clk", None, "")],
                 },
                 PortGroup {
                     doc: "Operands and count".into(),
                     ports: vec![
-                        port(Dir::In, "a", Some(self.width), "first operand"),
-                        port(Dir::In, "b", Some(self.width), "second operand"),
-                        port(
+                        Port::new(Dir::In, "a", Some(self.width), "first operand"),
+                        Port::new(Dir::In, "b", Some(self.width), "second operand"),
+                        Port::new(
                             Dir::Out,
                             "count",
                             Some(self.out_width()),
@@ -248,16 +248,6 @@ impl PopcountParams {
             ],
             items,
         }
-    }
-}
-
-fn port(dir: Dir, name: &str, width: Option<u32>, doc: &str) -> Port {
-    Port {
-        dir,
-        name: name.into(),
-        width: width.map(|w| e::int(w as i64)),
-        signed: false,
-        doc: doc.into(),
     }
 }
 

@@ -155,28 +155,18 @@ pub fn module(p: &EngineParams) -> Module {
         doc: vec![format!("Binary-search thresholding of {dn} accumulators to {ob}-bit codes, {ob} pipeline stages.")],
         params: vec![],
         ports: vec![
-            PortGroup { doc: "Clock, reset and pipeline enable".into(), ports: vec![port(Dir::In, "clk", None, ""), port(Dir::In, "rst", None, "synchronous, clears the valid bits"), port(Dir::In, "en", None, "advance every stage")] },
+            PortGroup { doc: "Clock, reset and pipeline enable".into(), ports: vec![Port::new(Dir::In, "clk", None, ""), Port::new(Dir::In, "rst", None, "synchronous, clears the valid bits"), Port::new(Dir::In, "en", None, "advance every stage")] },
             PortGroup {
                 doc: "One row of accumulators and its channel's thresholds".into(),
                 ports: vec![
-                    port(Dir::In, "in_valid", None, ""),
-                    port(Dir::In, "in_last", None, "last row of the job"),
-                    port(Dir::In, "in_acc", Some(dn * accw), "column c at [c*ACC_WIDTH +: ACC_WIDTH]"),
-                    port(Dir::In, "in_thr", Some(word), "descending bit, then the thresholds"),
+                    Port::new(Dir::In, "in_valid", None, ""),
+                    Port::new(Dir::In, "in_last", None, "last row of the job"),
+                    Port::new(Dir::In, "in_acc", Some(dn * accw), "column c at [c*ACC_WIDTH +: ACC_WIDTH]"),
+                    Port::new(Dir::In, "in_thr", Some(word), "descending bit, then the thresholds"),
                 ],
             },
-            PortGroup { doc: "Codes".into(), ports: vec![port(Dir::Out, "out_valid", None, ""), port(Dir::Out, "out_last", None, ""), port(Dir::Out, "out_code", Some(dn * ob), "column c at [c*OUT_BITS +: OUT_BITS]")] },
+            PortGroup { doc: "Codes".into(), ports: vec![Port::new(Dir::Out, "out_valid", None, ""), Port::new(Dir::Out, "out_last", None, ""), Port::new(Dir::Out, "out_code", Some(dn * ob), "column c at [c*OUT_BITS +: OUT_BITS]")] },
         ],
         items,
-    }
-}
-
-fn port(dir: Dir, name: &str, width: Option<u32>, doc: &str) -> Port {
-    Port {
-        dir,
-        name: name.into(),
-        width: width.map(|w| e::int(w as i64)),
-        signed: false,
-        doc: doc.into(),
     }
 }

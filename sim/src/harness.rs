@@ -40,6 +40,16 @@ impl Stalls {
         seed: 1,
     };
 
+    /// Random rates in 10..100% on every port and a random seed.
+    pub fn random(rng: &mut impl rand::Rng) -> Stalls {
+        Stalls {
+            wt_pct: rng.gen_range(10..100),
+            act_pct: rng.gen_range(10..100),
+            out_pct: rng.gen_range(10..100),
+            seed: rng.gen_range(1..1 << 30),
+        }
+    }
+
     fn threshold(pct: u32) -> u32 {
         pct.min(100) * 256 / 100
     }

@@ -19,12 +19,7 @@ fn model_matches_golden_on_random_designs() {
             let stalls = if j % 2 == 0 {
                 Stalls::NONE
             } else {
-                Stalls {
-                    wt_pct: rng.gen_range(20..100),
-                    act_pct: rng.gen_range(20..100),
-                    out_pct: rng.gen_range(20..100),
-                    seed: rng.gen_range(1..u32::MAX),
-                }
+                Stalls::random(&mut rng)
             };
             let want = job.expected(&p);
             let mut e = Engine::new(p);

@@ -12,7 +12,7 @@ use sim::job::Job;
 
 use crate::tb::{parse_pass, testbench, write_vectors, Capacity};
 use crate::tools::{find, Tool};
-use crate::verilator::write_modules;
+use crate::verilator::{run, write_modules};
 
 /// Which simulator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,19 +33,6 @@ pub struct Bench {
 
 /// Cycle budget for one job (a hang is reported, not waited out).
 pub const MAX_CYCLES: u64 = 5_000_000;
-
-fn run(cmd: &mut Command, what: &str) -> Result<String, String> {
-    let out = cmd
-        .output()
-        .map_err(|e| format!("{what}: cannot run: {e}"))?;
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    if out.status.success() {
-        Ok(text)
-    } else {
-        Err(format!("{what} failed ({}):\n{text}", out.status))
-    }
-}
 
 impl Bench {
     /// Emit the design and its testbench into `dir` and build them.

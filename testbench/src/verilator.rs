@@ -22,7 +22,8 @@ pub fn write_modules(dir: &Path, modules: &[Module]) -> std::io::Result<Vec<Path
         .collect()
 }
 
-fn run(cmd: &mut Command, what: &str) -> Result<String, String> {
+/// Run `cmd`; its stdout and stderr on success, or an error naming `what` with them.
+pub(crate) fn run(cmd: &mut Command, what: &str) -> Result<String, String> {
     let out = cmd
         .output()
         .map_err(|e| format!("{what}: cannot run: {e}"))?;

@@ -37,12 +37,7 @@ fn cross_check(sim: Simulator, count: usize, seed: u64) {
             let stalls = if j < 4 {
                 Stalls::NONE
             } else {
-                Stalls {
-                    wt_pct: rng.gen_range(10..100),
-                    act_pct: rng.gen_range(10..100),
-                    out_pct: rng.gen_range(10..100),
-                    seed: rng.gen_range(1..1 << 30),
-                }
+                Stalls::random(&mut rng)
             };
             let want = job.expected(&p);
             let mut e = Engine::new(p);

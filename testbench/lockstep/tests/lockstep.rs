@@ -1,7 +1,7 @@
 //! Model and RTL stepped together on every lockstep design: edge-case and random jobs with
 //! random stalls, every output compared every cycle.
 
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use sim::harness::Stalls;
 use sim::random::jobs;
@@ -15,12 +15,7 @@ fn model_and_rtl_agree_every_cycle() {
             let stalls = if j % 2 == 0 {
                 Stalls::NONE
             } else {
-                Stalls {
-                    wt_pct: rng.gen_range(10..100),
-                    act_pct: rng.gen_range(10..100),
-                    out_pct: rng.gen_range(10..100),
-                    seed: rng.gen_range(1..1 << 30),
-                }
+                Stalls::random(&mut rng)
             };
             cycles += lockstep::run(d, &job, stalls, 2_000_000)
                 .unwrap_or_else(|e| panic!("design {d} job {j}: {e}"));
