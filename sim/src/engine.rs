@@ -103,6 +103,9 @@ struct ThrWord {
 pub struct Engine {
     p: EngineParams,
     words: usize,
+    /// (used bits, stream width) of the weight and activation streams, for the padding check.
+    padding: [(u32, u32); 2],
+    thr_width: u32,
     w_depth: u32,
     a_depth: u32,
     // Job registers.
@@ -166,8 +169,26 @@ fn bit(words: &[u64], i: u32) -> u32 {
 }
 
 /// popcount(w_r & a_c) for every row r and column c, with `N` words per operand (a fixed
-/// `N` lets the compiler unroll the word loop).
+/// `N` lets the compiler unroll the word loop). Uses the CPU's POPCNT instruction when it has
+/// one (checked at run time, so the binary stays portable).
 fn and_popcounts<const N: usize>(w: &[u64], a: &[u64], pc: &mut [u32]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("popcnt") {
+        // SAFETY: the CPU supports POPCNT (checked just above).
+        unsafe { and_popcounts_popcnt::<N>(w, a, pc) };
+        return;
+    }
+    and_popcounts_body::<N>(w, a, pc);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "popcnt")]
+unsafe fn and_popcounts_popcnt<const N: usize>(w: &[u64], a: &[u64], pc: &mut [u32]) {
+    and_popcounts_body::<N>(w, a, pc);
+}
+
+#[inline(always)]
+fn and_popcounts_body<const N: usize>(w: &[u64], a: &[u64], pc: &mut [u32]) {
     let cols = a.len() / N;
     for (pcs, wr) in pc.chunks_exact_mut(cols).zip(w.chunks_exact(N)) {
         let wr: &[u64; N] = wr.try_into().unwrap();
@@ -196,6 +217,14 @@ impl Engine {
         Engine {
             p,
             words,
+            padding: [
+                (
+                    p.dk.max(p.thr_width()).max(p.header_width()),
+                    p.wt_stream_width(),
+                ),
+                (p.dk, p.act_stream_width()),
+            ],
+            thr_width: p.thr_width(),
             w_depth: p.w_depth(),
             a_depth: p.a_depth(),
             state: State::Idle,
@@ -522,7 +551,7 @@ impl Engine {
             State::LoadT => {
                 if wt_fire {
                     let d = inp.wt.data;
-                    let tw = p.thr_width();
+                    let tw = self.thr_width;
                     let t = p.thresholds();
                     let final_beat = self.beat == t && self.m_cnt + 1 == self.m;
                     if inp.wt.last != final_beat {
@@ -678,12 +707,14 @@ impl Engine {
     }
 
     fn check_padding(&mut self, inp: &Inputs) {
-        let used_wt = self.p.dk.max(self.p.thr_width()).max(self.p.header_width());
-        let used_act = self.p.dk;
+        let [(wt_used, wt_width), (act_used, act_width)] = self.padding;
         for (name, beat, used, width) in [
-            ("s_axis_wt", &inp.wt, used_wt, self.p.wt_stream_width()),
-            ("s_axis_act", &inp.act, used_act, self.p.act_stream_width()),
+            ("s_axis_wt", &inp.wt, wt_used, wt_width),
+            ("s_axis_act", &inp.act, act_used, act_width),
         ] {
+            if used == width {
+                continue;
+            }
             if beat.valid && (used..width).any(|b| bit(beat.data, b) == 1) {
                 self.protocol_errors
                     .push(format!("{name}: padding bits above {used} are not zero"));
