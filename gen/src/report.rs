@@ -4,8 +4,7 @@
 use std::fmt::Write;
 
 use anyhow::{anyhow, Result};
-use sim::engine::Engine;
-use sim::harness::{run, RunResult, Stalls};
+use sim::harness::{run_job, RunResult, Stalls};
 
 use crate::design::Design;
 
@@ -14,17 +13,8 @@ use crate::design::Design;
 pub fn model_run(d: &Design) -> Result<RunResult> {
     let p = &d.params;
     let want = d.job.expected(p);
-    let mut e = Engine::new(*p);
-    let r = run(
-        &mut e,
-        &d.job.wt_stream(p),
-        &d.job.act_stream(p),
-        want.len(),
-        Stalls::NONE,
-        None,
-        u64::MAX,
-    )
-    .map_err(|e| anyhow!("cycle model: {e}"))?;
+    let (r, _) = run_job(p, &d.job, Stalls::NONE, None, u64::MAX)
+        .map_err(|e| anyhow!("cycle model: {e}"))?;
     if r.beats != want {
         return Err(anyhow!("cycle model disagrees with the golden reference"));
     }

@@ -5,8 +5,7 @@
 use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Result};
-use sim::engine::Engine;
-use sim::harness::{run, Stalls};
+use sim::harness::{run_job, Stalls};
 use testbench::bench::{Bench, Simulator, MAX_CYCLES};
 
 use crate::design::DesignCfg;
@@ -55,17 +54,8 @@ pub fn run_cmd(args: &Args) -> Result<()> {
         std::fs::create_dir_all(&dir)?;
         let bench = Bench::build(&p, &dir, sim).map_err(|e| anyhow!("{sim:?} build: {e}"))?;
         for stalls in cases {
-            let mut e = Engine::new(p);
-            let model = run(
-                &mut e,
-                &d.job.wt_stream(&p),
-                &d.job.act_stream(&p),
-                want.len(),
-                stalls,
-                None,
-                MAX_CYCLES,
-            )
-            .map_err(|e| anyhow!("cycle model: {e}"))?;
+            let (model, _) = run_job(&p, &d.job, stalls, None, MAX_CYCLES)
+                .map_err(|e| anyhow!("cycle model: {e}"))?;
             if model.beats != want {
                 bail!("cycle model disagrees with the golden reference");
             }

@@ -132,6 +132,29 @@ pub fn run(
     )
 }
 
+/// Pack `job`'s streams and run it on a fresh engine of design `p` (see [`run`]); returns the
+/// result and the engine (for its protocol checks).
+pub fn run_job(
+    p: &hdl::params::EngineParams,
+    job: &crate::job::Job,
+    stalls: Stalls,
+    reset_at: Option<u64>,
+    max_cycles: u64,
+) -> Result<(RunResult, Engine), String> {
+    let mut e = Engine::new(*p);
+    let beats = job.expected(p).len();
+    let r = run(
+        &mut e,
+        &job.wt_stream(p),
+        &job.act_stream(p),
+        beats,
+        stalls,
+        reset_at,
+        max_cycles,
+    )?;
+    Ok((r, e))
+}
+
 /// What a trace callback sees each cycle: the cycle number, the inputs, the outputs and the
 /// controller state during that cycle.
 pub type Trace<'a> = dyn FnMut(u64, &Inputs, &crate::engine::Outputs, crate::engine::State) + 'a;

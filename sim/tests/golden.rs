@@ -4,8 +4,7 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sim::engine::Engine;
-use sim::harness::{run, Stalls};
+use sim::harness::{run_job, Stalls};
 use sim::random::{design, jobs};
 
 #[test]
@@ -22,17 +21,8 @@ fn model_matches_golden_on_random_designs() {
                 Stalls::random(&mut rng)
             };
             let want = job.expected(&p);
-            let mut e = Engine::new(p);
-            let got = run(
-                &mut e,
-                &job.wt_stream(&p),
-                &job.act_stream(&p),
-                want.len(),
-                stalls,
-                None,
-                10_000_000,
-            )
-            .unwrap_or_else(|err| panic!("design {d} job {j} {p:?}: {err}"));
+            let (got, e) = run_job(&p, &job, stalls, None, 10_000_000)
+                .unwrap_or_else(|err| panic!("design {d} job {j} {p:?}: {err}"));
             assert_eq!(
                 got.beats, want,
                 "design {d} job {j} {p:?} m={} k={} n={}",
@@ -58,29 +48,9 @@ fn reset_mid_job_recovers() {
             out_pct: 50,
             seed: 99,
         };
-        let mut e = Engine::new(p);
-        let full = run(
-            &mut e,
-            &job.wt_stream(&p),
-            &job.act_stream(&p),
-            want.len(),
-            stalls,
-            None,
-            10_000_000,
-        )
-        .unwrap();
+        let (full, _) = run_job(&p, job, stalls, None, 10_000_000).unwrap();
         let at = rng.gen_range(1..full.cycles);
-        let mut e = Engine::new(p);
-        let again = run(
-            &mut e,
-            &job.wt_stream(&p),
-            &job.act_stream(&p),
-            want.len(),
-            stalls,
-            Some(at),
-            10_000_000,
-        )
-        .unwrap();
+        let (again, _) = run_job(&p, job, stalls, Some(at), 10_000_000).unwrap();
         assert_eq!(again.beats, want, "reset at cycle {at} of {}", full.cycles);
     }
 }

@@ -8,8 +8,7 @@
 use hdl::params::WeightEnc;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sim::engine::Engine;
-use sim::harness::{run, Stalls};
+use sim::harness::{run_job, Stalls};
 use sim::random::{design, jobs};
 use testbench::bench::{Bench, Simulator, MAX_CYCLES};
 
@@ -40,17 +39,7 @@ fn cross_check(sim: Simulator, count: usize, seed: u64) {
                 Stalls::random(&mut rng)
             };
             let want = job.expected(&p);
-            let mut e = Engine::new(p);
-            let model = run(
-                &mut e,
-                &job.wt_stream(&p),
-                &job.act_stream(&p),
-                want.len(),
-                stalls,
-                None,
-                MAX_CYCLES,
-            )
-            .unwrap();
+            let (model, _) = run_job(&p, &job, stalls, None, MAX_CYCLES).unwrap();
             assert_eq!(model.beats, want, "model vs golden, design {d} job {j}");
             let rtl = bench.run_job(&job, stalls, None).unwrap_or_else(|err| {
                 panic!(
@@ -66,17 +55,7 @@ fn cross_check(sim: Simulator, count: usize, seed: u64) {
             if j == 5 {
                 // A reset in the middle of the job, then the whole job again: still exact.
                 let at = rng.gen_range(1..model.cycles);
-                let mut e = Engine::new(p);
-                let again = run(
-                    &mut e,
-                    &job.wt_stream(&p),
-                    &job.act_stream(&p),
-                    want.len(),
-                    stalls,
-                    Some(at),
-                    MAX_CYCLES,
-                )
-                .unwrap();
+                let (again, _) = run_job(&p, &job, stalls, Some(at), MAX_CYCLES).unwrap();
                 let rtl = bench
                     .run_job(&job, stalls, Some(at))
                     .unwrap_or_else(|err| panic!("design {d} reset at {at}: {err}"));
