@@ -1,6 +1,6 @@
-//! Running Verilator and Icarus on emitted modules: lint (`--lint-only -Wall`, no waivers),
-//! and build-and-run of self-checking testbenches (`--binary --timing`, `iverilog -g2012`).
-//! Every failure returns the tool's full output.
+//! Writing emitted modules to files, linting them with `verilator --lint-only -Wall` (no
+//! waivers), and the command runner the other tool drivers share. Building and running
+//! testbenches is `crate::bench`. Every failure returns the tool's full output.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -50,56 +50,4 @@ pub fn lint(dir: &Path, files: &[PathBuf], top: &str) -> Result<(), String> {
         return Err(format!("verilator -Wall warnings on {top}:\n{text}"));
     }
     Ok(())
-}
-
-/// Build `files` (testbench top `top`) with `verilator --binary --timing` in `dir/obj_<top>`
-/// and run it; returns its output.
-pub fn verilator_run(dir: &Path, files: &[PathBuf], top: &str) -> Result<String, String> {
-    let v = find(Tool::Verilator)?;
-    let mdir = format!("obj_{top}");
-    run(
-        Command::new(&v.command)
-            .current_dir(dir)
-            .args([
-                "--binary",
-                "--timing",
-                "-O2",
-                "-j",
-                "2",
-                "--top-module",
-                top,
-                "--Mdir",
-                &mdir,
-                "-o",
-                top,
-            ])
-            .args(files),
-        &format!("verilator --binary ({top})"),
-    )?;
-    run(
-        Command::new(dir.join(&mdir).join(top)).current_dir(dir),
-        &format!("verilator simulation of {top}"),
-    )
-}
-
-/// Build `files` with `iverilog -g2012` and run with `vvp`; returns its output.
-pub fn icarus_run(dir: &Path, files: &[PathBuf], top: &str) -> Result<String, String> {
-    let i = find(Tool::Icarus)?;
-    let out = format!("{top}.vvp");
-    run(
-        Command::new(&i.command)
-            .current_dir(dir)
-            .args(["-g2012", "-s", top, "-o", &out])
-            .args(files),
-        &format!("iverilog ({top})"),
-    )?;
-    let text = run(
-        Command::new("vvp").current_dir(dir).args(["-n", &out]),
-        &format!("vvp {top}"),
-    )?;
-    // Icarus returns 0 after $fatal in some versions: check the text too.
-    if text.contains("FATAL") || text.contains("ERROR") {
-        return Err(format!("vvp {top} reported a failure:\n{text}"));
-    }
-    Ok(text)
 }
