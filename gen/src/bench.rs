@@ -95,6 +95,7 @@ pub fn run_cmd(args: &Args) -> Result<()> {
         println!("| Dk | LUTs | LUT/binop | FFs | CARRY | LUT levels |\n|---|---|---|---|---|---|");
         for &dk in &args.dk {
             let p = EngineParams {
+                kind: hdl::params::Kind::BitSerial,
                 dm: 1,
                 dn: 1,
                 dk,

@@ -165,6 +165,7 @@ impl DesignCfg {
         let (m, k, n) = (int.m as u32, int.k as u32, layer.conv.n() as u32);
         let e = &self.engine;
         let params = EngineParams {
+            kind: hdl::params::Kind::BitSerial,
             dm: e.dm,
             dn: e.dn,
             dk: e.dk,
@@ -187,6 +188,7 @@ impl DesignCfg {
             w_codes: layer.weight_idx.iter().map(|&i| i as u32).collect(),
             a_codes: layer.act_idx_im2col().iter().map(|&i| i as u32).collect(),
             thresholds: int.thresholds.clone(),
+            levels: None,
         };
         job.validate(&params)
             .map_err(|msg| anyhow::anyhow!("layer does not fit the engine: {msg}"))?;

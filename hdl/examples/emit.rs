@@ -6,6 +6,7 @@ fn main() {
         Some("popcount") | None => hdl::popcount::PopcountParams::new(width).module(),
         Some("engine") => {
             let p = hdl::params::EngineParams {
+                kind: hdl::params::Kind::BitSerial,
                 dm: 2,
                 dn: 3,
                 dk: width,

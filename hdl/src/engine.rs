@@ -14,14 +14,16 @@ use crate::params::{ActEnc, EngineParams, WeightEnc};
 use crate::popcount::ubits;
 use crate::typed::{k, kw, sig, V};
 
-/// Controller state encodings (the same order as `sim::engine::State`).
-pub const STATES: [&str; 6] = [
+/// Controller state encodings (the same order as `sim::engine::State`); `ST_LOAD_P` (the
+/// product table) exists only in LUT engines.
+pub const STATES: [&str; 7] = [
     "ST_IDLE",
     "ST_LOAD_W",
     "ST_LOAD_T",
     "ST_LOAD_A",
     "ST_COMPUTE",
     "ST_EMIT",
+    "ST_LOAD_P",
 ];
 const STATE_W: u32 = 3;
 
@@ -83,15 +85,12 @@ fn idx_w(depth: u32) -> u32 {
 pub fn module(p: &EngineParams) -> Module {
     let (dm, dn, dk, wb, ab, ob) = (p.dm, p.dn, p.dk, p.w_bits, p.a_bits, p.out_bits);
     let t = p.thresholds();
-    let (tw, accw, pcw, lat) = (
-        p.thr_width(),
-        p.acc_width(),
-        p.pc_width(),
-        p.popcount().latency(),
-    );
+    let lut = p.is_lut();
+    let (wpl, apl) = (p.w_planes(), p.a_planes());
+    let (tw, accw, pcw, lat) = (p.thr_width(), p.acc_width(), p.pc_width(), p.ctl_delay());
     let (mw, nw, kcw_f) = (p.m_field(), p.n_field(), p.kc_field());
-    let kw_w = ubits((p.max_kc() * wb) as u64);
-    let ka_w = ubits((p.max_kc() * ab) as u64);
+    let kw_w = ubits((p.max_kc() * wpl) as u64);
+    let ka_w = ubits((p.max_kc() * apl) as u64);
     let off_w = kw_w.max(ka_w);
     let wa_w = ubits(p.w_depth() as u64);
     let aa_w = ubits(p.a_depth() as u64);
@@ -102,9 +101,8 @@ pub fn module(p: &EngineParams) -> Module {
     );
     let nv_w = ubits(dn as u64);
     let beat_w = ubits(t as u64);
-    let (i_w, j_w) = (ubits((ab - 1) as u64), ubits((wb - 1) as u64));
+    let (i_w, j_w) = (ubits((apl - 1) as u64), ubits((wpl - 1) as u64));
     let dr_w = ubits(p.dpu_latency() as u64);
-    let shw = p.shift_width();
     let word = p.thr_word_width();
     let (wtw, acw, ow) = (
         p.wt_stream_width(),
@@ -116,7 +114,8 @@ pub fn module(p: &EngineParams) -> Module {
         checks: Vec::new(),
     };
 
-    for (i, s) in STATES.iter().enumerate() {
+    let n_states = if lut { STATES.len() } else { STATES.len() - 1 };
+    for (i, s) in STATES.iter().enumerate().take(n_states) {
         b.items.push(Item::LocalParam(Param {
             name: (*s).into(),
             value: e::lit(STATE_W, i as u128),
@@ -135,17 +134,14 @@ pub fn module(p: &EngineParams) -> Module {
     b.items.push(Item::Comment(
         "Stream handshakes (tready and tvalid depend only on registers).".into(),
     ));
-    let wt_ready = b.wire(
-        "wt_ready",
-        V {
-            e: e::lor(
-                e::lor(in_state("ST_IDLE").e, in_state("ST_LOAD_W").e),
-                in_state("ST_LOAD_T").e,
-            ),
-            w: 1,
-        },
-        "",
+    let mut wt_states = e::lor(
+        e::lor(in_state("ST_IDLE").e, in_state("ST_LOAD_W").e),
+        in_state("ST_LOAD_T").e,
     );
+    if lut {
+        wt_states = e::lor(wt_states, in_state("ST_LOAD_P").e);
+    }
+    let wt_ready = b.wire("wt_ready", V { e: wt_states, w: 1 }, "");
     let act_ready = b.wire("act_ready", in_state("ST_LOAD_A"), "");
     let out_valid = sig("tu_valid", 1);
     let wt_fire = b.wire("wt_fire", sig("s_axis_wt_tvalid", 1).and(&wt_ready), "");
@@ -172,9 +168,13 @@ pub fn module(p: &EngineParams) -> Module {
     let kcw_q = b.decl(
         "kcw_q",
         kw_w,
-        "KC · W_BITS: weight words per output channel.",
+        "KC · weight words per chunk: weight words per output channel.",
     );
-    let kca_q = b.decl("kca_q", ka_w, "KC · A_BITS: activation words per column.");
+    let kca_q = b.decl(
+        "kca_q",
+        ka_w,
+        "KC · activation words per chunk: activation words per column.",
+    );
     let hdr_m = b.wire("hdr_m", slice("s_axis_wt_tdata", 0, mw), "");
     let hdr_n = b.wire("hdr_n", slice("s_axis_wt_tdata", mw, nw), "");
     let hdr_kc = b.wire("hdr_kc", slice("s_axis_wt_tdata", mw + nw, kcw_f), "");
@@ -233,8 +233,8 @@ pub fn module(p: &EngineParams) -> Module {
         "Compute issue: k-chunk, activation plane i, weight plane j.".into(),
     ));
     let kc_idx_q = b.decl("kc_idx_q", kcw_f, "");
-    let kc_w_q = b.decl("kc_w_q", kw_w, "kc_idx · W_BITS");
-    let kc_a_q = b.decl("kc_a_q", ka_w, "kc_idx · A_BITS");
+    let kc_w_q = b.decl("kc_w_q", kw_w, "kc_idx · weight words per chunk");
+    let kc_a_q = b.decl("kc_a_q", ka_w, "kc_idx · activation words per chunk");
     let i_q = b.decl("i_q", i_w, "");
     let j_q = b.decl("j_q", j_w, "");
     let issue_done_q = b.decl("issue_done_q", 1, "");
@@ -358,7 +358,7 @@ pub fn module(p: &EngineParams) -> Module {
     );
     b.items.push(Item::Decl(Decl {
         name: "w_data_q".into(),
-        width: Some(e::int(dk as i64)),
+        width: Some(e::int(p.w_word() as i64)),
         signed: false,
         depth: Some(e::int(dm as i64)),
         doc: "Weight bank read registers.".into(),
@@ -370,7 +370,7 @@ pub fn module(p: &EngineParams) -> Module {
         items: vec![
             Item::Decl(Decl {
                 name: "w_mem".into(),
-                width: Some(e::int(dk as i64)),
+                width: Some(e::int(p.w_word() as i64)),
                 signed: false,
                 depth: Some(e::int(p.w_depth() as i64)),
                 doc: format!("Bank r: rows r, r+DM, ...; {} words.", p.w_depth()),
@@ -382,7 +382,11 @@ pub fn module(p: &EngineParams) -> Module {
                         e::land(w_we.e.clone(), e::eq(row_q.ext(32).e, e::id("r"))),
                         vec![Stmt::Assign(
                             e::index(e::id("w_mem"), w_waddr.e.clone()),
-                            e::part(e::id("s_axis_wt_tdata"), e::int(0), e::int(dk as i64)),
+                            e::part(
+                                e::id("s_axis_wt_tdata"),
+                                e::int(0),
+                                e::int(p.w_word() as i64),
+                            ),
                         )],
                         vec![],
                     ),
@@ -396,7 +400,7 @@ pub fn module(p: &EngineParams) -> Module {
     });
     b.items.push(Item::Decl(Decl {
         name: "a_data_q".into(),
-        width: Some(e::int(dk as i64)),
+        width: Some(e::int(p.a_word() as i64)),
         signed: false,
         depth: Some(e::int(dn as i64)),
         doc: "Activation bank read registers.".into(),
@@ -408,7 +412,7 @@ pub fn module(p: &EngineParams) -> Module {
         items: vec![
             Item::Decl(Decl {
                 name: "a_mem".into(),
-                width: Some(e::int(dk as i64)),
+                width: Some(e::int(p.a_word() as i64)),
                 signed: false,
                 depth: Some(e::int(p.a_depth() as i64)),
                 doc: format!(
@@ -423,7 +427,11 @@ pub fn module(p: &EngineParams) -> Module {
                         e::land(a_we.e.clone(), e::eq(col_q.ext(32).e, e::id("c"))),
                         vec![Stmt::Assign(
                             e::index(e::id("a_mem"), a_waddr.e.clone()),
-                            e::part(e::id("s_axis_act_tdata"), e::int(0), e::int(dk as i64)),
+                            e::part(
+                                e::id("s_axis_act_tdata"),
+                                e::int(0),
+                                e::int(p.a_word() as i64),
+                            ),
                         )],
                         vec![],
                     ),
@@ -464,91 +472,82 @@ pub fn module(p: &EngineParams) -> Module {
     ));
 
     b.items.push(Item::Comment(
-        "Step control: registered with the memory read, then delayed to the popcount output."
-            .into(),
+        "Step control: registered with the memory read, then delayed to meet the PE.".into(),
     ));
     let ctl_valid_q = b.decl("ctl_valid_q", 1, "");
     let ctl_clear_q = b.decl("ctl_clear_q", 1, "");
-    let ctl_negate_q = b.decl("ctl_negate_q", 1, "");
-    let ctl_shift_q = b.decl("ctl_shift_q", shw, "");
     let first = kc_idx_q
         .eq(&kw(0, kcw_f))
         .and(&i_q.eq(&kw(0, i_w)))
         .and(&j_q.eq(&kw(0, j_w)));
-    let a_neg = if p.a_enc == ActEnc::Signed {
-        i_q.eq(&k((ab - 1) as u64))
-    } else {
-        kw(0, 1)
-    };
-    let w_neg = if p.w_enc == WeightEnc::Signed {
-        j_q.eq(&k((wb - 1) as u64))
-    } else {
-        kw(0, 1)
-    };
-    let negate = V {
-        e: e::bin(crate::ast::BinOp::Xor, a_neg.e, w_neg.e),
-        w: 1,
-    };
-    let shift_sum = i_q.add(&j_q);
-    let shift = trunc(&mut b, "step_shift", shift_sum, shw, issuing.clone());
-    b.items.push(Item::AlwaysFf(
-        "clk".into(),
-        vec![
-            when(
-                &sig("rst", 1),
-                vec![set(&ctl_valid_q, kw(0, 1))],
-                vec![set(&ctl_valid_q, issuing.clone())],
-            ),
-            set(&ctl_clear_q, first),
-            set(&ctl_negate_q, negate),
-            set(&ctl_shift_q, shift),
-        ],
-    ));
-    for (name, w) in [
-        ("d_valid_q", 1),
-        ("d_clear_q", 1),
-        ("d_negate_q", 1),
-        ("d_shift_q", shw),
-    ] {
+    let mut ctl_regs = vec![
+        when(
+            &sig("rst", 1),
+            vec![set(&ctl_valid_q, kw(0, 1))],
+            vec![set(&ctl_valid_q, issuing.clone())],
+        ),
+        set(&ctl_clear_q, first),
+    ];
+    // (name, width, source): the delay line's payload besides valid.
+    let mut payload = vec![("d_clear_q", 1, ctl_clear_q.e.clone())];
+    if !lut {
+        let shw = p.shift_width();
+        let ctl_negate_q = b.decl("ctl_negate_q", 1, "");
+        let ctl_shift_q = b.decl("ctl_shift_q", shw, "");
+        let a_neg = if p.a_enc == ActEnc::Signed {
+            i_q.eq(&k((ab - 1) as u64))
+        } else {
+            kw(0, 1)
+        };
+        let w_neg = if p.w_enc == WeightEnc::Signed {
+            j_q.eq(&k((wb - 1) as u64))
+        } else {
+            kw(0, 1)
+        };
+        let negate = V {
+            e: e::bin(crate::ast::BinOp::Xor, a_neg.e, w_neg.e),
+            w: 1,
+        };
+        let shift_sum = i_q.add(&j_q);
+        let shift = trunc(&mut b, "step_shift", shift_sum, shw, issuing.clone());
+        ctl_regs.push(set(&ctl_negate_q, negate));
+        ctl_regs.push(set(&ctl_shift_q, shift));
+        payload.push(("d_negate_q", 1, ctl_negate_q.e.clone()));
+        payload.push(("d_shift_q", shw, ctl_shift_q.e.clone()));
+    }
+    b.items.push(Item::AlwaysFf("clk".into(), ctl_regs));
+    let line: Vec<(&str, u32)> = std::iter::once(("d_valid_q", 1))
+        .chain(payload.iter().map(|(n, w, _)| (*n, *w)))
+        .collect();
+    for &(name, w) in &line {
         b.items.push(Item::Decl(Decl {
             name: name.into(),
             width: Some(e::int(w as i64)),
             signed: false,
             depth: Some(e::int(lat as i64)),
             doc: if name == "d_valid_q" {
-                format!("Control delay line, {lat} stages (the popcount latency).")
+                format!("Control delay line, {lat} stages.")
             } else {
                 String::new()
             },
         }));
     }
-    let mut dl = vec![
-        when(
-            &sig("rst", 1),
-            vec![Stmt::Assign(
-                e::index(e::id("d_valid_q"), e::int(0)),
-                e::bit(false),
-            )],
-            vec![Stmt::Assign(
-                e::index(e::id("d_valid_q"), e::int(0)),
-                ctl_valid_q.e.clone(),
-            )],
-        ),
-        Stmt::Assign(
-            e::index(e::id("d_clear_q"), e::int(0)),
-            ctl_clear_q.e.clone(),
-        ),
-        Stmt::Assign(
-            e::index(e::id("d_negate_q"), e::int(0)),
-            ctl_negate_q.e.clone(),
-        ),
-        Stmt::Assign(
-            e::index(e::id("d_shift_q"), e::int(0)),
-            ctl_shift_q.e.clone(),
-        ),
-    ];
+    let mut dl = vec![when(
+        &sig("rst", 1),
+        vec![Stmt::Assign(
+            e::index(e::id("d_valid_q"), e::int(0)),
+            e::bit(false),
+        )],
+        vec![Stmt::Assign(
+            e::index(e::id("d_valid_q"), e::int(0)),
+            ctl_valid_q.e.clone(),
+        )],
+    )];
+    for (name, _, src) in &payload {
+        dl.push(Stmt::Assign(e::index(e::id(*name), e::int(0)), src.clone()));
+    }
     for s in 1..lat as i64 {
-        for name in ["d_valid_q", "d_clear_q", "d_negate_q", "d_shift_q"] {
+        for &(name, _) in &line {
             let step = Stmt::Assign(
                 e::index(e::id(name), e::int(s)),
                 e::index(e::id(name), e::int(s - 1)),
@@ -570,7 +569,31 @@ pub fn module(p: &EngineParams) -> Module {
     b.items.push(Item::AlwaysFf("clk".into(), dl));
     let last_d = |name: &str| e::index(e::id(name), e::int(lat as i64 - 1));
 
-    b.items.push(Item::Comment("The DPU array.".into()));
+    // LUT engines: the product table's load counters and the PEs' shared write port.
+    let tbl = if lut {
+        b.items.push(Item::Comment(
+            "Product table load: entry {mag, act}, both counting from 1 (zero levels are never stored)."
+                .into(),
+        ));
+        let tmag_q = b.decl(
+            "tmag_q",
+            wb - 1,
+            "weight magnitude index of the next table entry",
+        );
+        let tact_q = b.decl("tact_q", ab, "activation code of the next table entry");
+        let we = b.wire("tbl_we", in_state("ST_LOAD_P").and(&wt_fire), "");
+        Some((tmag_q, tact_q, we))
+    } else {
+        None
+    };
+    b.items.push(Item::Comment(
+        if lut {
+            "The PE array."
+        } else {
+            "The DPU array."
+        }
+        .into(),
+    ));
     b.items.push(Item::Decl(Decl {
         name: "acc".into(),
         width: Some(e::int((dn * accw) as i64)),
@@ -604,16 +627,36 @@ pub fn module(p: &EngineParams) -> Module {
             })],
         });
     }
-    let mut dpu_ports = vec![
-        ("clk".to_string(), e::id("clk")),
-        ("rst".into(), e::id("rst")),
+    let mut dpu_ports = vec![("clk".to_string(), e::id("clk"))];
+    if let Some((tmag_q, tact_q, we)) = &tbl {
+        dpu_ports.extend([
+            ("tbl_we".to_string(), we.e.clone()),
+            (
+                "tbl_addr".into(),
+                e::concat(vec![tmag_q.e.clone(), tact_q.e.clone()]),
+            ),
+            (
+                "tbl_data".into(),
+                e::part(
+                    e::id("s_axis_wt_tdata"),
+                    e::int(0),
+                    e::int(p.prod_bits() as i64),
+                ),
+            ),
+        ]);
+    } else {
+        dpu_ports.push(("rst".into(), e::id("rst")));
+    }
+    dpu_ports.extend([
         ("in_w".into(), e::index(e::id("w_data_q"), e::id("r"))),
         ("in_a".into(), e::index(e::id("a_data_q"), e::id("c"))),
         ("valid".into(), last_d("d_valid_q")),
         ("clear".into(), last_d("d_clear_q")),
-        ("negate".into(), last_d("d_negate_q")),
-        ("shift".into(), last_d("d_shift_q")),
-    ];
+    ]);
+    if !lut {
+        dpu_ports.push(("negate".into(), last_d("d_negate_q")));
+        dpu_ports.push(("shift".into(), last_d("d_shift_q")));
+    }
     if offset {
         dpu_ports.push(("a_count".into(), e::index(e::id("a_count"), e::id("c"))));
     }
@@ -634,8 +677,8 @@ pub fn module(p: &EngineParams) -> Module {
             var: "c".into(),
             count: e::int(dn as i64),
             items: vec![Item::Instance(Instance {
-                module: "dpu".into(),
-                name: "u_dpu".into(),
+                module: p.pe_name().into(),
+                name: if lut { "u_pe" } else { "u_dpu" }.into(),
                 params: vec![],
                 ports: dpu_ports,
             })],
@@ -770,7 +813,7 @@ pub fn module(p: &EngineParams) -> Module {
                 trunc(
                     &mut b,
                     "hdr_kcw",
-                    hdr_kc.mul_k(wb as u64),
+                    scale(&hdr_kc, wpl),
                     kw_w,
                     wt_fire.and(&hdr_ok).and(&in_state("ST_IDLE")),
                 ),
@@ -780,7 +823,7 @@ pub fn module(p: &EngineParams) -> Module {
                 trunc(
                     &mut b,
                     "hdr_kca",
-                    hdr_kc.mul_k(ab as u64),
+                    scale(&hdr_kc, apl),
                     ka_w,
                     wt_fire.and(&hdr_ok).and(&in_state("ST_IDLE")),
                 ),
@@ -789,10 +832,38 @@ pub fn module(p: &EngineParams) -> Module {
             zero(&row_base_q),
             zero(&off_q),
             zero(&m_cnt_q),
-            set(&state, st("ST_LOAD_W")),
-        ],
+        ]
+        .into_iter()
+        .chain(match &tbl {
+            Some((tmag_q, tact_q, _)) => vec![
+                set(tmag_q, kw(1, wb - 1)),
+                set(tact_q, kw(1, ab)),
+                set(&state, st("ST_LOAD_P")),
+            ],
+            None => vec![set(&state, st("ST_LOAD_W"))],
+        })
+        .collect(),
         vec![],
     )];
+    let load_p = match &tbl {
+        Some((tmag_q, tact_q, _)) => vec![when(
+            &wt_fire,
+            vec![when(
+                &tact_q.eq(&k(p.a_nonzero() as u64)),
+                vec![
+                    set(tact_q, kw(1, ab)),
+                    when(
+                        &tmag_q.eq(&k(p.w_mags() as u64)),
+                        vec![set(&state, st("ST_LOAD_W"))],
+                        vec![set(tmag_q, tmag_q.inc())],
+                    ),
+                ],
+                vec![set(tact_q, tact_q.inc())],
+            )],
+            vec![],
+        )],
+        None => Vec::new(),
+    };
     let off_last_w = off_q.add(&k(1)).eq(&kcw_q);
     let load_w = vec![when(
         &wt_fire,
@@ -878,11 +949,11 @@ pub fn module(p: &EngineParams) -> Module {
     let compute = vec![when(
         &issue_done_q.not(),
         vec![when(
-            &j_q.eq(&k((wb - 1) as u64)),
+            &j_q.eq(&kw((wpl - 1) as u64, j_w)),
             vec![
                 zero(&j_q),
                 when(
-                    &i_q.eq(&k((ab - 1) as u64)),
+                    &i_q.eq(&kw((apl - 1) as u64, i_w)),
                     vec![
                         zero(&i_q),
                         when(
@@ -893,8 +964,8 @@ pub fn module(p: &EngineParams) -> Module {
                             ],
                             vec![
                                 set(&kc_idx_q, kc_idx_q.inc()),
-                                set(&kc_w_q, kc_w_q.add_in(&k(wb as u64), kw_w)),
-                                set(&kc_a_q, kc_a_q.add_in(&k(ab as u64), ka_w)),
+                                set(&kc_w_q, kc_w_q.add_in(&k(wpl as u64), kw_w)),
+                                set(&kc_a_q, kc_a_q.add_in(&k(apl as u64), ka_w)),
                             ],
                         ),
                     ],
@@ -996,17 +1067,18 @@ pub fn module(p: &EngineParams) -> Module {
         zero(&r_issue_q),
         zero(&accepted_q),
     ];
-    let chain = [
+    let mut arms = vec![
         ("ST_IDLE", idle),
         ("ST_LOAD_W", load_w),
         ("ST_LOAD_T", load_t),
         ("ST_LOAD_A", load_a),
         ("ST_COMPUTE", compute),
         ("ST_EMIT", emit),
-    ]
-    .into_iter()
-    .rev()
-    .fold(Vec::new(), |els, (s, body)| {
+    ];
+    if lut {
+        arms.push(("ST_LOAD_P", load_p));
+    }
+    let chain = arms.into_iter().rev().fold(Vec::new(), |els, (s, body)| {
         vec![when(&in_state(s), body, els)]
     });
     b.items.push(Item::AlwaysFf(
@@ -1016,7 +1088,7 @@ pub fn module(p: &EngineParams) -> Module {
     b.items.push(Item::AlwaysFf("clk".into(), e1));
 
     // Simulation-only protocol checks: padding bits zero, tlast where the job says.
-    let used_wt = dk.max(tw).max(p.header_width());
+    let used_wt = p.wt_used_width();
     let mut checks = Vec::new();
     if wtw > used_wt {
         checks.push(Stmt::If(
@@ -1038,7 +1110,7 @@ pub fn module(p: &EngineParams) -> Module {
             vec![],
         ));
     }
-    if acw > dk {
+    if acw > p.a_word() {
         checks.push(Stmt::If(
             e::land(
                 e::id("s_axis_act_tvalid"),
@@ -1047,7 +1119,7 @@ pub fn module(p: &EngineParams) -> Module {
                     Box::new(e::slice(
                         e::id("s_axis_act_tdata"),
                         e::int(acw as i64 - 1),
-                        e::int(dk as i64),
+                        e::int(p.a_word() as i64),
                     )),
                 ),
             ),
@@ -1090,23 +1162,50 @@ pub fn module(p: &EngineParams) -> Module {
     }
     b.items.push(Item::SimCheck("clk".into(), checks));
 
+    let title = if lut {
+        format!(
+            "qforge LUT-multiplier GEMM engine: {dm}x{dn} PEs of {dk} lanes, W{wb} (sign-magnitude) A{ab}, {}-bit products, {ob}-bit outputs.",
+            p.prod_bits()
+        )
+    } else {
+        format!(
+            "qforge bit-serial GEMM engine: {dm}x{dn} DPUs of {dk} bits, W{wb}{} A{ab}{}, {ob}-bit outputs.",
+            enc_w(p.w_enc),
+            enc_a(p.a_enc)
+        )
+    };
     Module {
-        name: "bitserial_engine".into(),
+        name: p.top_name().into(),
         doc: vec![
-            format!("qforge bit-serial GEMM engine: {dm}x{dn} DPUs of {dk} bits, W{wb}{} A{ab}{}, {ob}-bit outputs.", enc_w(p.w_enc), enc_a(p.a_enc)),
-            format!("Limits M <= {}, K <= {}, N <= {}; accumulators {accw} bits, thresholds {tw} bits.", p.max_m, p.max_k, p.max_n),
+            title,
+            format!(
+                "Limits M <= {}, K <= {}, N <= {}; accumulators {accw} bits, thresholds {tw} bits.",
+                p.max_m, p.max_k, p.max_n
+            ),
             "Generated by qforge from one EngineParams; job protocol in sim/src/engine.rs.".into(),
         ],
         params: vec![],
         ports: vec![
-            PortGroup { doc: "Clock and synchronous reset".into(), ports: vec![Port::new(Dir::In, "clk", None, ""), Port::new(Dir::In, "rst", None, "active high, synchronous")] },
             PortGroup {
-                doc: "Weights and thresholds (AXI4-Stream): header, weight planes, thresholds".into(),
+                doc: "Clock and synchronous reset".into(),
+                ports: vec![
+                    Port::new(Dir::In, "clk", None, ""),
+                    Port::new(Dir::In, "rst", None, "active high, synchronous"),
+                ],
+            },
+            PortGroup {
+                doc: "Weights and thresholds (AXI4-Stream): header, weight planes, thresholds"
+                    .into(),
                 ports: vec![
                     Port::new(Dir::In, "s_axis_wt_tdata", Some(wtw), ""),
                     Port::new(Dir::In, "s_axis_wt_tvalid", None, ""),
                     Port::new(Dir::Out, "s_axis_wt_tready", None, ""),
-                    Port::new(Dir::In, "s_axis_wt_tlast", None, "last threshold beat of the job"),
+                    Port::new(
+                        Dir::In,
+                        "s_axis_wt_tlast",
+                        None,
+                        "last threshold beat of the job",
+                    ),
                 ],
             },
             PortGroup {
@@ -1115,13 +1214,23 @@ pub fn module(p: &EngineParams) -> Module {
                     Port::new(Dir::In, "s_axis_act_tdata", Some(acw), ""),
                     Port::new(Dir::In, "s_axis_act_tvalid", None, ""),
                     Port::new(Dir::Out, "s_axis_act_tready", None, ""),
-                    Port::new(Dir::In, "s_axis_act_tlast", None, "last beat of each n-tile"),
+                    Port::new(
+                        Dir::In,
+                        "s_axis_act_tlast",
+                        None,
+                        "last beat of each n-tile",
+                    ),
                 ],
             },
             PortGroup {
                 doc: "Output codes (AXI4-Stream): one row of DN codes per beat".into(),
                 ports: vec![
-                    Port::new(Dir::Out, "m_axis_out_tdata", Some(ow), "column c at [c*OUT_BITS +: OUT_BITS]"),
+                    Port::new(
+                        Dir::Out,
+                        "m_axis_out_tdata",
+                        Some(ow),
+                        "column c at [c*OUT_BITS +: OUT_BITS]",
+                    ),
                     Port::new(Dir::Out, "m_axis_out_tvalid", None, ""),
                     Port::new(Dir::In, "m_axis_out_tready", None, ""),
                     Port::new(Dir::Out, "m_axis_out_tlast", None, "last beat of the job"),
@@ -1183,6 +1292,7 @@ fn enc_w(e: WeightEnc) -> &'static str {
         WeightEnc::Unsigned => "u",
         WeightEnc::Signed => "s",
         WeightEnc::Offset => "o",
+        WeightEnc::SignMag => "m",
     }
 }
 
@@ -1195,10 +1305,28 @@ fn enc_a(e: ActEnc) -> &'static str {
 
 /// Every module of an engine, top last.
 pub fn modules(p: &EngineParams) -> Vec<Module> {
-    vec![
-        p.popcount().module(),
-        crate::dpu::module(p),
-        crate::threshold::module(p),
-        module(p),
-    ]
+    if p.is_lut() {
+        vec![
+            p.adder_tree().module(),
+            crate::lut_pe::module(p),
+            crate::threshold::module(p),
+            module(p),
+        ]
+    } else {
+        vec![
+            p.popcount().module(),
+            crate::dpu::module(p),
+            crate::threshold::module(p),
+            module(p),
+        ]
+    }
+}
+
+/// `v · c` for a small constant (`v` itself when `c` is 1).
+fn scale(v: &V, c: u32) -> V {
+    if c == 1 {
+        v.clone()
+    } else {
+        v.mul_k(c as u64)
+    }
 }

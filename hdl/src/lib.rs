@@ -4,9 +4,11 @@
 //! together. Each hardware block has one parameter struct (widths, latency) that its RTL
 //! generator, its cycle model in `sim`, its testbench and the reports all read.
 
+pub mod adder_tree;
 pub mod ast;
 pub mod dpu;
 pub mod engine;
+pub mod lut_pe;
 pub mod params;
 pub mod popcount;
 pub mod print;

@@ -15,6 +15,22 @@ pub enum WeightEnc {
     /// level = `2·code − (2^b − 1)` (N2UQ odd levels; binary ±1 at b = 1): every plane is a
     /// ±1 digit.
     Offset,
+    /// LUT engine only: sign bit on top, magnitude index below (0 = the zero level); the
+    /// magnitude itself comes from the job's product table. As a bare level, `±index`.
+    SignMag,
+}
+
+/// Which processing element the array is built from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// AND-popcount DPUs over bit-planes (uniform codes).
+    BitSerial,
+    /// Product-table PEs over whole codes (non-uniform levels, LCQ / QN).
+    Lut {
+        /// Bits of a table entry (an unsigned product of a weight magnitude and an
+        /// activation level).
+        prod_bits: u32,
+    },
 }
 
 /// How an activation code's bit-planes map to its integer level.
@@ -29,6 +45,8 @@ pub enum ActEnc {
 /// Generation-time parameters of a bit-serial engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct EngineParams {
+    /// Processing element.
+    pub kind: Kind,
     /// Rows of the DPU array (output channels per tile).
     pub dm: u32,
     /// Columns of the DPU array (output pixels per tile).
@@ -75,6 +93,31 @@ impl EngineParams {
         check("max_m", self.max_m, 1, 1 << 16)?;
         check("max_k", self.max_k, 1, 1 << 20)?;
         check("max_n", self.max_n, 1, 1 << 20)?;
+        match self.kind {
+            Kind::BitSerial => {
+                if self.w_enc == WeightEnc::SignMag {
+                    return Err("w_enc: sign-magnitude weights need the LUT engine".into());
+                }
+            }
+            Kind::Lut { prod_bits } => {
+                check("prod_bits", prod_bits, 1, 32)?;
+                if self.w_enc != WeightEnc::SignMag {
+                    return Err("w_enc: the LUT engine takes sign-magnitude weight codes".into());
+                }
+                if self.a_enc != ActEnc::Unsigned {
+                    return Err("a_enc: the LUT engine takes unsigned activation codes".into());
+                }
+                check("w_bits", self.w_bits, 2, 5)?;
+                check("a_bits", self.a_bits, 1, 6)?;
+                if self.dk * self.w_bits.max(self.a_bits) > 4096 {
+                    return Err(format!(
+                        "dk: {} lanes of {} bits exceed a 4096-bit memory word",
+                        self.dk,
+                        self.w_bits.max(self.a_bits)
+                    ));
+                }
+            }
+        }
         if self.a_enc == ActEnc::Signed && self.a_bits < 2 {
             return Err("a_bits: signed activations need at least 2 bits".into());
         }
@@ -96,11 +139,26 @@ impl EngineParams {
             WeightEnc::Unsigned => LevelRange::unsigned(self.w_bits),
             WeightEnc::Signed => LevelRange::signed(self.w_bits),
             WeightEnc::Offset => LevelRange::odd(self.w_bits),
+            WeightEnc::SignMag => match self.kind {
+                // A weight "level" on the LUT engine is a signed product bound (the activation
+                // side is then 0..=1): the accumulator sums at most `max_k` such terms.
+                Kind::Lut { prod_bits } => {
+                    let m = (1i64 << prod_bits) - 1;
+                    LevelRange::new(-m, m)
+                }
+                Kind::BitSerial => {
+                    let m = (1i64 << (self.w_bits - 1)) - 1;
+                    LevelRange::new(-m, m)
+                }
+            },
         }
     }
 
     /// Integer range of an activation level.
     pub fn a_range(&self) -> LevelRange {
+        if self.is_lut() {
+            return LevelRange::new(0, 1);
+        }
         match self.a_enc {
             ActEnc::Unsigned => LevelRange::unsigned(self.a_bits),
             ActEnc::Signed => LevelRange::signed(self.a_bits),
@@ -114,6 +172,14 @@ impl EngineParams {
             WeightEnc::Unsigned => code as i64,
             WeightEnc::Signed => sign_extend(code as i64, self.w_bits),
             WeightEnc::Offset => 2 * code as i64 - l,
+            WeightEnc::SignMag => {
+                let mag = (code & ((1 << (self.w_bits - 1)) - 1)) as i64;
+                if code >> (self.w_bits - 1) & 1 == 1 {
+                    -mag
+                } else {
+                    mag
+                }
+            }
         }
     }
 
@@ -189,6 +255,10 @@ impl EngineParams {
     /// Accumulator width: holds every partial sum of the schedule for K up to `max_k`
     /// (`max_k` elements each within [`Self::element_range`]), and so the final bound too.
     pub fn acc_width(&self) -> u32 {
+        if self.is_lut() {
+            // One full signed product per element: the final bound is the only bound.
+            return self.acc_bound().width();
+        }
         let (lo, hi) = self.element_range();
         let k = self.max_k as i128;
         signed_bits(k * lo as i128)
@@ -204,6 +274,109 @@ impl EngineParams {
     /// Thresholds per channel.
     pub fn thresholds(&self) -> u32 {
         (1 << self.out_bits) - 1
+    }
+
+    /// Whether this is a LUT-multiplier engine.
+    pub fn is_lut(&self) -> bool {
+        matches!(self.kind, Kind::Lut { .. })
+    }
+
+    /// Bits of a product-table entry (0 for the bit-serial engine).
+    pub fn prod_bits(&self) -> u32 {
+        match self.kind {
+            Kind::Lut { prod_bits } => prod_bits,
+            Kind::BitSerial => 0,
+        }
+    }
+
+    /// Non-zero weight magnitudes a table row covers: `2^(w_bits−1) − 1`.
+    pub fn w_mags(&self) -> u32 {
+        (1 << (self.w_bits - 1)) - 1
+    }
+
+    /// Non-zero activation codes a table column covers: `2^a_bits − 1`.
+    pub fn a_nonzero(&self) -> u32 {
+        (1 << self.a_bits) - 1
+    }
+
+    /// Products the table stores (zero levels never): `w_mags · a_nonzero`.
+    pub fn table_entries(&self) -> u32 {
+        self.w_mags() * self.a_nonzero()
+    }
+
+    /// Addresses of a PE's table memory, `{magnitude, activation}`: `2^(w_bits−1+a_bits)`.
+    pub fn table_depth(&self) -> u32 {
+        1 << (self.w_bits - 1 + self.a_bits)
+    }
+
+    /// Name of the top module.
+    pub fn top_name(&self) -> &'static str {
+        if self.is_lut() {
+            "lut_engine"
+        } else {
+            "bitserial_engine"
+        }
+    }
+
+    /// Name of the processing-element module.
+    pub fn pe_name(&self) -> &'static str {
+        if self.is_lut() {
+            "lut_pe"
+        } else {
+            "dpu"
+        }
+    }
+
+    /// Weight words per k-chunk: `w_bits` planes (bit-serial) or 1 word of whole codes (LUT).
+    pub fn w_planes(&self) -> u32 {
+        if self.is_lut() {
+            1
+        } else {
+            self.w_bits
+        }
+    }
+
+    /// Activation words per k-chunk.
+    pub fn a_planes(&self) -> u32 {
+        if self.is_lut() {
+            1
+        } else {
+            self.a_bits
+        }
+    }
+
+    /// Bits of a weight memory word: a `dk`-bit plane, or `dk` codes of `w_bits` (lane `l`
+    /// at `[l·w_bits +: w_bits]`).
+    pub fn w_word(&self) -> u32 {
+        if self.is_lut() {
+            self.dk * self.w_bits
+        } else {
+            self.dk
+        }
+    }
+
+    /// Bits of an activation memory word.
+    pub fn a_word(&self) -> u32 {
+        if self.is_lut() {
+            self.dk * self.a_bits
+        } else {
+            self.dk
+        }
+    }
+
+    /// The adder tree of a LUT PE (`dk` signed lane values of `prod_bits + 1` bits).
+    pub fn adder_tree(&self) -> crate::adder_tree::AdderTreeParams {
+        crate::adder_tree::AdderTreeParams::new(self.dk, self.prod_bits() + 1)
+    }
+
+    /// Cycles the step control is delayed to meet the PE: the popcount latency (the DPU
+    /// registers it once more with its term), or the whole PE latency.
+    pub fn ctl_delay(&self) -> u32 {
+        if self.is_lut() {
+            self.dpu_latency()
+        } else {
+            self.popcount().latency()
+        }
     }
 
     /// Chunks of `dk` bits covering `max_k`.
@@ -231,14 +404,14 @@ impl EngineParams {
         ubits(self.max_shift() as u64)
     }
 
-    /// Words per weight bank: `ceil(max_m/dm)` rows × `max_kc` chunks × `w_bits` planes.
+    /// Words per weight bank: `ceil(max_m/dm)` rows × `max_kc` chunks × `w_planes` words.
     pub fn w_depth(&self) -> u32 {
-        self.max_m.div_ceil(self.dm) * self.max_kc() * self.w_bits
+        self.max_m.div_ceil(self.dm) * self.max_kc() * self.w_planes()
     }
 
-    /// Words per activation bank: `max_kc` chunks × `a_bits` planes.
+    /// Words per activation bank: `max_kc` chunks × `a_planes` words.
     pub fn a_depth(&self) -> u32 {
-        self.max_kc() * self.a_bits
+        self.max_kc() * self.a_planes()
     }
 
     /// Width of one threshold-memory word: `thresholds()` thresholds and a direction bit.
@@ -246,15 +419,23 @@ impl EngineParams {
         self.thresholds() * self.thr_width() + 1
     }
 
-    /// Width of the weight/threshold stream: a `dk`-bit plane word, a threshold, or the
-    /// header, whichever is widest.
-    pub fn wt_stream_width(&self) -> u32 {
-        round8(self.dk.max(self.thr_width()).max(self.header_width()))
+    /// Bits of the weight/threshold stream that carry data: a weight word, a threshold, the
+    /// header or a table entry, whichever is widest.
+    pub fn wt_used_width(&self) -> u32 {
+        self.w_word()
+            .max(self.thr_width())
+            .max(self.header_width())
+            .max(self.prod_bits())
     }
 
-    /// Width of the activation stream (one `dk`-bit plane word per beat).
+    /// Width of the weight/threshold stream ([`Self::wt_used_width`] rounded to bytes).
+    pub fn wt_stream_width(&self) -> u32 {
+        round8(self.wt_used_width())
+    }
+
+    /// Width of the activation stream (one activation memory word per beat).
     pub fn act_stream_width(&self) -> u32 {
-        round8(self.dk)
+        round8(self.a_word())
     }
 
     /// Width of the output stream: `dn` codes of `out_bits`.
@@ -289,8 +470,13 @@ impl EngineParams {
 
     /// Cycles from a DPU's operands to its term register (popcount tree, then the registered
     /// shift/negate stage); the accumulator updates from the term register one cycle later.
+    /// For the LUT PE: the lane register (look-up, sign), then the adder tree.
     pub fn dpu_latency(&self) -> u32 {
-        self.popcount().latency() + 1
+        if self.is_lut() {
+            1 + self.adder_tree().latency()
+        } else {
+            self.popcount().latency() + 1
+        }
     }
 
     /// Cycles from a compute step's address issue to its accumulator update being visible:
@@ -316,6 +502,7 @@ mod tests {
 
     fn p(w_enc: WeightEnc, a_enc: ActEnc, wb: u32, ab: u32) -> EngineParams {
         EngineParams {
+            kind: Kind::BitSerial,
             dm: 4,
             dn: 4,
             dk: 64,

@@ -32,6 +32,8 @@ pub enum State {
     Compute = 4,
     /// Thresholding and sending the m-tile's rows.
     Emit = 5,
+    /// Loading the product table (LUT engines only).
+    LoadP = 6,
 }
 
 /// A stream beat offered to the engine.
@@ -102,7 +104,9 @@ struct ThrWord {
 /// The engine model.
 pub struct Engine {
     p: EngineParams,
-    words: usize,
+    /// 64-bit words per weight / activation memory word.
+    w_words: usize,
+    a_words: usize,
     /// (used bits, stream width) of the weight and activation streams, for the padding check.
     padding: [(u32, u32); 2],
     thr_width: u32,
@@ -115,6 +119,10 @@ pub struct Engine {
     kc: u32,
     kcw: u32,
     kca: u32,
+    // Product table (LUT engines): load counters and contents, `{mag, act}`-addressed.
+    tmag: u32,
+    tact: u32,
+    table: Vec<u64>,
     // Load counters.
     row: u32,
     row_base: u32,
@@ -141,7 +149,8 @@ pub struct Engine {
     ctl_q: Ctl,
     w_addr_q: u32,
     a_addr_q: u32,
-    pc_line: Vec<(Ctl, Vec<u32>, Vec<u32>)>,
+    /// (control, popcounts per PE, activation popcounts per column, LUT PE sums per PE).
+    pc_line: Vec<(Ctl, Vec<u32>, Vec<u32>, Vec<i64>)>,
     acc: Vec<i64>,
     // Emission.
     r_issue: u32,
@@ -212,18 +221,27 @@ impl Engine {
     /// An engine in reset state.
     pub fn new(p: EngineParams) -> Self {
         p.validate().expect("valid engine parameters");
-        let words = p.dk.div_ceil(64) as usize;
+        let (w_words, a_words) = (
+            p.w_word().div_ceil(64) as usize,
+            p.a_word().div_ceil(64) as usize,
+        );
+        let pe = (p.dm * p.dn) as usize;
         let t = p.thresholds() as usize;
         Engine {
             p,
-            words,
+            w_words,
+            a_words,
             padding: [
-                (
-                    p.dk.max(p.thr_width()).max(p.header_width()),
-                    p.wt_stream_width(),
-                ),
-                (p.dk, p.act_stream_width()),
+                (p.wt_used_width(), p.wt_stream_width()),
+                (p.a_word(), p.act_stream_width()),
             ],
+            tmag: 0,
+            tact: 0,
+            table: if p.is_lut() {
+                vec![0; p.table_depth() as usize]
+            } else {
+                Vec::new()
+            },
             thr_width: p.thr_width(),
             w_depth: p.w_depth(),
             a_depth: p.a_depth(),
@@ -258,8 +276,9 @@ impl Engine {
             pc_line: vec![
                 (
                     Ctl::default(),
-                    vec![0; p.dm as usize * p.dn as usize],
-                    vec![0; p.dn as usize]
+                    vec![0; if p.is_lut() { 0 } else { pe }],
+                    vec![0; if p.is_lut() { 0 } else { p.dn as usize }],
+                    vec![0; if p.is_lut() { pe } else { 0 }],
                 );
                 p.dpu_latency() as usize
             ],
@@ -280,8 +299,8 @@ impl Engine {
                 };
                 p.out_bits as usize
             ],
-            w_mem: vec![0; p.w_depth() as usize * p.dm as usize * words],
-            a_mem: vec![0; p.a_depth() as usize * p.dn as usize * words],
+            w_mem: vec![0; p.w_depth() as usize * p.dm as usize * w_words],
+            a_mem: vec![0; p.a_depth() as usize * p.dn as usize * a_words],
             t_mem: vec![
                 ThrWord {
                     descending: false,
@@ -307,7 +326,10 @@ impl Engine {
     pub fn outputs(&self) -> Outputs {
         let last = &self.stages[self.stages.len() - 1];
         Outputs {
-            wt_ready: matches!(self.state, State::Idle | State::LoadW | State::LoadT),
+            wt_ready: matches!(
+                self.state,
+                State::Idle | State::LoadW | State::LoadT | State::LoadP
+            ),
             act_ready: self.state == State::LoadA,
             out_valid: last.valid,
             // Columns past N read as 0; while not valid the RTL drives 0 and this is empty
@@ -329,15 +351,36 @@ impl Engine {
         }
     }
 
-    fn word(&self, data: &[u64]) -> Vec<u64> {
-        let mut w: Vec<u64> = (0..self.words)
+    /// The low `bits` of a beat, in `words` 64-bit words.
+    fn word(data: &[u64], bits: u32, words: usize) -> Vec<u64> {
+        let mut w: Vec<u64> = (0..words)
             .map(|i| data.get(i).copied().unwrap_or(0))
             .collect();
-        let rem = self.p.dk % 64;
+        let rem = bits % 64;
         if rem != 0 {
-            w[self.words - 1] &= (1u64 << rem) - 1;
+            w[words - 1] &= (1u64 << rem) - 1;
         }
         w
+    }
+
+    /// One LUT PE step: `Σ_l ±table[{mag_l, act_l}]` over the lanes of weight word `w` and
+    /// activation word `a` (0 for a zero magnitude or activation).
+    fn lut_sum(&self, w: &[u64], a: &[u64]) -> i64 {
+        let p = &self.p;
+        let (wb, ab) = (p.w_bits, p.a_bits);
+        let mag_mask = (1u64 << (wb - 1)) - 1;
+        let mut s = 0i64;
+        for l in 0..p.dk {
+            let wc = field(w, l * wb, wb);
+            let ac = field(a, l * ab, ab);
+            let mag = wc & mag_mask;
+            if mag == 0 || ac == 0 {
+                continue;
+            }
+            let v = self.table[((mag << ab) | ac) as usize] as i64;
+            s += if wc >> (wb - 1) == 1 { -v } else { v };
+        }
+        s
     }
 
     /// Does accumulator `acc` pass threshold `t` of a channel counting in `descending` order?
@@ -437,8 +480,15 @@ impl Engine {
         // invalid entries never reach an accumulator).
         let lat = self.pc_line.len();
         let dn = p.dn as usize;
-        {
-            let (head_ctl, head_pc, head_ac) = &self.pc_line[lat - 1];
+        if p.is_lut() {
+            let (head_ctl, _, _, head_sum) = &self.pc_line[lat - 1];
+            if head_ctl.valid {
+                for (a, &x) in self.acc.iter_mut().zip(head_sum) {
+                    *a = if head_ctl.clear { x } else { *a + x };
+                }
+            }
+        } else {
+            let (head_ctl, head_pc, head_ac, _) = &self.pc_line[lat - 1];
             if head_ctl.valid {
                 let offset = p.w_enc == hdl::params::WeightEnc::Offset;
                 let (shift, negate, clear) = (head_ctl.shift, head_ctl.negate, head_ctl.clear);
@@ -455,12 +505,22 @@ impl Engine {
         self.pc_line.rotate_right(1);
         let ctl = self.ctl_q;
         self.pc_line[0].0 = ctl;
-        if ctl.valid {
-            let nw = self.words;
+        if ctl.valid && p.is_lut() {
+            let (dm, dn, ww, aw) = (p.dm as usize, p.dn as usize, self.w_words, self.a_words);
+            let w = &self.w_mem[self.w_addr_q as usize * dm * ww..][..dm * ww];
+            let a = &self.a_mem[self.a_addr_q as usize * dn * aw..][..dn * aw];
+            let sums: Vec<i64> = w
+                .chunks_exact(ww)
+                .flat_map(|wr| a.chunks_exact(aw).map(move |ac| (wr, ac)))
+                .map(|(wr, ac)| self.lut_sum(wr, ac))
+                .collect();
+            self.pc_line[0].3.copy_from_slice(&sums);
+        } else if ctl.valid {
+            let nw = self.w_words;
             let (dm, dn) = (p.dm as usize, p.dn as usize);
             let w = &self.w_mem[self.w_addr_q as usize * dm * nw..][..dm * nw];
             let a = &self.a_mem[self.a_addr_q as usize * dn * nw..][..dn * nw];
-            let (_, pc, ac) = &mut self.pc_line[0];
+            let (_, pc, ac, _) = &mut self.pc_line[0];
             for (count, word) in ac.iter_mut().zip(a.chunks_exact(nw)) {
                 *count = word.iter().map(|x| x.count_ones()).sum();
             }
@@ -509,22 +569,47 @@ impl Engine {
                             .push(format!("invalid header M={m} N={n} KC={kc}"));
                     } else {
                         (self.m, self.n, self.kc) = (m, n, kc);
-                        self.kcw = kc * p.w_bits;
-                        self.kca = kc * p.a_bits;
+                        self.kcw = kc * p.w_planes();
+                        self.kca = kc * p.a_planes();
                         (self.row, self.row_base, self.off, self.m_cnt) = (0, 0, 0, 0);
-                        self.state = State::LoadW;
+                        if p.is_lut() {
+                            (self.tmag, self.tact) = (1, 1);
+                            self.state = State::LoadP;
+                        } else {
+                            self.state = State::LoadW;
+                        }
                     }
                     if inp.wt.last {
                         self.protocol_errors.push("tlast on a header beat".into());
                     }
                 }
             }
+            State::LoadP => {
+                if wt_fire {
+                    let v = field(inp.wt.data, 0, p.prod_bits());
+                    self.table[((self.tmag << p.a_bits) | self.tact) as usize] = v;
+                    if inp.wt.last {
+                        self.protocol_errors.push("tlast on a table beat".into());
+                    }
+                    if self.tact == p.a_nonzero() {
+                        self.tact = 1;
+                        if self.tmag == p.w_mags() {
+                            self.state = State::LoadW;
+                        } else {
+                            self.tmag += 1;
+                        }
+                    } else {
+                        self.tact += 1;
+                    }
+                }
+            }
             State::LoadW => {
                 if wt_fire {
-                    let w = self.word(inp.wt.data);
-                    let addr = (self.row_base + self.off) as usize * self.words;
-                    let at = (addr * p.dm as usize) + self.row as usize * self.words;
-                    self.w_mem[at..at + self.words].copy_from_slice(&w);
+                    let nw = self.w_words;
+                    let w = Self::word(inp.wt.data, p.w_word(), nw);
+                    let addr = (self.row_base + self.off) as usize * nw;
+                    let at = (addr * p.dm as usize) + self.row as usize * nw;
+                    self.w_mem[at..at + nw].copy_from_slice(&w);
                     if inp.wt.last {
                         self.protocol_errors.push("tlast on a weight beat".into());
                     }
@@ -588,10 +673,11 @@ impl Engine {
             }
             State::LoadA => {
                 if act_fire {
-                    let w = self.word(inp.act.data);
-                    let addr = self.off as usize * self.words;
-                    let at = (addr * p.dn as usize) + self.col as usize * self.words;
-                    self.a_mem[at..at + self.words].copy_from_slice(&w);
+                    let nw = self.a_words;
+                    let w = Self::word(inp.act.data, p.a_word(), nw);
+                    let addr = self.off as usize * nw;
+                    let at = (addr * p.dn as usize) + self.col as usize * nw;
+                    self.a_mem[at..at + nw].copy_from_slice(&w);
                     let tile_last = self.off + 1 == self.kca && self.col + 1 == self.nv;
                     if inp.act.last != tile_last {
                         self.protocol_errors.push(format!(
@@ -614,17 +700,17 @@ impl Engine {
             }
             State::Compute => {
                 if !self.issue_done {
-                    if self.j + 1 == p.w_bits {
+                    if self.j + 1 == p.w_planes() {
                         self.j = 0;
-                        if self.i + 1 == p.a_bits {
+                        if self.i + 1 == p.a_planes() {
                             self.i = 0;
                             if self.kc_idx + 1 == self.kc {
                                 self.issue_done = true;
                                 self.drain = p.dpu_latency() - 1;
                             } else {
                                 self.kc_idx += 1;
-                                self.kc_w += p.w_bits;
-                                self.kc_a += p.a_bits;
+                                self.kc_w += p.w_planes();
+                                self.kc_a += p.a_planes();
                             }
                         } else {
                             self.i += 1;

@@ -1,6 +1,7 @@
-//! A GEMM job for the bit-serial engine and its streams: weight codes, activation codes and
-//! per-channel integer thresholds packed into AXI4-Stream beats exactly as the engine reads
-//! them, and the output beats the golden integer reference (`quant`) says must come back.
+//! A GEMM job for an engine and its streams: weight codes, activation codes, per-channel
+//! integer thresholds and (LUT engines) the layer's integer levels, packed into AXI4-Stream
+//! beats exactly as the engine reads them, and the output beats the golden integer reference
+//! (`quant`) says must come back.
 
 use hdl::params::EngineParams;
 use quant::fold::{ChannelThresholds, Direction};
@@ -30,6 +31,51 @@ pub struct Job {
     pub a_codes: Vec<u32>,
     /// Thresholds per output channel (`2^out_bits − 1` each).
     pub thresholds: Vec<ChannelThresholds>,
+    /// The layer's integer levels (LUT engines only; `None` for the bit-serial engine).
+    pub levels: Option<LutLevels>,
+}
+
+/// A LUT-engine layer's integer levels: weight code `{s, j}` means `(−1)^s · w_mag[j − 1]`
+/// (0 when j = 0), activation code `c` means `a_level[c − 1]` (0 when c = 0).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LutLevels {
+    /// Weight magnitudes, `2^(w_bits−1) − 1` of them.
+    pub w_mag: Vec<u64>,
+    /// Non-zero activation levels, `2^a_bits − 1` of them.
+    pub a_level: Vec<u64>,
+}
+
+impl LutLevels {
+    /// The product table in load order: magnitude-major, `w_mag[j] · a_level[c]`.
+    pub fn products(&self) -> Vec<u64> {
+        self.w_mag
+            .iter()
+            .flat_map(|&w| self.a_level.iter().map(move |&a| w * a))
+            .collect()
+    }
+
+    /// The signed level of weight code `code` (`w_bits` bits).
+    pub fn w_level(&self, code: u32, w_bits: u32) -> i64 {
+        let mag = code & ((1 << (w_bits - 1)) - 1);
+        if mag == 0 {
+            return 0;
+        }
+        let v = self.w_mag[mag as usize - 1] as i64;
+        if code >> (w_bits - 1) == 1 {
+            -v
+        } else {
+            v
+        }
+    }
+
+    /// The level of activation code `code`.
+    pub fn a_level(&self, code: u32) -> i64 {
+        if code == 0 {
+            0
+        } else {
+            self.a_level[code as usize - 1] as i64
+        }
+    }
 }
 
 fn set_bit(words: &mut [u64], i: u32) {
@@ -78,6 +124,36 @@ impl Job {
                 self.thresholds.len()
             ));
         }
+        match (&self.levels, p.is_lut()) {
+            (None, true) => return Err("levels: a LUT engine job needs its integer levels".into()),
+            (Some(_), false) => {
+                return Err("levels: the bit-serial engine takes no level table".into())
+            }
+            (Some(l), true) => {
+                if l.w_mag.len() != p.w_mags() as usize {
+                    return Err(format!(
+                        "levels.w_mag: need {} weight magnitudes, got {}",
+                        p.w_mags(),
+                        l.w_mag.len()
+                    ));
+                }
+                if l.a_level.len() != p.a_nonzero() as usize {
+                    return Err(format!(
+                        "levels.a_level: need {} activation levels, got {}",
+                        p.a_nonzero(),
+                        l.a_level.len()
+                    ));
+                }
+                let limit = (1u128 << p.prod_bits()) - 1;
+                if let Some(v) = l.products().iter().find(|&&v| v as u128 > limit) {
+                    return Err(format!(
+                        "levels: product {v} does not fit the {}-bit table entries",
+                        p.prod_bits()
+                    ));
+                }
+            }
+            (None, false) => {}
+        }
         let tw = p.thr_width();
         let (lo, hi) = (-(1i64 << (tw - 1)), (1i64 << (tw - 1)) - 1);
         for (c, t) in self.thresholds.iter().enumerate() {
@@ -110,6 +186,24 @@ impl Job {
         w
     }
 
+    /// A word of `dk` whole codes of `bits` bits (lane `l` at `[l·bits +: bits]`).
+    fn code_word(
+        p: &EngineParams,
+        codes: impl Iterator<Item = u32>,
+        bits: u32,
+        width: u32,
+    ) -> Vec<u64> {
+        let mut w = vec![0u64; words_for(width)];
+        for (l, c) in codes.enumerate().take(p.dk as usize) {
+            for b in 0..bits {
+                if (c >> b) & 1 == 1 {
+                    set_bit(&mut w, l as u32 * bits + b);
+                }
+            }
+        }
+        w
+    }
+
     /// The weight/threshold stream: header, weight plane words, thresholds.
     pub fn wt_stream(&self, p: &EngineParams) -> Vec<Packet> {
         let width = p.wt_stream_width();
@@ -125,8 +219,33 @@ impl Job {
             data: hw,
             last: false,
         });
+        if let Some(l) = &self.levels {
+            for v in l.products() {
+                let mut w = vec![0u64; words_for(width)];
+                w[0] = v;
+                out.push(Packet {
+                    data: w,
+                    last: false,
+                });
+            }
+        }
         for m in 0..self.m {
             for c in 0..kc {
+                if p.is_lut() {
+                    let codes = (0..p.dk).map(|b| {
+                        let k = c * p.dk + b;
+                        if k < self.k {
+                            self.w_codes[(m * self.k + k) as usize]
+                        } else {
+                            0
+                        }
+                    });
+                    out.push(Packet {
+                        data: Self::code_word(p, codes, p.w_bits, width),
+                        last: false,
+                    });
+                    continue;
+                }
                 for j in 0..p.w_bits {
                     let bits = (0..p.dk).map(|b| {
                         let k = c * p.dk + b;
@@ -167,6 +286,21 @@ impl Job {
             let nv = p.dn.min(self.n - n0);
             for col in 0..nv {
                 for c in 0..kc {
+                    if p.is_lut() {
+                        let codes = (0..p.dk).map(|b| {
+                            let k = c * p.dk + b;
+                            if k < self.k {
+                                self.a_codes[(k * self.n + n0 + col) as usize]
+                            } else {
+                                0
+                            }
+                        });
+                        out.push(Packet {
+                            data: Self::code_word(p, codes, p.a_bits, width),
+                            last: col + 1 == nv && c + 1 == kc,
+                        });
+                        continue;
+                    }
                     for i in 0..p.a_bits {
                         let bits = (0..p.dk).map(|b| {
                             let k = c * p.dk + b;
@@ -187,8 +321,19 @@ impl Job {
 
     /// Exact accumulators `C = W·A` over the engine's integer levels (the foundation's GEMM).
     pub fn accumulators(&self, p: &EngineParams) -> Vec<i64> {
-        let w: Vec<i64> = self.w_codes.iter().map(|&c| p.w_level(c)).collect();
-        let a: Vec<i64> = self.a_codes.iter().map(|&c| p.a_level(c)).collect();
+        let (w, a): (Vec<i64>, Vec<i64>) = match &self.levels {
+            Some(l) => (
+                self.w_codes
+                    .iter()
+                    .map(|&c| l.w_level(c, p.w_bits))
+                    .collect(),
+                self.a_codes.iter().map(|&c| l.a_level(c)).collect(),
+            ),
+            None => (
+                self.w_codes.iter().map(|&c| p.w_level(c)).collect(),
+                self.a_codes.iter().map(|&c| p.a_level(c)).collect(),
+            ),
+        };
         quant::gemm::gemm(&w, &a, self.m as usize, self.k as usize, self.n as usize)
     }
 

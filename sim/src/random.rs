@@ -2,11 +2,12 @@
 //! codes, K = 1, K not a multiple of Dk, thresholds out of range, descending channels), then
 //! uniform random data, at sizes that are not multiples of the array.
 
-use hdl::params::{ActEnc, EngineParams, WeightEnc};
+use hdl::params::{ActEnc, EngineParams, Kind, WeightEnc};
+use quant::accum::LevelRange;
 use quant::fold::{ChannelThresholds, Direction};
 use rand::Rng;
 
-use crate::job::Job;
+use crate::job::{Job, LutLevels};
 
 /// Kinds of data a job can carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +27,7 @@ pub fn design(rng: &mut impl Rng) -> EngineParams {
     let min_w = if w_enc == WeightEnc::Signed { 2 } else { 1 };
     let min_a = if a_enc == ActEnc::Signed { 2 } else { 1 };
     EngineParams {
+        kind: hdl::params::Kind::BitSerial,
         dm: rng.gen_range(1..=4),
         dn: rng.gen_range(1..=4),
         dk: [1, 3, 8, 13, 32, 64, 70][rng.gen_range(0..7)],
@@ -40,9 +42,70 @@ pub fn design(rng: &mut impl Rng) -> EngineParams {
     }
 }
 
+/// A random LUT-multiplier design with small limits.
+pub fn lut_design(rng: &mut impl Rng) -> EngineParams {
+    EngineParams {
+        kind: Kind::Lut {
+            prod_bits: rng.gen_range(2..=16),
+        },
+        dm: rng.gen_range(1..=3),
+        dn: rng.gen_range(1..=3),
+        dk: [1, 2, 3, 8, 13, 32][rng.gen_range(0..6)],
+        w_bits: rng.gen_range(2..=4),
+        a_bits: rng.gen_range(1..=4),
+        out_bits: rng.gen_range(1..=3),
+        w_enc: WeightEnc::SignMag,
+        a_enc: ActEnc::Unsigned,
+        max_m: rng.gen_range(1..=10),
+        max_k: rng.gen_range(1..=150),
+        max_n: rng.gen_range(1..=10),
+    }
+}
+
+/// Random integer levels for a LUT design whose products fit its table entries; `max`
+/// makes every level the largest the entries allow (an edge case).
+pub fn lut_levels(p: &EngineParams, max: bool, rng: &mut impl Rng) -> LutLevels {
+    let pb = p.prod_bits();
+    let w_top = (1u64 << pb.div_ceil(2)) - 1;
+    let mut w_mag: Vec<u64> = (0..p.w_mags())
+        .map(|_| if max { w_top } else { rng.gen_range(0..=w_top) })
+        .collect();
+    w_mag.sort();
+    let biggest = (*w_mag.iter().max().unwrap()).max(1);
+    let a_top = ((1u64 << pb) - 1) / biggest;
+    let mut a_level: Vec<u64> = (0..p.a_nonzero())
+        .map(|_| if max { a_top } else { rng.gen_range(0..=a_top) })
+        .collect();
+    a_level.sort();
+    LutLevels { w_mag, a_level }
+}
+
+/// The ranges of a job's integer levels, for thresholds that fall inside its real range.
+fn level_ranges(p: &EngineParams, levels: Option<&LutLevels>) -> (LevelRange, LevelRange) {
+    match levels {
+        Some(l) => {
+            let w = *l.w_mag.iter().max().unwrap_or(&0) as i64;
+            let a = *l.a_level.iter().max().unwrap_or(&0) as i64;
+            (LevelRange::new(-w, w), LevelRange::new(0, a))
+        }
+        None => (p.w_range(), p.a_range()),
+    }
+}
+
 /// Thresholds for one channel: sorted in its direction, some far outside the range.
 pub fn thresholds(p: &EngineParams, k: u32, rng: &mut impl Rng) -> ChannelThresholds {
-    let b = quant::accum::AccBound::new(k as u64, p.w_range(), p.a_range()).unwrap();
+    thresholds_in(p, k, p.w_range(), p.a_range(), rng)
+}
+
+/// Thresholds for one channel of a job whose levels lie in `w` and `a`.
+pub fn thresholds_in(
+    p: &EngineParams,
+    k: u32,
+    w: LevelRange,
+    a: LevelRange,
+    rng: &mut impl Rng,
+) -> ChannelThresholds {
+    let b = quant::accum::AccBound::new(k as u64, w, a).unwrap();
     let (lo, hi) = (b.lo as i64, b.hi as i64);
     let mut t: Vec<i64> = (0..p.thresholds())
         .map(|_| match rng.gen_range(0..10) {
@@ -73,7 +136,9 @@ pub fn job(p: &EngineParams, data: Data, m: u32, k: u32, n: u32, rng: &mut impl 
     };
     let w_codes = (0..m * k).map(|_| code(p.w_bits, rng)).collect();
     let a_codes = (0..k * n).map(|_| code(p.a_bits, rng)).collect();
-    let thresholds = (0..m).map(|_| thresholds(p, k, rng)).collect();
+    let levels = p.is_lut().then(|| lut_levels(p, data == Data::AllMax, rng));
+    let (wr, ar) = level_ranges(p, levels.as_ref());
+    let thresholds = (0..m).map(|_| thresholds_in(p, k, wr, ar, rng)).collect();
     Job {
         m,
         k,
@@ -81,6 +146,7 @@ pub fn job(p: &EngineParams, data: Data, m: u32, k: u32, n: u32, rng: &mut impl 
         w_codes,
         a_codes,
         thresholds,
+        levels,
     }
 }
 

@@ -2,17 +2,27 @@
 //! jobs, with and without stalls on every port; outputs must match beat for beat and the
 //! protocol checks must stay silent. A mid-job reset recovers and the next job is exact.
 
+use hdl::params::EngineParams;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sim::harness::{run_job, Stalls};
-use sim::random::{design, jobs};
+use sim::random::{design, jobs, lut_design};
 
 #[test]
 fn model_matches_golden_on_random_designs() {
-    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    against_golden(design, 150, 7);
+}
+
+#[test]
+fn lut_model_matches_golden_on_random_designs() {
+    against_golden(lut_design, 120, 8);
+}
+
+fn against_golden(gen: fn(&mut ChaCha8Rng) -> EngineParams, designs: usize, seed: u64) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut checked = 0;
-    for d in 0..150 {
-        let p = design(&mut rng);
+    for d in 0..designs {
+        let p = gen(&mut rng);
         for (j, job) in jobs(&p, 3, &mut rng).into_iter().enumerate() {
             job.validate(&p).unwrap();
             let stalls = if j % 2 == 0 {
@@ -32,14 +42,23 @@ fn model_matches_golden_on_random_designs() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 150 * 7);
+    assert_eq!(checked, designs * 7);
 }
 
 #[test]
 fn reset_mid_job_recovers() {
-    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    reset_recovers(design, 11);
+}
+
+#[test]
+fn lut_reset_mid_job_recovers() {
+    reset_recovers(lut_design, 12);
+}
+
+fn reset_recovers(gen: fn(&mut ChaCha8Rng) -> EngineParams, seed: u64) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
     for _ in 0..40 {
-        let p = design(&mut rng);
+        let p = gen(&mut rng);
         let job = &jobs(&p, 1, &mut rng)[4];
         let want = job.expected(&p);
         let stalls = Stalls {

@@ -3,32 +3,38 @@
 //! Verilator and run on edge-case jobs first (all-zero, all-max codes, K = 1, one output),
 //! then random jobs with random stalls on every port, and a mid-job reset. The testbench
 //! checks every output beat against the golden reference; the test checks the cycle counts
-//! equal the model's. `QFORGE_RTL_DESIGNS=N` runs more designs (default 20).
+//! equal the model's. `QFORGE_RTL_DESIGNS=N` runs more designs (default 20 bit-serial, and
+//! `QFORGE_RTL_LUT_DESIGNS=N`, default 10, for the LUT-multiplier engine).
 
 use hdl::params::WeightEnc;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sim::harness::{run_job, Stalls};
-use sim::random::{design, jobs};
+use sim::random::{design, jobs, lut_design};
 use testbench::bench::{Bench, Simulator, MAX_CYCLES};
 
-fn designs() -> usize {
-    std::env::var("QFORGE_RTL_DESIGNS")
+fn designs(var: &str, default: usize) -> usize {
+    std::env::var(var)
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(20)
+        .unwrap_or(default)
 }
 
-fn cross_check(sim: Simulator, count: usize, seed: u64) {
+fn cross_check(sim: Simulator, count: usize, seed: u64, lut: bool) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut runs = 0;
     for d in 0..count {
-        // Every weight encoding in turn, so each simulator sees all of them.
-        let mut p = design(&mut rng);
-        p.w_enc = [WeightEnc::Unsigned, WeightEnc::Signed, WeightEnc::Offset][d % 3];
-        if p.w_enc == WeightEnc::Signed {
-            p.w_bits = p.w_bits.max(2);
-        }
+        let p = if lut {
+            lut_design(&mut rng)
+        } else {
+            // Every weight encoding in turn, so each simulator sees all of them.
+            let mut p = design(&mut rng);
+            p.w_enc = [WeightEnc::Unsigned, WeightEnc::Signed, WeightEnc::Offset][d % 3];
+            if p.w_enc == WeightEnc::Signed {
+                p.w_bits = p.w_bits.max(2);
+            }
+            p
+        };
         let dir = tempfile::tempdir().unwrap();
         let bench =
             Bench::build(&p, dir.path(), sim).unwrap_or_else(|e| panic!("design {d} {p:?}: {e}"));
@@ -72,10 +78,30 @@ fn cross_check(sim: Simulator, count: usize, seed: u64) {
 
 #[test]
 fn verilator_matches_model_and_golden() {
-    cross_check(Simulator::Verilator, designs(), 2026);
+    cross_check(
+        Simulator::Verilator,
+        designs("QFORGE_RTL_DESIGNS", 20),
+        2026,
+        false,
+    );
 }
 
 #[test]
 fn icarus_matches_model_and_golden() {
-    cross_check(Simulator::Icarus, 4, 77);
+    cross_check(Simulator::Icarus, 4, 77, false);
+}
+
+#[test]
+fn lut_verilator_matches_model_and_golden() {
+    cross_check(
+        Simulator::Verilator,
+        designs("QFORGE_RTL_LUT_DESIGNS", 10),
+        2027,
+        true,
+    );
+}
+
+#[test]
+fn lut_icarus_matches_model_and_golden() {
+    cross_check(Simulator::Icarus, 2, 78, true);
 }

@@ -21,7 +21,18 @@ fn engine_lints_clean_on_random_designs() {
         let p = sim::random::design(&mut rng);
         let dir = tempfile::tempdir().unwrap();
         let files = write_modules(dir.path(), &hdl::engine::modules(&p)).unwrap();
-        lint(dir.path(), &files, "bitserial_engine")
-            .unwrap_or_else(|e| panic!("design {d} {p:?}: {e}"));
+        lint(dir.path(), &files, p.top_name()).unwrap_or_else(|e| panic!("design {d} {p:?}: {e}"));
+    }
+}
+
+#[test]
+fn lut_engine_lints_clean_on_random_designs() {
+    use rand::SeedableRng;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
+    for d in 0..10 {
+        let p = sim::random::lut_design(&mut rng);
+        let dir = tempfile::tempdir().unwrap();
+        let files = write_modules(dir.path(), &hdl::engine::modules(&p)).unwrap();
+        lint(dir.path(), &files, "lut_engine").unwrap_or_else(|e| panic!("design {d} {p:?}: {e}"));
     }
 }
