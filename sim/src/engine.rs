@@ -101,6 +101,10 @@ struct ThrWord {
     t: Vec<i64>,
 }
 
+/// One stage of the PE delay line: control, popcounts per DPU, activation popcounts per
+/// column (offset weights), and LUT PE sums per PE.
+type LineEntry = (Ctl, Vec<u32>, Vec<u32>, Vec<i64>);
+
 /// The engine model.
 pub struct Engine {
     p: EngineParams,
@@ -149,8 +153,7 @@ pub struct Engine {
     ctl_q: Ctl,
     w_addr_q: u32,
     a_addr_q: u32,
-    /// (control, popcounts per PE, activation popcounts per column, LUT PE sums per PE).
-    pc_line: Vec<(Ctl, Vec<u32>, Vec<u32>, Vec<i64>)>,
+    pc_line: Vec<LineEntry>,
     acc: Vec<i64>,
     // Emission.
     r_issue: u32,
