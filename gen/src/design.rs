@@ -1,31 +1,34 @@
 //! The design config (`--config DESIGN.toml`, documented in `docs/design.md`) and the built-in
 //! default: an N2UQ W2A2 ResNet-18 layer (3×3 conv, 256→256 channels, 14×14 output) on an
-//! 8×8 array of 256-bit DPUs at 300 MHz.
+//! 8×8 array of 256-bit DPUs at 300 MHz. LCQ and QN layers (non-uniform levels) map to the
+//! LUT-multiplier engine: weights become sign-magnitude codes over the layer's distinct
+//! magnitudes, activations keep their indices, and the product table holds the layer's
+//! integer levels multiplied out.
 
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use hdl::params::{ActEnc, EngineParams, WeightEnc};
-use quant::example_layer::{ExampleLayer, DEFAULT_SEED};
+use hdl::params::{ActEnc, EngineParams, Kind, WeightEnc};
+use quant::example_layer::{ExampleLayer, Method, DEFAULT_SEED};
+use quant::fold::Direction;
+use quant::gemm::IntLayer;
 use serde::Deserialize;
-use sim::job::Job;
+use sim::job::{Job, LutLevels};
 
 /// `[engine]`: the hardware.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EngineCfg {
-    /// `bitserial` (or `auto`, which picks it for the uniform codes of this layer).
+    /// `auto` (default: bit-serial for N2UQ's uniform codes, LUT for LCQ/QN levels),
+    /// `bitserial` or `lut`.
     #[serde(default = "default_kind")]
     pub kind: String,
-    /// Array rows.
-    #[serde(default = "d8")]
-    pub dm: u32,
-    /// Array columns.
-    #[serde(default = "d8")]
-    pub dn: u32,
-    /// Bits per DPU per cycle.
-    #[serde(default = "d256")]
-    pub dk: u32,
+    /// Array rows (default 8 bit-serial, 4 LUT).
+    pub dm: Option<u32>,
+    /// Array columns (default 8 bit-serial, 4 LUT).
+    pub dn: Option<u32>,
+    /// Bits per DPU per cycle, or lanes per LUT PE (default 256 bit-serial, 32 LUT).
+    pub dk: Option<u32>,
     /// Target clock for the XDC and reports.
     #[serde(default = "d300")]
     pub clock_mhz: f64,
@@ -37,10 +40,23 @@ pub struct EngineCfg {
     pub max_n: Option<u32>,
 }
 
-/// `[layer]`: the synthetic N2UQ layer the design is generated and verified with.
+/// `[layer]`: the synthetic layer the design is generated and verified with.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LayerCfg {
+    /// `n2uq` (default), `lcq` or `qn`.
+    #[serde(default = "default_method")]
+    pub method: String,
+    /// LCQ: outer bit-width b' of the hardware levels.
+    #[serde(default = "d8")]
+    pub outer_bits: u32,
+    /// LCQ: limited weight normalisation.
+    #[serde(default = "yes")]
+    pub lwn: bool,
+    /// QN: weight level set (symmetric), e.g. `[-4, -2, -1, 0, 1, 2, 4]`.
+    pub w_levels: Option<Vec<i64>>,
+    /// QN: activation level set, e.g. `[0, 1, 2, 3]`.
+    pub a_levels: Option<Vec<i64>>,
     /// Input and output channels.
     #[serde(default = "d256")]
     pub channels: u32,
@@ -71,7 +87,13 @@ pub struct DesignCfg {
 }
 
 fn default_kind() -> String {
-    "bitserial".into()
+    "auto".into()
+}
+fn default_method() -> String {
+    "n2uq".into()
+}
+fn yes() -> bool {
+    true
 }
 fn d2() -> u32 {
     2
@@ -133,14 +155,48 @@ impl DesignCfg {
     /// Validate and build the design.
     pub fn resolve(self) -> Result<Design> {
         let l = &self.layer;
-        if !matches!(self.engine.kind.as_str(), "bitserial" | "auto") {
-            bail!("engine.kind: {:?} is not available yet; use \"bitserial\" or \"auto\" (N2UQ codes are uniform)", self.engine.kind);
+        let method = match l.method.as_str() {
+            "n2uq" => Method::N2uq,
+            "lcq" => Method::Lcq {
+                outer_bits: l.outer_bits,
+                lwn: l.lwn,
+            },
+            "qn" => {
+                let w = l
+                    .w_levels
+                    .clone()
+                    .ok_or_else(|| anyhow::anyhow!("layer.w_levels: required for method \"qn\""))?;
+                let a = l.a_levels.clone().unwrap_or_else(|| vec![0, 1, 2, 3]);
+                Method::Qn {
+                    w_levels: w,
+                    a_levels: a,
+                }
+            }
+            other => bail!("layer.method: {other:?} is not one of \"n2uq\", \"lcq\", \"qn\""),
+        };
+        if method != Method::N2uq
+            && l.method != "qn"
+            && (l.w_levels.is_some() || l.a_levels.is_some())
+        {
+            bail!("layer.w_levels / layer.a_levels: only method \"qn\" takes level sets");
         }
+        let lut = match (self.engine.kind.as_str(), &method) {
+            ("auto", Method::N2uq) | ("bitserial", Method::N2uq) => false,
+            ("auto", _) | ("lut", _) => true,
+            ("bitserial", _) => bail!(
+                "engine.kind: \"bitserial\" needs uniform codes; {} levels are non-uniform, use \"lut\" or \"auto\"",
+                l.method
+            ),
+            (other, _) => bail!(
+                "engine.kind: {other:?} is not one of \"auto\", \"bitserial\", \"lut\""
+            ),
+        };
         for (name, v, lo, hi) in [
             ("layer.channels", l.channels, 1, 4096),
             ("layer.hw", l.hw, 1, 512),
             ("layer.w_bits", l.w_bits, 1, 8),
             ("layer.a_bits", l.a_bits, 1, 8),
+            ("layer.outer_bits", l.outer_bits, 2, 16),
         ] {
             if !(lo..=hi).contains(&v) {
                 bail!("{name}: must be in {lo}..={hi}, got {v}");
@@ -152,43 +208,54 @@ impl DesignCfg {
                 self.engine.clock_mhz
             );
         }
-        let layer = ExampleLayer::new(
+        let layer = ExampleLayer::with_method(
             l.channels as usize,
             l.channels as usize,
             l.hw as usize,
             l.w_bits,
             l.a_bits,
+            &method,
             l.seed,
         )
         .context("layer")?;
         let int = layer.int_layer().context("layer")?;
         let (m, k, n) = (int.m as u32, int.k as u32, layer.conv.n() as u32);
         let e = &self.engine;
-        let params = EngineParams {
-            kind: hdl::params::Kind::BitSerial,
-            dm: e.dm,
-            dn: e.dn,
-            dk: e.dk,
-            w_bits: l.w_bits,
-            a_bits: l.a_bits,
-            out_bits: l.a_bits,
-            w_enc: WeightEnc::Offset,
-            a_enc: ActEnc::Unsigned,
-            max_m: e.max_m.unwrap_or(m),
-            max_k: e.max_k.unwrap_or(k),
-            max_n: e.max_n.unwrap_or(n),
+        let (dm, dn, dk) = if lut {
+            (e.dm.unwrap_or(4), e.dn.unwrap_or(4), e.dk.unwrap_or(32))
+        } else {
+            (e.dm.unwrap_or(8), e.dn.unwrap_or(8), e.dk.unwrap_or(256))
         };
-        params
-            .validate()
-            .map_err(|msg| anyhow::anyhow!("engine.{msg}"))?;
-        let job = Job {
-            m,
-            k,
-            n,
-            w_codes: layer.weight_idx.iter().map(|&i| i as u32).collect(),
-            a_codes: layer.act_idx_im2col().iter().map(|&i| i as u32).collect(),
-            thresholds: int.thresholds.clone(),
-            levels: None,
+        let (params, job) = if lut {
+            lut_design(&layer, &int, (dm, dn, dk), e, (m, k, n))?
+        } else {
+            let params = EngineParams {
+                kind: Kind::BitSerial,
+                dm,
+                dn,
+                dk,
+                w_bits: l.w_bits,
+                a_bits: l.a_bits,
+                out_bits: l.a_bits,
+                w_enc: WeightEnc::Offset,
+                a_enc: ActEnc::Unsigned,
+                max_m: e.max_m.unwrap_or(m),
+                max_k: e.max_k.unwrap_or(k),
+                max_n: e.max_n.unwrap_or(n),
+            };
+            params
+                .validate()
+                .map_err(|msg| anyhow::anyhow!("engine.{msg}"))?;
+            let job = Job {
+                m,
+                k,
+                n,
+                w_codes: layer.weight_idx.iter().map(|&i| i as u32).collect(),
+                a_codes: layer.act_idx_im2col().iter().map(|&i| i as u32).collect(),
+                thresholds: int.thresholds.clone(),
+                levels: None,
+            };
+            (params, job)
         };
         job.validate(&params)
             .map_err(|msg| anyhow::anyhow!("layer does not fit the engine: {msg}"))?;
@@ -198,4 +265,116 @@ impl DesignCfg {
             job,
         })
     }
+}
+
+/// Bits for an unsigned value.
+fn ubits(v: u64) -> u32 {
+    (64 - v.leading_zeros()).max(1)
+}
+
+/// Map a layer onto the LUT-multiplier engine: weight levels to sign-magnitude codes over the
+/// distinct non-zero magnitudes, activation indices as codes (index 0 must be the zero
+/// level), thresholds padded to a power of two with never-passed entries.
+fn lut_design(
+    layer: &ExampleLayer,
+    int: &IntLayer,
+    (dm, dn, dk): (u32, u32, u32),
+    e: &EngineCfg,
+    (m, k, n): (u32, u32, u32),
+) -> Result<(EngineParams, Job)> {
+    let mut mags: Vec<u64> = layer
+        .weight_q
+        .quantizers
+        .iter()
+        .flat_map(|q| (0..q.num_levels()).map(|i| q.level(i).unsigned_abs()))
+        .filter(|&v| v != 0)
+        .collect();
+    mags.sort();
+    mags.dedup();
+    if mags.is_empty() {
+        bail!("layer: every weight level is zero");
+    }
+    let w_bits = 1 + ubits(mags.len() as u64);
+    let aq = &layer.act_q;
+    let a_lv: Vec<i64> = (0..aq.num_levels()).map(|i| aq.level(i)).collect();
+    if a_lv[0] != 0 || a_lv.iter().any(|&v| v < 0) {
+        bail!(
+            "layer: the LUT engine needs activation levels >= 0 with index 0 at level 0, got {a_lv:?}"
+        );
+    }
+    let a_bits = ubits(a_lv.len() as u64 - 1);
+    let mut a_level: Vec<u64> = a_lv[1..].iter().map(|&v| v as u64).collect();
+    a_level.resize((1 << a_bits) - 1, 0);
+    let max_prod = mags.last().unwrap() * a_level.iter().max().copied().unwrap_or(0);
+    let next_levels = layer.next_q.num_levels() as u64;
+    let out_bits = ubits(next_levels - 1);
+    let params = EngineParams {
+        kind: Kind::Lut {
+            prod_bits: ubits(max_prod),
+        },
+        dm,
+        dn,
+        dk,
+        w_bits,
+        a_bits,
+        out_bits,
+        w_enc: WeightEnc::SignMag,
+        a_enc: ActEnc::Unsigned,
+        max_m: e.max_m.unwrap_or(m),
+        max_k: e.max_k.unwrap_or(k),
+        max_n: e.max_n.unwrap_or(n),
+    };
+    params
+        .validate()
+        .map_err(|msg| anyhow::anyhow!("engine.{msg} (LUT engine for this layer)"))?;
+    let sign_bit = 1u32 << (w_bits - 1);
+    let w_codes = int
+        .weights
+        .iter()
+        .map(|&v| {
+            let j = mags
+                .binary_search(&v.unsigned_abs())
+                .map_or(0, |i| i as u32 + 1);
+            if v < 0 {
+                sign_bit | j
+            } else {
+                j
+            }
+        })
+        .collect();
+    // Pad each channel's thresholds to 2^out_bits − 1 with entries no accumulator passes.
+    let want = params.thresholds() as usize;
+    let (lo, hi) = (int.bound.lo as i64 - 1, int.bound.hi as i64 + 1);
+    let thresholds = int
+        .thresholds
+        .iter()
+        .map(|t| {
+            let mut t = t.clone();
+            let never = if t.direction == Direction::Descending {
+                lo
+            } else {
+                hi
+            };
+            t.t.resize(want, never);
+            t
+        })
+        .collect();
+    let job = Job {
+        m,
+        k,
+        n,
+        w_codes,
+        a_codes: layer.act_idx_im2col().iter().map(|&i| i as u32).collect(),
+        thresholds,
+        levels: Some(LutLevels {
+            // Magnitude indices past the layer's own are never used: their products are 0.
+            w_mag: {
+                let mut w = mags;
+                w.resize(params.w_mags() as usize, 0);
+                w
+            },
+            a_level,
+        }),
+    };
+    Ok((params, job))
 }

@@ -28,12 +28,13 @@ pub struct Args {
 pub fn xdc(d: &Design) -> String {
     let mhz = d.cfg.engine.clock_mhz;
     format!(
-        "# qforge: bitserial_engine on xcvu9p-flga2104-2L-e at {mhz} MHz.\n\
+        "# qforge: {} on xcvu9p-flga2104-2L-e at {mhz} MHz.\n\
          # The engine is meant to sit behind AXI4-Stream infrastructure inside the FPGA, so only\n\
          # the clock is constrained here; add I/O delays if its ports reach package pins.\n\
          create_clock -name clk -period {:.3} [get_ports clk]\n\
          # Reset is synchronous and held for at least one cycle; it is not timing-critical.\n\
          set_false_path -from [get_ports rst]\n",
+        d.params.top_name(),
         1000.0 / mhz
     )
 }
@@ -83,7 +84,7 @@ pub fn files(d: &Design) -> Result<Vec<(PathBuf, Vec<u8>)>> {
         script("icarus", &rtl_list.join(" ")).into_bytes(),
     ));
     out.push((
-        "constraints/bitserial_engine.xdc".into(),
+        format!("constraints/{}.xdc", p.top_name()).into(),
         xdc(d).into_bytes(),
     ));
     out.push(("report.md".into(), report::markdown(d)?.into_bytes()));

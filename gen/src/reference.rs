@@ -6,7 +6,6 @@ use std::time::Instant;
 use anyhow::{bail, Result};
 use quant::example_layer::{ExampleLayer, DEFAULT_SEED};
 use quant::fold::Direction;
-use quant::ScalarQuantizer;
 
 /// Arguments of `qforge reference`.
 #[derive(clap::Args)]

@@ -31,17 +31,45 @@ pub fn markdown(d: &Design) -> Result<String> {
     let us = r.cycles as f64 / mhz;
     let ops = 2.0 * j.m as f64 * j.k as f64 * j.n as f64;
     writeln!(s, "# qforge design report\n")?;
-    writeln!(s, "Layer: N2UQ W{}A{} 3x3 conv, {} -> {} channels, {}x{} output (seed {:#x}); GEMM M = {}, K = {}, N = {}.", l.w_bits, l.a_bits, l.channels, l.channels, l.hw, l.hw, l.seed, j.m, j.k, j.n)?;
-    writeln!(
-        s,
-        "Engine: bit-serial, {} x {} DPUs of {} bits, limits M <= {}, K <= {}, N <= {}.\n",
-        p.dm, p.dn, p.dk, p.max_m, p.max_k, p.max_n
-    )?;
+    let quant = match l.method.as_str() {
+        "qn" => format!(
+            "QN weights {:?}, activations {:?}",
+            l.w_levels.clone().unwrap_or_default(),
+            l.a_levels.clone().unwrap_or_else(|| vec![0, 1, 2, 3])
+        ),
+        "lcq" => format!(
+            "LCQ W{}A{} (outer {} bits{})",
+            l.w_bits,
+            l.a_bits,
+            l.outer_bits,
+            if l.lwn { ", LWN" } else { "" }
+        ),
+        _ => format!("N2UQ W{}A{}", l.w_bits, l.a_bits),
+    };
+    writeln!(s, "Layer: {quant} 3x3 conv, {} -> {} channels, {}x{} output (seed {:#x}); GEMM M = {}, K = {}, N = {}.", l.channels, l.channels, l.hw, l.hw, l.seed, j.m, j.k, j.n)?;
+    if p.is_lut() {
+        writeln!(
+            s,
+            "Engine: LUT-multiplier, {} x {} PEs of {} lanes, W{} sign-magnitude x A{} codes, {}-bit products, limits M <= {}, K <= {}, N <= {}.\n",
+            p.dm, p.dn, p.dk, p.w_bits, p.a_bits, p.prod_bits(), p.max_m, p.max_k, p.max_n
+        )?;
+    } else {
+        writeln!(
+            s,
+            "Engine: bit-serial, {} x {} DPUs of {} bits, limits M <= {}, K <= {}, N <= {}.\n",
+            p.dm, p.dn, p.dk, p.max_m, p.max_k, p.max_n
+        )?;
+    }
     writeln!(s, "| quantity | value | source |\n|---|---|---|")?;
     writeln!(
         s,
-        "| accumulator | {} bits | exhaustive partial-sum bound x K |",
-        p.acc_width()
+        "| accumulator | {} bits | {} |",
+        p.acc_width(),
+        if p.is_lut() {
+            "largest product x K"
+        } else {
+            "exhaustive partial-sum bound x K"
+        }
     )?;
     writeln!(
         s,
@@ -49,20 +77,27 @@ pub fn markdown(d: &Design) -> Result<String> {
         p.thresholds(),
         p.thr_width()
     )?;
-    writeln!(
-        s,
-        "| popcount latency | {} cycles | generator |",
-        p.popcount().latency()
-    )?;
-    let wbits = p.dm as u64 * p.w_depth() as u64 * p.dk as u64;
-    let abits = p.dn as u64 * p.a_depth() as u64 * p.dk as u64;
+    writeln!(s, "| PE latency | {} cycles | generator |", p.dpu_latency())?;
+    if p.is_lut() {
+        let lanes = (p.dm * p.dn * p.dk) as u64;
+        writeln!(
+            s,
+            "| product table | {} products x {} bits per layer; one LUT-RAM copy of {} words per lane, {} lanes | parameters |",
+            p.table_entries(),
+            p.prod_bits(),
+            p.table_depth(),
+            lanes
+        )?;
+    }
+    let wbits = p.dm as u64 * p.w_depth() as u64 * p.w_word() as u64;
+    let abits = p.dn as u64 * p.a_depth() as u64 * p.a_word() as u64;
     let tbits = p.max_m as u64 * p.thr_word_width() as u64;
     writeln!(
         s,
         "| weight memory | {} x {} words x {} bits = {} KiB | parameters |",
         p.dm,
         p.w_depth(),
-        p.dk,
+        p.w_word(),
         wbits / 8192
     )?;
     writeln!(
@@ -70,7 +105,7 @@ pub fn markdown(d: &Design) -> Result<String> {
         "| activation memory | {} x {} words x {} bits = {} KiB | parameters |",
         p.dn,
         p.a_depth(),
-        p.dk,
+        p.a_word(),
         abits / 8192
     )?;
     writeln!(

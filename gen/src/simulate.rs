@@ -78,7 +78,7 @@ pub fn run_cmd(args: &Args) -> Result<()> {
                 sig("m_axis_out_tready", 1),
                 sig("m_axis_out_tlast", 1),
             ];
-            let mut w = VcdWriter::new(BufWriter::new(file), "bitserial_engine", signals)?;
+            let mut w = VcdWriter::new(BufWriter::new(file), p.top_name(), signals)?;
             let mut err = None;
             let ob = p.out_bits;
             let r = run_traced(

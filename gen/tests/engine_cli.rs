@@ -103,7 +103,17 @@ fn bad_configs_name_the_field_and_write_nothing() {
         ("[engine]\ndm = 0\n", "dm"),
         ("[engine]\ndk = 5000\n", "dk"),
         ("[engine]\ndmm = 2\n", "dmm"),
-        ("[engine]\nkind = \"lut\"\n", "engine.kind"),
+        ("[engine]\nkind = \"fpga\"\n", "engine.kind"),
+        (
+            "[engine]\nkind = \"bitserial\"\n[layer]\nmethod = \"lcq\"\n",
+            "engine.kind",
+        ),
+        ("[layer]\nmethod = \"qn\"\n", "layer.w_levels"),
+        ("[layer]\nmethod = \"dorefa\"\n", "layer.method"),
+        (
+            "[layer]\nmethod = \"lcq\"\nw_levels = [-1, 0, 1]\n",
+            "layer.w_levels",
+        ),
         ("[layer]\nw_bits = 9\n", "layer.w_bits"),
         ("[engine]\nmax_k = 10\n", "does not fit"),
         ("[engine]\nclock_mhz = -1.0\n", "clock_mhz"),
@@ -170,4 +180,40 @@ fn the_documented_config_is_the_default() {
     let cycles =
         |s: &str| serde_json::from_str::<serde_json::Value>(s.trim()).unwrap()["cycles"].clone();
     assert_eq!(cycles(&doc), cycles(&default));
+}
+
+#[test]
+fn lut_examples_simulate_and_verify_under_verilator() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let mut seen = 0;
+    for name in [
+        "lcq_w2a2",
+        "lcq_w3a3",
+        "lcq_w4a4",
+        "qn_ternary",
+        "qn_pow2_4",
+        "qn_pow2_2",
+    ] {
+        let cfg = root.join(format!("docs/examples/{name}.toml"));
+        let cfg = cfg.to_str().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let (ok, out, err) = qforge(
+            &["simulate", "--config", cfg, "--json", "--vcd", "w.vcd"],
+            d,
+        );
+        assert!(ok, "{name}: {err}");
+        let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(v["matches_golden"], true, "{name}");
+        let vcd = std::fs::read_to_string(d.join("w.vcd")).unwrap();
+        assert!(vcd.contains("$scope module lut_engine"), "{name}");
+        let (ok, out, err) = qforge(&["generate", "--config", cfg, "--out", "out"], d);
+        assert!(ok && out.contains("LUT-multiplier"), "{name}: {out}{err}");
+        assert!(d.join("out/rtl/lut_pe.sv").exists(), "{name}");
+        let (ok, out, err) = qforge(&["verify", "--config", cfg, "--simulator", "verilator"], d);
+        assert!(ok, "{name}: {out}{err}");
+        assert_eq!(out.matches("PASS").count(), 2, "{name}: {out}");
+        seen += 1;
+    }
+    assert_eq!(seen, 6);
 }

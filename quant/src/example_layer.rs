@@ -1,12 +1,13 @@
 //! The built-in default design's layer: an N2UQ W2A2 ResNet-18 3×3 convolution, 256→256
 //! channels, 14×14 output (stride 1, pad 1), with deterministic synthetic weights, input
-//! activations, BatchNorm and output thresholds from a fixed seed.
+//! activations, BatchNorm and output thresholds from a fixed seed; and the same synthetic
+//! layer quantized with LCQ or Quantization Networks ([`Method`]).
 //!
-//! Weights are Kaiming-normal; the input is ReLU of a unit normal, quantized by N2UQ's
-//! initial activation quantizer; BatchNorm running statistics are those of the layer's own
-//! accumulators on that input (as calibration would give), so the output codes use every
-//! level; a few channels get a negative BatchNorm scale so that both threshold directions
-//! appear.
+//! Weights are Kaiming-normal; the input is ReLU of a unit normal, quantized by the method's
+//! initial activation quantizer (LCQ and QN initialise from that input); BatchNorm running
+//! statistics are those of the layer's own accumulators on that input (as calibration would
+//! give), scaled to the output quantizer's range, so the output codes use every level; a few
+//! channels get a negative BatchNorm scale so that both threshold directions appear.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -14,9 +15,33 @@ use rand_chacha::ChaCha8Rng;
 use crate::error::Result;
 use crate::fold::BatchNorm;
 use crate::gemm::{im2col, Conv2d, IntLayer, LayerParams};
+use crate::init::qn_init;
+use crate::lcq::{LcqActSpec, LcqWeightSpec};
 use crate::n2uq::{N2uqAct, N2uqActSpec, N2uqWeightSpec};
 use crate::scalar::ScalarQuantizer;
 use crate::spec::{Prepared, QuantSpec};
+
+/// The quantization method of a synthetic layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Method {
+    /// N2UQ (uniform codes; `w_bits`/`a_bits`).
+    N2uq,
+    /// LCQ with `b'`-bit outer levels and optional limited weight normalisation.
+    Lcq {
+        /// Outer bit-width b' of the hardware levels.
+        outer_bits: u32,
+        /// Limited weight normalisation.
+        lwn: bool,
+    },
+    /// Quantization Networks with the given target level sets (weights symmetric, with
+    /// offset; activations without).
+    Qn {
+        /// Weight levels, e.g. `[-4, -2, -1, 0, 1, 2, 4]`.
+        w_levels: Vec<i64>,
+        /// Activation levels, e.g. `[0, 1, 2, 3]`.
+        a_levels: Vec<i64>,
+    },
+}
 
 /// The seed of the built-in default design.
 pub const DEFAULT_SEED: u64 = 0x9f0e_2026;
@@ -34,13 +59,13 @@ pub struct ExampleLayer {
     /// Weight indices, `M×K`.
     pub weight_idx: Vec<usize>,
     /// Input activation quantizer.
-    pub act_q: N2uqAct,
+    pub act_q: Box<dyn ScalarQuantizer>,
     /// Input activation indices `[C_in, H, W]`.
     pub act_idx: Vec<usize>,
     /// BatchNorm per output channel.
     pub bn: Vec<BatchNorm>,
     /// Output activation quantizer.
-    pub next_q: N2uqAct,
+    pub next_q: Box<dyn ScalarQuantizer>,
 }
 
 /// A standard normal sample (Box–Muller), deterministic for a given generator.
@@ -65,6 +90,20 @@ impl ExampleLayer {
         a_bits: u32,
         seed: u64,
     ) -> Result<Self> {
+        Self::with_method(c_in, c_out, hw, w_bits, a_bits, &Method::N2uq, seed)
+    }
+
+    /// The same layer quantized with `method` (`w_bits`/`a_bits` are unused by QN, whose
+    /// level sets fix them).
+    pub fn with_method(
+        c_in: usize,
+        c_out: usize,
+        hw: usize,
+        w_bits: u32,
+        a_bits: u32,
+        method: &Method,
+        seed: u64,
+    ) -> Result<Self> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let conv = Conv2d {
             c_in,
@@ -78,21 +117,53 @@ impl ExampleLayer {
         let k = conv.k();
         let std = (2.0 / k as f64).sqrt();
         let weights: Vec<f64> = (0..c_out * k).map(|_| normal(&mut rng) * std).collect();
-        let weight_q = QuantSpec::N2uqWeight(N2uqWeightSpec {
-            bits: w_bits,
-            clip: 2.0,
-        })
-        .prepare(&weights, &[c_out, c_in, 3, 3])?;
+        let w_spec = match method {
+            Method::N2uq => QuantSpec::N2uqWeight(N2uqWeightSpec {
+                bits: w_bits,
+                clip: 2.0,
+            }),
+            Method::Lcq { outer_bits, lwn } => {
+                let mut s = LcqWeightSpec::init(w_bits, &weights, *lwn)?;
+                s.outer_bits = *outer_bits;
+                QuantSpec::LcqWeight(s)
+            }
+            Method::Qn { w_levels, .. } => QuantSpec::Qn(qn_init(w_levels, &weights, true)?),
+        };
+        let weight_q = w_spec.prepare(&weights, &[c_out, c_in, 3, 3])?;
         let weight_idx: Vec<usize> = weights
             .iter()
             .enumerate()
             .map(|(i, &w)| weight_q.quantizer_of(i).index(w))
             .collect();
-        let act_q = N2uqAct::new(&N2uqActSpec::init(a_bits)?)?;
-        let act_idx: Vec<usize> = (0..c_in * hw * hw)
-            .map(|_| act_q.index(normal(&mut rng).max(0.0)))
-            .collect();
-        let next_q = N2uqAct::new(&N2uqActSpec::init(a_bits)?)?;
+        let (act_q, act_idx, next_q): (
+            Box<dyn ScalarQuantizer>,
+            Vec<usize>,
+            Box<dyn ScalarQuantizer>,
+        ) = if *method == Method::N2uq {
+            let act_q = N2uqAct::new(&N2uqActSpec::init(a_bits)?)?;
+            let act_idx: Vec<usize> = (0..c_in * hw * hw)
+                .map(|_| act_q.index(normal(&mut rng).max(0.0)))
+                .collect();
+            let next_q = N2uqAct::new(&N2uqActSpec::init(a_bits)?)?;
+            (Box::new(act_q), act_idx, Box::new(next_q))
+        } else {
+            // LCQ and QN initialise from the data they quantize: the input itself.
+            let x: Vec<f64> = (0..c_in * hw * hw)
+                .map(|_| normal(&mut rng).max(0.0))
+                .collect();
+            let spec = match method {
+                Method::Lcq { outer_bits, .. } => {
+                    let mut s = LcqActSpec::init(a_bits, &x)?;
+                    s.outer_bits = *outer_bits;
+                    QuantSpec::LcqAct(s)
+                }
+                Method::Qn { a_levels, .. } => QuantSpec::Qn(qn_init(a_levels, &x, false)?),
+                Method::N2uq => unreachable!("handled above"),
+            };
+            let act_q = spec.scalar()?;
+            let act_idx = x.iter().map(|&v| act_q.index(v)).collect();
+            (act_q, act_idx, spec.scalar()?)
+        };
         // Calibrate BatchNorm on the layer's own accumulators; the output quantizer's range is
         // [0, 2], so centre each channel near 1 with a spread of about 0.6.
         let mut layer = ExampleLayer {
@@ -109,8 +180,17 @@ impl ExampleLayer {
         let identity = layer.params(&[]).to_int()?;
         let acc = identity.accumulate(&layer.act_levels_im2col(), conv.n());
         let n = conv.n();
-        let scale =
-            |c: usize| layer.weight_q.quantizers[c].level_scale() * layer.act_q.level_scale();
+        let scale = |c: usize| {
+            let q = &layer.weight_q.quantizers[if layer.weight_q.quantizers.len() == 1 {
+                0
+            } else {
+                c
+            }];
+            q.level_scale() * layer.act_q.level_scale()
+        };
+        // Half the output quantizer's value range (1 for N2UQ's [0, 2]).
+        let last = layer.next_q.num_levels() - 1;
+        let r = (layer.next_q.value(last) - layer.next_q.value(0)) / 2.0;
         layer.bn = (0..c_out)
             .map(|c| {
                 let xs: Vec<f64> = acc[c * n..(c + 1) * n]
@@ -121,8 +201,8 @@ impl ExampleLayer {
                 let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n as f64;
                 let sign = if rng.gen_range(0..16) == 0 { -1.0 } else { 1.0 };
                 BatchNorm {
-                    gamma: sign * rng.gen_range(0.4..0.8),
-                    beta: 1.0 + 0.2 * normal(&mut rng),
+                    gamma: sign * rng.gen_range(0.4..0.8) * r,
+                    beta: (1.0 + 0.2 * normal(&mut rng)) * r,
                     mean,
                     var,
                     eps: 1e-5,
@@ -139,10 +219,10 @@ impl ExampleLayer {
             weight_idx: &self.weight_idx,
             m: self.out_channels,
             k: self.conv.k(),
-            act_q: &self.act_q,
+            act_q: self.act_q.as_ref(),
             bias: &[],
             bn,
-            next_q: &self.next_q,
+            next_q: self.next_q.as_ref(),
         }
     }
 
