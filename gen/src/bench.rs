@@ -7,12 +7,17 @@
 //! (b) Yosys `synth_xilinx -family xcup` of one DPU (AND-popcount tree + accumulator) at
 //!     several Dk: LUTs, LUTs per binary op (`2·Dk` per DPU per cycle), flip-flops, carry
 //!     cells, and LUT levels between flops from the mapped netlist.
+//! (c) Yosys of one LUT-multiplier PE (`Q` lanes) at 2, 3 and 4 bits: LUTs, LUT-RAM sites,
+//!     BRAM per MAC lane, for QN-style small integer levels (products of `2b − 1` bits) and
+//!     LCQ 8-bit outer levels (15-bit products); beside one bit-serial DPU at the same bits
+//!     (per MAC per cycle: a `Dk`-bit DPU retires `Dk / (W·A)` MACs per cycle) and beside the
+//!     FINN-R LUT model `Q·(2⌈(W+A)/6⌉−1)·(W+A) + (W+A)(2Q−1) + acc` per PE of Q lanes.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{anyhow, Result};
-use hdl::params::{ActEnc, EngineParams, WeightEnc};
+use hdl::params::{ActEnc, EngineParams, Kind, WeightEnc};
 use sim::engine::Engine;
 use sim::harness::{run, Stalls};
 use testbench::bench::{Bench, Simulator};
@@ -31,9 +36,107 @@ pub struct Args {
     /// Skip (a), the simulation speed comparison.
     #[arg(long)]
     no_sim: bool,
-    /// Skip (b), the synthesis.
+    /// Skip (b), the bit-serial DPU synthesis.
     #[arg(long)]
     no_synth: bool,
+    /// Bit widths (W = A) for (c), the LUT PE synthesis.
+    #[arg(long, value_delimiter = ',', default_value = "2,3,4")]
+    lut_bits: Vec<u32>,
+    /// Lanes Q of the LUT PE in (c).
+    #[arg(long, default_value_t = 64)]
+    lanes: u32,
+    /// Skip (c).
+    #[arg(long)]
+    no_lut: bool,
+}
+
+/// Weight/activation bits of every (c) design, and the K they are sized for.
+const LUT_MAX_K: u32 = 4608;
+
+fn lut_pe_params(bits: u32, lanes: u32, prod_bits: u32) -> EngineParams {
+    EngineParams {
+        kind: Kind::Lut { prod_bits },
+        dm: 1,
+        dn: 1,
+        dk: lanes,
+        w_bits: bits,
+        a_bits: bits,
+        out_bits: 2,
+        w_enc: WeightEnc::SignMag,
+        a_enc: ActEnc::Unsigned,
+        max_m: 256,
+        max_k: LUT_MAX_K,
+        max_n: 196,
+    }
+}
+
+/// The FINN-R LUT model of a PE with `q` lanes of `w`×`a` bits and an `acc`-bit accumulator.
+pub fn finn_r_luts(q: u32, w: u32, a: u32, acc: u32) -> f64 {
+    let wa = (w + a) as f64;
+    let q = q as f64;
+    q * (2.0 * ((w + a) as f64 / 6.0).ceil() - 1.0) * wa + wa * (2.0 * q - 1.0) + acc as f64
+}
+
+fn lut_table(args: &Args) -> Result<()> {
+    let q = args.lanes;
+    println!("## (c) LUT-multiplier PE, {q} lanes, Yosys synth_xilinx -family xcup (K <= {LUT_MAX_K})\n");
+    println!("| W=A | levels | product bits | LUTs | LUT-RAM sites | BRAM36 | FFs | LUT levels | (LUT + LUT-RAM) / lane | FINN-R model / lane | ratio | bit-serial DPU (Dk 256) per MAC/cycle |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for &b in &args.lut_bits {
+        // The bit-serial reference at the same bits: signed weights, unsigned activations.
+        let bs = EngineParams {
+            kind: Kind::BitSerial,
+            dm: 1,
+            dn: 1,
+            dk: 256,
+            w_bits: b,
+            a_bits: b,
+            out_bits: 2,
+            w_enc: WeightEnc::Signed,
+            a_enc: ActEnc::Unsigned,
+            max_m: 256,
+            max_k: LUT_MAX_K,
+            max_n: 196,
+        };
+        let dir = tempfile::tempdir()?;
+        let r = testbench::synth::synth(
+            dir.path(),
+            &[bs.popcount().module(), hdl::dpu::module(&bs)],
+            "dpu",
+            "",
+        )
+        .map_err(|e| anyhow!("bit-serial W{b}A{b}: {e}"))?;
+        let bs_per_mac = r.luts() as f64 / (256.0 / (b * b) as f64);
+        // QN-style integer levels: magnitudes < 2^(b−1), activations < 2^b.
+        let small = hdl::popcount::ubits(((1u64 << (b - 1)) - 1) * ((1u64 << b) - 1));
+        for (levels, pb) in [("small integer (QN)", small), ("LCQ b'=8", 15)] {
+            let p = lut_pe_params(b, q, pb);
+            p.validate().map_err(|e| anyhow!("W{b}A{b}: {e}"))?;
+            let dir = tempfile::tempdir()?;
+            let r = testbench::synth::synth(
+                dir.path(),
+                &[p.adder_tree().module(), hdl::lut_pe::module(&p)],
+                "lut_pe",
+                "",
+            )
+            .map_err(|e| anyhow!("LUT PE W{b}A{b}: {e}"))?;
+            let per_lane = (r.luts() + r.lutram_sites) as f64 / q as f64;
+            let finn = finn_r_luts(q, b, b, p.acc_width()) / q as f64;
+            println!(
+                "| {b} | {levels} | {pb} | {} | {} | {} | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} |",
+                r.luts(),
+                r.lutram_sites,
+                r.bram36 + r.bram18,
+                r.ffs,
+                r.lut_levels,
+                per_lane,
+                finn,
+                per_lane / finn,
+                bs_per_mac
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Run the command.
@@ -89,6 +192,9 @@ pub fn run_cmd(args: &Args) -> Result<()> {
         );
         println!("| Verilator 5 (--binary --timing -O2) | {:.0} | {:.1} ms | best of 3; build {:.0} s excluded |", v_rate, best * 1e3, build_s);
         println!("\nmodel / Verilator: {:.1}x\n", model_rate / v_rate);
+    }
+    if !args.no_lut {
+        lut_table(args)?;
     }
     if !args.no_synth {
         println!("## (b) one DPU, Yosys synth_xilinx -family xcup (W2A2 unsigned planes, 17-bit accumulator)\n");

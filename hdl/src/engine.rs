@@ -131,6 +131,25 @@ pub fn module(p: &EngineParams) -> Module {
     let state = b.decl("state_q", STATE_W, "Controller state.");
     let in_state = |s: &str| state.eq(&st(s));
 
+    // LUT engines: the product table's load counters walk every address {mag, act}; the
+    // zero-level words (mag = 0 or act = 0) are written with 0 without taking a beat.
+    let tcnt = if lut {
+        b.items.push(Item::Comment(
+            "Product table load: every address {mag, act}; zero-level words get 0 and take no beat."
+                .into(),
+        ));
+        let tmag_q = b.decl("tmag_q", wb - 1, "weight magnitude index being loaded");
+        let tact_q = b.decl("tact_q", ab, "activation code being loaded");
+        let zero = b.wire(
+            "tbl_zero",
+            tmag_q.eq(&kw(0, wb - 1)).or(&tact_q.eq(&kw(0, ab))),
+            "a zero-level word: written with 0, no stream beat",
+        );
+        Some((tmag_q, tact_q, zero))
+    } else {
+        None
+    };
+
     b.items.push(Item::Comment(
         "Stream handshakes (tready and tvalid depend only on registers).".into(),
     ));
@@ -138,8 +157,11 @@ pub fn module(p: &EngineParams) -> Module {
         e::lor(in_state("ST_IDLE").e, in_state("ST_LOAD_W").e),
         in_state("ST_LOAD_T").e,
     );
-    if lut {
-        wt_states = e::lor(wt_states, in_state("ST_LOAD_P").e);
+    if let Some((_, _, zero)) = &tcnt {
+        wt_states = e::lor(
+            wt_states,
+            e::land(in_state("ST_LOAD_P").e, e::not(zero.e.clone())),
+        );
     }
     let wt_ready = b.wire("wt_ready", V { e: wt_states, w: 1 }, "");
     let act_ready = b.wire("act_ready", in_state("ST_LOAD_A"), "");
@@ -569,23 +591,21 @@ pub fn module(p: &EngineParams) -> Module {
     b.items.push(Item::AlwaysFf("clk".into(), dl));
     let last_d = |name: &str| e::index(e::id(name), e::int(lat as i64 - 1));
 
-    // LUT engines: the product table's load counters and the PEs' shared write port.
-    let tbl = if lut {
-        b.items.push(Item::Comment(
-            "Product table load: entry {mag, act}, both counting from 1 (zero levels are never stored)."
-                .into(),
-        ));
-        let tmag_q = b.decl(
-            "tmag_q",
-            wb - 1,
-            "weight magnitude index of the next table entry",
+    // LUT engines: the PEs' shared table write port.
+    let tbl = tcnt.as_ref().map(|(tmag_q, tact_q, zero)| {
+        let step = b.wire(
+            "tbl_we",
+            in_state("ST_LOAD_P").and(&zero.or(&wt_fire)),
+            "write this address (and step to the next)",
         );
-        let tact_q = b.decl("tact_q", ab, "activation code of the next table entry");
-        let we = b.wire("tbl_we", in_state("ST_LOAD_P").and(&wt_fire), "");
-        Some((tmag_q, tact_q, we))
-    } else {
-        None
-    };
+        let pb = p.prod_bits();
+        let data = b.wire(
+            "tbl_data",
+            V::mux(zero, &kw(0, pb), &slice("s_axis_wt_tdata", 0, pb)),
+            "",
+        );
+        (tmag_q.clone(), tact_q.clone(), step, data)
+    });
     b.items.push(Item::Comment(
         if lut {
             "The PE array."
@@ -628,21 +648,14 @@ pub fn module(p: &EngineParams) -> Module {
         });
     }
     let mut dpu_ports = vec![("clk".to_string(), e::id("clk"))];
-    if let Some((tmag_q, tact_q, we)) = &tbl {
+    if let Some((tmag_q, tact_q, we, data)) = &tbl {
         dpu_ports.extend([
             ("tbl_we".to_string(), we.e.clone()),
             (
                 "tbl_addr".into(),
                 e::concat(vec![tmag_q.e.clone(), tact_q.e.clone()]),
             ),
-            (
-                "tbl_data".into(),
-                e::part(
-                    e::id("s_axis_wt_tdata"),
-                    e::int(0),
-                    e::int(p.prod_bits() as i64),
-                ),
-            ),
+            ("tbl_data".into(), data.e.clone()),
         ]);
     } else {
         dpu_ports.push(("rst".into(), e::id("rst")));
@@ -835,9 +848,9 @@ pub fn module(p: &EngineParams) -> Module {
         ]
         .into_iter()
         .chain(match &tbl {
-            Some((tmag_q, tact_q, _)) => vec![
-                set(tmag_q, kw(1, wb - 1)),
-                set(tact_q, kw(1, ab)),
+            Some((tmag_q, tact_q, _, _)) => vec![
+                set(tmag_q, kw(0, wb - 1)),
+                set(tact_q, kw(0, ab)),
                 set(&state, st("ST_LOAD_P")),
             ],
             None => vec![set(&state, st("ST_LOAD_W"))],
@@ -846,12 +859,12 @@ pub fn module(p: &EngineParams) -> Module {
         vec![],
     )];
     let load_p = match &tbl {
-        Some((tmag_q, tact_q, _)) => vec![when(
-            &wt_fire,
+        Some((tmag_q, tact_q, step, _)) => vec![when(
+            step,
             vec![when(
                 &tact_q.eq(&k(p.a_nonzero() as u64)),
                 vec![
-                    set(tact_q, kw(1, ab)),
+                    set(tact_q, kw(0, ab)),
                     when(
                         &tmag_q.eq(&k(p.w_mags() as u64)),
                         vec![set(&state, st("ST_LOAD_W"))],
@@ -1307,6 +1320,7 @@ fn enc_a(e: ActEnc) -> &'static str {
 pub fn modules(p: &EngineParams) -> Vec<Module> {
     if p.is_lut() {
         vec![
+            p.popcount().module(),
             p.adder_tree().module(),
             crate::lut_pe::module(p),
             crate::threshold::module(p),

@@ -470,10 +470,11 @@ impl EngineParams {
 
     /// Cycles from a DPU's operands to its term register (popcount tree, then the registered
     /// shift/negate stage); the accumulator updates from the term register one cycle later.
-    /// For the LUT PE: the lane register (look-up, sign), then the adder tree.
+    /// For the LUT PE: the lane register (look-up), the adder tree and the sign count side by
+    /// side, then the term register.
     pub fn dpu_latency(&self) -> u32 {
         if self.is_lut() {
-            1 + self.adder_tree().latency()
+            1 + self.adder_tree().latency().max(self.popcount().latency()) + 1
         } else {
             self.popcount().latency() + 1
         }

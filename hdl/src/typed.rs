@@ -141,6 +141,14 @@ impl V {
         }
     }
 
+    /// `a || b`.
+    pub fn or(&self, b: &V) -> V {
+        V {
+            e: e::lor(self.e.clone(), b.e.clone()),
+            w: 1,
+        }
+    }
+
     /// `!a`.
     pub fn not(&self) -> V {
         V {

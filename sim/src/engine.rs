@@ -329,10 +329,8 @@ impl Engine {
     pub fn outputs(&self) -> Outputs {
         let last = &self.stages[self.stages.len() - 1];
         Outputs {
-            wt_ready: matches!(
-                self.state,
-                State::Idle | State::LoadW | State::LoadT | State::LoadP
-            ),
+            wt_ready: matches!(self.state, State::Idle | State::LoadW | State::LoadT)
+                || (self.state == State::LoadP && !self.table_zero()),
             act_ready: self.state == State::LoadA,
             out_valid: last.valid,
             // Columns past N read as 0; while not valid the RTL drives 0 and this is empty
@@ -364,6 +362,11 @@ impl Engine {
             w[words - 1] &= (1u64 << rem) - 1;
         }
         w
+    }
+
+    /// Whether the table loader is at a zero-level word (written with 0, no stream beat).
+    fn table_zero(&self) -> bool {
+        self.tmag == 0 || self.tact == 0
     }
 
     /// One LUT PE step: `Σ_l ±table[{mag_l, act_l}]` over the lanes of weight word `w` and
@@ -576,7 +579,7 @@ impl Engine {
                         self.kca = kc * p.a_planes();
                         (self.row, self.row_base, self.off, self.m_cnt) = (0, 0, 0, 0);
                         if p.is_lut() {
-                            (self.tmag, self.tact) = (1, 1);
+                            (self.tmag, self.tact) = (0, 0);
                             self.state = State::LoadP;
                         } else {
                             self.state = State::LoadW;
@@ -588,14 +591,19 @@ impl Engine {
                 }
             }
             State::LoadP => {
-                if wt_fire {
-                    let v = field(inp.wt.data, 0, p.prod_bits());
+                let zero = self.table_zero();
+                if zero || wt_fire {
+                    let v = if zero {
+                        0
+                    } else {
+                        field(inp.wt.data, 0, p.prod_bits())
+                    };
                     self.table[((self.tmag << p.a_bits) | self.tact) as usize] = v;
-                    if inp.wt.last {
+                    if wt_fire && inp.wt.last {
                         self.protocol_errors.push("tlast on a table beat".into());
                     }
                     if self.tact == p.a_nonzero() {
-                        self.tact = 1;
+                        self.tact = 0;
                         if self.tmag == p.w_mags() {
                             self.state = State::LoadW;
                         } else {

@@ -37,6 +37,8 @@ pub struct SynthResult {
     pub uram: u64,
     /// LUT-RAM and SRL cells (RAM32M/RAM64M/RAM*X1*/SRL*).
     pub lutram: u64,
+    /// LUT sites those LUT-RAM and SRL cells occupy (RAM64M: 4, RAM32M16: 8, RAM64X1D: 2, ...).
+    pub lutram_sites: u64,
     /// Longest chain of LUTs between sequential elements or ports.
     pub lut_levels: u32,
 }
@@ -107,12 +109,26 @@ pub fn synth(
             "RAMB36E2" => r.bram36 += 1,
             "RAMB18E2" => r.bram18 += 1,
             "URAM288" => r.uram += 1,
-            t if t.starts_with("RAM") || t.starts_with("SRL") => r.lutram += 1,
+            t if t.starts_with("RAM") || t.starts_with("SRL") => {
+                r.lutram += 1;
+                r.lutram_sites += lutram_sites(t);
+            }
             _ => {}
         }
     }
     r.lut_levels = lut_levels(cells);
     Ok(r)
+}
+
+/// LUT sites one LUT-RAM / SRL primitive occupies (UltraScale+ SLICEM).
+pub fn lutram_sites(ty: &str) -> u64 {
+    match ty {
+        "RAM32M16" | "RAM64M8" | "RAM512X1S" => 8,
+        "RAM32M" | "RAM64M" | "RAM128X1D" | "RAM256X1S" => 4,
+        "RAM256X1D" => 8,
+        "RAM32X1D" | "RAM64X1D" | "RAM128X1S" => 2,
+        _ => 1,
+    }
 }
 
 fn is_sequential(ty: &str) -> bool {
