@@ -79,7 +79,9 @@ pub fn finn_r_luts(q: u32, w: u32, a: u32, acc: u32) -> f64 {
 
 fn lut_table(args: &Args) -> Result<()> {
     let q = args.lanes;
-    println!("## (c) LUT-multiplier PE, {q} lanes, Yosys synth_xilinx -family xcup (K <= {LUT_MAX_K})\n");
+    println!(
+        "## (c) LUT-multiplier PE, {q} lanes, Yosys synth_xilinx -family xcup (K <= {LUT_MAX_K})\n"
+    );
     println!("| W=A | levels | product bits | LUTs | LUT-RAM sites | BRAM36 | FFs | LUT levels | (LUT + LUT-RAM) / lane | FINN-R model / lane | ratio | bit-serial DPU (Dk 256) per MAC/cycle |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for &b in &args.lut_bits {
@@ -115,7 +117,11 @@ fn lut_table(args: &Args) -> Result<()> {
             let dir = tempfile::tempdir()?;
             let r = testbench::synth::synth(
                 dir.path(),
-                &[p.adder_tree().module(), hdl::lut_pe::module(&p)],
+                &[
+                    p.popcount().module(),
+                    p.adder_tree().module(),
+                    hdl::lut_pe::module(&p),
+                ],
                 "lut_pe",
                 "",
             )

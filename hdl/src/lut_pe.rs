@@ -60,10 +60,7 @@ pub fn module(p: &EngineParams) -> Module {
     let lane_items = vec![
         lane("sgn", 1, "weight sign"),
         lane("mag", wb - 1, "weight magnitude index (0: the zero level)"),
-        Item::Assign(
-            e::concat(vec![e::id("sgn"), e::id("mag")]),
-            at("in_w", wb),
-        ),
+        Item::Assign(e::concat(vec![e::id("sgn"), e::id("mag")]), at("in_w", wb)),
         decl(
             "tbl",
             pb,
@@ -86,10 +83,7 @@ pub fn module(p: &EngineParams) -> Module {
             vec![
                 Stmt::Assign(
                     at("prod_q", pb),
-                    e::index(
-                        e::id("tbl"),
-                        e::concat(vec![e::id("mag"), at("in_a", ab)]),
-                    ),
+                    e::index(e::id("tbl"), e::concat(vec![e::id("mag"), at("in_a", ab)])),
                 ),
                 Stmt::Assign(e::index(e::id("sign_q"), e::id("l")), e::id("sgn")),
             ],
@@ -108,7 +102,12 @@ pub fn module(p: &EngineParams) -> Module {
     ];
     // Bring the sum and the count to the same cycle: delay the earlier one.
     let mut items = vec![
-        decl("prod_q", dk * pb, None, "Looked-up magnitudes (lane l at [l*PROD_BITS +: PROD_BITS])."),
+        decl(
+            "prod_q",
+            dk * pb,
+            None,
+            "Looked-up magnitudes (lane l at [l*PROD_BITS +: PROD_BITS]).",
+        ),
         decl("sign_q", dk, None, "Weight signs of the same lanes."),
         decl(
             "operands",
@@ -122,7 +121,12 @@ pub fn module(p: &EngineParams) -> Module {
             count: e::int(dk as i64),
             items: lane_items,
         },
-        decl("sum", sw, None, &format!("Sum of the lane values, {lt} cycles after prod_q.")),
+        decl(
+            "sum",
+            sw,
+            None,
+            &format!("Sum of the lane values, {lt} cycles after prod_q."),
+        ),
         Item::Instance(Instance {
             module: "adder_tree".into(),
             name: "u_tree".into(),
@@ -133,7 +137,12 @@ pub fn module(p: &EngineParams) -> Module {
                 ("sum".into(), e::id("sum")),
             ],
         }),
-        decl("negs", pcw, None, &format!("Negative lanes, {lp} cycles after sign_q.")),
+        decl(
+            "negs",
+            pcw,
+            None,
+            &format!("Negative lanes, {lp} cycles after sign_q."),
+        ),
         Item::Instance(Instance {
             module: "and_popcount".into(),
             name: "u_negs".into(),
@@ -151,7 +160,12 @@ pub fn module(p: &EngineParams) -> Module {
             return e::id(name);
         }
         let q = format!("{name}_d");
-        items.push(decl(&q, w, Some(by), &format!("{name} delayed {by} cycles to meet the other operand.")));
+        items.push(decl(
+            &q,
+            w,
+            Some(by),
+            &format!("{name} delayed {by} cycles to meet the other operand."),
+        ));
         let mut body = vec![Stmt::Assign(e::index(e::id(&q), e::int(0)), e::id(name))];
         for i in 1..by as i64 {
             body.push(Stmt::Assign(
@@ -177,7 +191,12 @@ pub fn module(p: &EngineParams) -> Module {
         extend(negs, pcw, accw, None)
     };
     items.extend([
-        decl("term_q", accw, None, "sum + negative lanes: the step's exact total, modulo 2^ACC_WIDTH."),
+        decl(
+            "term_q",
+            accw,
+            None,
+            "sum + negative lanes: the step's exact total, modulo 2^ACC_WIDTH.",
+        ),
         Item::AlwaysFf(
             "clk".into(),
             vec![Stmt::Assign(e::id("term_q"), e::add(sum_acc, negs_acc))],
