@@ -48,6 +48,149 @@ pub struct Args {
     /// Skip (c).
     #[arg(long)]
     no_lut: bool,
+    /// Instead of (a)–(c): synthesize whole engines at the resource model's design points,
+    /// fit its coefficients and report its error (in-sample and leave-one-out).
+    #[arg(long)]
+    fit: bool,
+}
+
+/// The resource model's design points: (kind LUT?, Dm, Dn, Dk, W, A, product bits).
+const FIT_POINTS: [(bool, u32, u32, u32, u32, u32, u32); 24] = [
+    (false, 1, 1, 64, 2, 2, 0),
+    (false, 2, 2, 64, 2, 2, 0),
+    (false, 2, 2, 128, 2, 2, 0),
+    (false, 4, 2, 64, 1, 1, 0),
+    (false, 2, 4, 128, 3, 3, 0),
+    (false, 4, 4, 64, 2, 2, 0),
+    (false, 1, 1, 256, 4, 4, 0),
+    (false, 2, 2, 256, 2, 2, 0),
+    (false, 1, 2, 32, 2, 2, 0),
+    (false, 3, 1, 96, 2, 2, 0),
+    (false, 2, 3, 64, 4, 4, 0),
+    (false, 1, 1, 512, 1, 1, 0),
+    (true, 1, 1, 16, 2, 2, 15),
+    (true, 2, 2, 16, 2, 2, 15),
+    (true, 2, 2, 32, 3, 3, 15),
+    (true, 4, 2, 16, 2, 2, 5),
+    (true, 2, 4, 16, 3, 3, 5),
+    (true, 4, 4, 16, 2, 2, 2),
+    (true, 1, 1, 64, 4, 4, 7),
+    (true, 2, 2, 32, 4, 4, 15),
+    (true, 1, 2, 8, 2, 2, 4),
+    (true, 3, 1, 16, 3, 3, 15),
+    (true, 2, 2, 16, 4, 4, 7),
+    (true, 1, 1, 32, 2, 3, 10),
+];
+
+/// Engine parameters of a fit point (limits: M ≤ 64, K ≤ 576, N ≤ 16).
+pub fn fit_params(pt: (bool, u32, u32, u32, u32, u32, u32)) -> EngineParams {
+    let (lut, dm, dn, dk, w, a, pb) = pt;
+    EngineParams {
+        kind: if lut {
+            Kind::Lut { prod_bits: pb }
+        } else {
+            Kind::BitSerial
+        },
+        dm,
+        dn,
+        dk,
+        w_bits: w,
+        a_bits: a,
+        out_bits: 2,
+        w_enc: if lut {
+            WeightEnc::SignMag
+        } else if w == 1 {
+            WeightEnc::Offset
+        } else {
+            WeightEnc::Signed
+        },
+        a_enc: ActEnc::Unsigned,
+        max_m: 64,
+        max_k: 576,
+        max_n: 16,
+    }
+}
+
+fn fit_cmd() -> Result<()> {
+    use crate::resources::{features, least_squares, table_sites};
+    println!("## resource model fit: whole engines, Yosys synth_xilinx -family xcup\n");
+    println!(
+        "| kind | Dm x Dn x Dk | W/A | P | LUTs | LUT-RAM sites | FFs | BRAM36 | model BRAM36 |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let mut rows: Vec<(bool, EngineParams, f64, f64)> = Vec::new();
+    for pt in FIT_POINTS {
+        let p = fit_params(pt);
+        p.validate().map_err(|e| anyhow!("{pt:?}: {e}"))?;
+        let dir = tempfile::tempdir()?;
+        let r = testbench::synth::synth(dir.path(), &hdl::engine::modules(&p), p.top_name(), "")
+            .map_err(|e| anyhow!("{pt:?}: {e}"))?;
+        let bram = (r.bram36 as f64) + (r.bram18 as f64) / 2.0;
+        println!(
+            "| {} | {}x{}x{} | {}/{} | {} | {} | {} | {} | {} | {} |",
+            if pt.0 { "lut" } else { "bitserial" },
+            p.dm,
+            p.dn,
+            p.dk,
+            p.w_bits,
+            p.a_bits,
+            p.prod_bits(),
+            r.luts(),
+            r.lutram_sites,
+            r.ffs,
+            bram,
+            crate::resources::bram36(&p)
+        );
+        // Table LUT-RAM is counted exactly by the model; fit the rest.
+        let tables = if p.is_lut() {
+            (p.dm * p.dn * p.dk) as f64 * table_sites(&p)
+        } else {
+            0.0
+        };
+        let luts = (r.luts() + r.lutram_sites) as f64 - tables;
+        rows.push((pt.0, p, luts, r.ffs as f64));
+    }
+    for (kind, name) in [(false, "bitserial"), (true, "lut")] {
+        let sel: Vec<&(bool, EngineParams, f64, f64)> =
+            rows.iter().filter(|r| r.0 == kind).collect();
+        let x: Vec<Vec<f64>> = sel.iter().map(|r| features(&r.1)).collect();
+        for (what, idx) in [("LUT", 2usize), ("FF", 3)] {
+            let y: Vec<f64> = sel
+                .iter()
+                .map(|r| if idx == 2 { r.2 } else { r.3 })
+                .collect();
+            let c = least_squares(&x, &y);
+            let err = |pred: f64, want: f64| (pred - want) / want * 100.0;
+            let ins: Vec<f64> = x
+                .iter()
+                .zip(&y)
+                .map(|(f, &w)| err(f.iter().zip(&c).map(|(a, b)| a * b).sum(), w))
+                .collect();
+            let loo: Vec<f64> = (0..x.len())
+                .map(|i| {
+                    let xs: Vec<Vec<f64>> = (0..x.len())
+                        .filter(|&j| j != i)
+                        .map(|j| x[j].clone())
+                        .collect();
+                    let ys: Vec<f64> = (0..y.len()).filter(|&j| j != i).map(|j| y[j]).collect();
+                    let ci = least_squares(&xs, &ys);
+                    err(x[i].iter().zip(&ci).map(|(a, b)| a * b).sum(), y[i])
+                })
+                .collect();
+            let max = |v: &[f64]| v.iter().fold(0.0f64, |m, e| m.max(e.abs()));
+            let mean = |v: &[f64]| v.iter().map(|e| e.abs()).sum::<f64>() / v.len() as f64;
+            println!(
+                "\n{name} {what}: coefficients {:?}\n  in-sample error: mean {:.1}%, max {:.1}%; leave-one-out: mean {:.1}%, max {:.1}% ({} points)",
+                c.iter().map(|v| (v * 1000.0).round() / 1000.0).collect::<Vec<_>>(),
+                mean(&ins),
+                max(&ins),
+                mean(&loo),
+                max(&loo),
+                x.len()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Weight/activation bits of every (c) design, and the K they are sized for.
@@ -147,6 +290,9 @@ fn lut_table(args: &Args) -> Result<()> {
 
 /// Run the command.
 pub fn run_cmd(args: &Args) -> Result<()> {
+    if args.fit {
+        return fit_cmd();
+    }
     if !args.no_sim {
         let d = DesignCfg::load(args.config.as_deref())?.resolve()?;
         let p = d.params;

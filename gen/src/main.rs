@@ -3,17 +3,25 @@
 //! Subcommands: `generate` (RTL, testbench, XDC, report for a design), `simulate` (cycle
 //! model), `verify` (RTL under Verilator/Icarus vs golden and model), `quantize` (apply a
 //! quantizer spec to a .npy tensor), `init` (derive a spec's parameters from a tensor),
-//! `reference` (the default layer through the integer reference vs the float path).
+//! `reference` (the default layer through the integer reference vs the float path),
+//! `bench` (measurements), `report` (network memory / time / resources / compare) and
+//! `network` (the built-in catalog).
 
 mod bench;
+mod catalog;
 mod design;
 mod generate;
 mod init;
+mod netreport;
+mod network;
 mod output;
+mod policy;
 mod quantize;
 mod reference;
 mod report;
+mod resources;
 mod simulate;
+mod svg;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -43,8 +51,15 @@ enum Command {
     /// Build the RTL under Verilator/Icarus and check it against the golden reference and the
     /// cycle model.
     Verify(verify::Args),
-    /// Measure simulation speed (model vs Verilator) and DPU resources (Yosys).
+    /// Measure simulation speed (model vs Verilator), DPU and LUT PE resources (Yosys), or
+    /// fit the resource model (`--fit`).
     Bench(bench::Args),
+    /// Network reports: memory, time, resources, compare (Markdown, --json, --csv, --svg).
+    #[command(subcommand)]
+    Report(netreport::ReportCmd),
+    /// The built-in networks, or one network's layers.
+    #[command(subcommand)]
+    Network(netreport::NetworkCmd),
 }
 
 fn main() {
@@ -57,6 +72,8 @@ fn main() {
         Command::Simulate(a) => simulate::run_cmd(&a),
         Command::Verify(a) => verify::run_cmd(&a),
         Command::Bench(a) => bench::run_cmd(&a),
+        Command::Report(c) => netreport::report_cmd(&c),
+        Command::Network(c) => netreport::network_cmd(&c),
     };
     if let Err(e) = result {
         eprintln!("qforge: error: {e:#}");

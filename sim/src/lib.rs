@@ -8,4 +8,5 @@ pub mod engine;
 pub mod harness;
 pub mod job;
 pub mod random;
+pub mod timing;
 pub mod vcd;
