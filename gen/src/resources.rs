@@ -204,7 +204,6 @@ mod tests {
 #[cfg(test)]
 mod fit_tests {
     use super::*;
-    use hdl::params::{ActEnc, Kind, WeightEnc};
 
     /// The committed Yosys measurements: (params, LUTs incl. LUT-RAM sites minus tables, FFs).
     pub fn measurements() -> Vec<(EngineParams, f64, f64)> {
@@ -215,30 +214,7 @@ mod fit_tests {
                 let f: Vec<&str> = l.split(',').collect();
                 let n = |i: usize| f[i].parse::<u32>().unwrap();
                 let lut = f[0] == "lut";
-                let p = EngineParams {
-                    kind: if lut {
-                        Kind::Lut { prod_bits: n(6) }
-                    } else {
-                        Kind::BitSerial
-                    },
-                    dm: n(1),
-                    dn: n(2),
-                    dk: n(3),
-                    w_bits: n(4),
-                    a_bits: n(5),
-                    out_bits: 2,
-                    w_enc: if lut {
-                        WeightEnc::SignMag
-                    } else if n(4) == 1 {
-                        WeightEnc::Offset
-                    } else {
-                        WeightEnc::Signed
-                    },
-                    a_enc: ActEnc::Unsigned,
-                    max_m: 64,
-                    max_k: 576,
-                    max_n: 16,
-                };
+                let p = crate::bench::fit_params((lut, n(1), n(2), n(3), n(4), n(5), n(6)));
                 let tables = if lut {
                     (p.dm * p.dn * p.dk) as f64 * table_sites(&p)
                 } else {

@@ -4,18 +4,8 @@
 use std::path::Path;
 use std::process::Command;
 
-fn qforge(args: &[&str], dir: &Path) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_qforge"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
+mod common;
+use common::qforge;
 
 const SMALL: &str = "[engine]\ndm = 2\ndn = 3\ndk = 32\n[layer]\nchannels = 6\nhw = 4\n";
 

@@ -2,20 +2,9 @@
 //! file, the output formats, and bad input that names the layer and field.
 
 use std::path::Path;
-use std::process::Command;
 
-fn qforge(args: &[&str], dir: &Path) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_qforge"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
+mod common;
+use common::qforge;
 
 const FILE: &str = r#"{"name": "tiny", "layers": [
   {"name": "conv1", "op": "conv", "in_channels": 3, "out_channels": 4, "kernel": [3, 3],
