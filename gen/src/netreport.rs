@@ -767,6 +767,39 @@ fn compare_out(net: &Network, c: &Common, budget: f64) -> Result<String> {
             "float32_dsp_model": {"cycles": fp32_cycles, "memory_bytes": 4 * params + bn, "time_vs_binary": fp32_cycles as f64 / bin_cycles}}),
         )? + "\n");
     }
+    if c.csv {
+        writeln!(
+            s,
+            "config,array,luts_model,cycles,memory_bytes,time_vs_binary,space_vs_binary"
+        )?;
+        for (n, p, r, cy, mem) in &rows {
+            writeln!(
+                s,
+                "{n},{}x{}x{},{:.0},{cy},{mem},{:.4},{:.4}",
+                p.dm,
+                p.dn,
+                p.dk,
+                r.luts,
+                *cy as f64 / bin_cycles,
+                *mem as f64 / bin_mem
+            )?;
+        }
+        writeln!(
+            s,
+            "int8 (DSP model),-,-,{int8_cycles},{},{:.4},{:.4}",
+            params + bn,
+            int8_cycles as f64 / bin_cycles,
+            (params + bn) as f64 / bin_mem
+        )?;
+        writeln!(
+            s,
+            "float32 (DSP model),-,-,{fp32_cycles},{},{:.4},{:.4}",
+            4 * params + bn,
+            fp32_cycles as f64 / bin_cycles,
+            (4 * params + bn) as f64 / bin_mem
+        )?;
+        return Ok(s);
+    }
     writeln!(s, "# {}: largest engine per configuration within {:.0}% of the xcvu9p's LUTs (model), {} MHz\n", net.name, budget * 100.0, base.clock_mhz)?;
     writeln!(s, "| configuration | engine | array | LUTs (model) | cycles | ms | memory MiB | time / binary | space / binary |\n|---|---|---|---|---|---|---|---|---|")?;
     for (n, p, r, cy, mem) in &rows {

@@ -84,6 +84,11 @@ fn every_report_for_every_network() {
         ok && out.contains("binary 1/1") && out.contains("TOPS"),
         "{out}{err}"
     );
+    let (ok, csv, err) = qforge(&["report", "compare", "--network", "alexnet", "--csv"], d);
+    assert!(
+        ok && csv.lines().nth(1).unwrap().starts_with("binary 1/1,"),
+        "{csv}{err}"
+    );
     let (ok, _, err) = qforge(
         &["report", "time", "--network", "resnet18", "--svg", "plots"],
         d,
