@@ -739,6 +739,12 @@ fn compare_out(net: &Network, c: &Common, budget: f64) -> Result<String> {
     let int8_cycles = (macs / (2.0 * dsp)).ceil() as u64;
     let fp32_cycles = (macs / (dsp / 3.0)).ceil() as u64;
     let (bin_cycles, bin_mem) = (rows[0].3 as f64, rows[0].4 as f64);
+    if rows[0].3 == 0 {
+        bail!(
+            "--network {}: no layer runs on the engine (only first/last layers, at 32 bits)",
+            net.name
+        );
+    }
     if let Some(dir) = &c.svg {
         let mut bars: Vec<(String, f64)> = rows
             .iter()

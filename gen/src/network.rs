@@ -239,7 +239,11 @@ impl Network {
             };
             layers.push(Layer { name: lname, op });
         }
-        Ok(Network { name, layers })
+        let net = Network { name, layers };
+        if net.compute_layers().is_empty() {
+            bail!("layers: no conv or fc layer, nothing to report");
+        }
+        Ok(net)
     }
 }
 
@@ -316,6 +320,10 @@ mod tests {
             ("[]", "must hold an object"),
             ("{\"layers\": []}", "name"),
             ("{\"name\": \"x\", \"layers\": []}", "layers: empty"),
+            (
+                "{\"name\": \"x\", \"layers\": [{\"name\": \"r\", \"op\": \"relu\"}]}",
+                "no conv or fc layer",
+            ),
             (
                 "{\"name\": \"x\", \"layers\": [{\"name\": \"c\", \"op\": \"conv\", \"in_channels\": 3}]}",
                 "layers[0] (c).out_channels: missing",
