@@ -17,12 +17,13 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{anyhow, Result};
-use hdl::params::{ActEnc, EngineParams, Kind, WeightEnc};
+use hdl::params::{ActEnc, EngineParams, WeightEnc};
 use sim::engine::Engine;
 use sim::harness::{run, Stalls};
 use testbench::bench::{Bench, Simulator};
 
 use crate::design::DesignCfg;
+use crate::fit::point_params;
 
 /// Arguments of `qforge bench`.
 #[derive(clap::Args)]
@@ -52,80 +53,26 @@ pub struct Args {
     /// fit its coefficients and report its error (in-sample and leave-one-out).
     #[arg(long)]
     fit: bool,
+    /// With `--fit`: also write the measurements as CSV (the format of
+    /// `docs/data/resource_fit.csv`).
+    #[arg(long)]
+    fit_csv: Option<PathBuf>,
 }
 
-/// The resource model's design points: (kind LUT?, Dm, Dn, Dk, W, A, product bits).
-const FIT_POINTS: [(bool, u32, u32, u32, u32, u32, u32); 24] = [
-    (false, 1, 1, 64, 2, 2, 0),
-    (false, 2, 2, 64, 2, 2, 0),
-    (false, 2, 2, 128, 2, 2, 0),
-    (false, 4, 2, 64, 1, 1, 0),
-    (false, 2, 4, 128, 3, 3, 0),
-    (false, 4, 4, 64, 2, 2, 0),
-    (false, 1, 1, 256, 4, 4, 0),
-    (false, 2, 2, 256, 2, 2, 0),
-    (false, 1, 2, 32, 2, 2, 0),
-    (false, 3, 1, 96, 2, 2, 0),
-    (false, 2, 3, 64, 4, 4, 0),
-    (false, 1, 1, 512, 1, 1, 0),
-    (true, 1, 1, 16, 2, 2, 15),
-    (true, 2, 2, 16, 2, 2, 15),
-    (true, 2, 2, 32, 3, 3, 15),
-    (true, 4, 2, 16, 2, 2, 5),
-    (true, 2, 4, 16, 3, 3, 5),
-    (true, 4, 4, 16, 2, 2, 2),
-    (true, 1, 1, 64, 4, 4, 7),
-    (true, 2, 2, 32, 4, 4, 15),
-    (true, 1, 2, 8, 2, 2, 4),
-    (true, 3, 1, 16, 3, 3, 15),
-    (true, 2, 2, 16, 4, 4, 7),
-    (true, 1, 1, 32, 2, 3, 10),
-];
-
-/// Engine parameters of a fit point (limits: M ≤ 64, K ≤ 576, N ≤ 16).
-pub fn fit_params(pt: (bool, u32, u32, u32, u32, u32, u32)) -> EngineParams {
-    let (lut, dm, dn, dk, w, a, pb) = pt;
-    EngineParams {
-        kind: if lut {
-            Kind::Lut { prod_bits: pb }
-        } else {
-            Kind::BitSerial
-        },
-        dm,
-        dn,
-        dk,
-        w_bits: w,
-        a_bits: a,
-        out_bits: 2,
-        w_enc: if lut {
-            WeightEnc::SignMag
-        } else if w == 1 {
-            WeightEnc::Offset
-        } else {
-            WeightEnc::Signed
-        },
-        a_enc: ActEnc::Unsigned,
-        max_m: 64,
-        max_k: 576,
-        max_n: 16,
-    }
-}
-
-fn fit_cmd() -> Result<()> {
-    use crate::resources::{features, least_squares, table_sites};
+fn fit_cmd(csv: Option<&std::path::Path>) -> Result<()> {
+    use crate::fit::{fit_kind, point_params, Measured, CSV_HEADER, FIT_LIMITS, POINTS};
     println!("## resource model fit: whole engines, Yosys synth_xilinx -family xcup\n");
     println!(
         "| kind | Dm x Dn x Dk | W/A | P | LUTs | LUT-RAM sites | FFs | BRAM36 | model BRAM36 |"
     );
     println!("|---|---|---|---|---|---|---|---|---|");
-    let mut rows: Vec<(bool, EngineParams, f64, f64)> = Vec::new();
-    for pt in FIT_POINTS {
-        let p = fit_params(pt);
+    let mut rows = Vec::new();
+    for pt in POINTS {
+        let p = point_params(pt, FIT_LIMITS);
         p.validate().map_err(|e| anyhow!("{pt:?}: {e}"))?;
         let dir = tempfile::tempdir()?;
         let r = testbench::synth::synth(dir.path(), &hdl::engine::modules(&p), p.top_name(), "")
             .map_err(|e| anyhow!("{pt:?}: {e}"))?;
-        let bram = (r.bram36 as f64) + (r.bram18 as f64) / 2.0;
         println!(
             "| {} | {}x{}x{} | {}/{} | {} | {} | {} | {} | {} | {} |",
             if pt.0 { "lut" } else { "bitserial" },
@@ -138,80 +85,43 @@ fn fit_cmd() -> Result<()> {
             r.luts(),
             r.lutram_sites,
             r.ffs,
-            bram,
+            crate::resources::Resources::from(&r).bram36,
             crate::resources::bram36(&p)
         );
-        // Table LUT-RAM is counted exactly by the model; fit the rest.
-        let tables = if p.is_lut() {
-            (p.dm * p.dn * p.dk) as f64 * table_sites(&p)
-        } else {
-            0.0
-        };
-        let luts = (r.luts() + r.lutram_sites) as f64 - tables;
-        rows.push((pt.0, p, luts, r.ffs as f64));
+        rows.push(Measured {
+            p,
+            luts: r.luts(),
+            lutram_sites: r.lutram_sites,
+            ffs: r.ffs,
+        });
     }
-    for (kind, name) in [(false, "bitserial"), (true, "lut")] {
-        let sel: Vec<&(bool, EngineParams, f64, f64)> =
-            rows.iter().filter(|r| r.0 == kind).collect();
-        let x: Vec<Vec<f64>> = sel.iter().map(|r| features(&r.1)).collect();
-        for (what, idx) in [("LUT", 2usize), ("FF", 3)] {
-            let y: Vec<f64> = sel
-                .iter()
-                .map(|r| if idx == 2 { r.2 } else { r.3 })
-                .collect();
-            let c = least_squares(&x, &y);
-            let err = |pred: f64, want: f64| (pred - want) / want * 100.0;
-            let ins: Vec<f64> = x
-                .iter()
-                .zip(&y)
-                .map(|(f, &w)| err(f.iter().zip(&c).map(|(a, b)| a * b).sum(), w))
-                .collect();
-            let loo: Vec<f64> = (0..x.len())
-                .map(|i| {
-                    let xs: Vec<Vec<f64>> = (0..x.len())
-                        .filter(|&j| j != i)
-                        .map(|j| x[j].clone())
-                        .collect();
-                    let ys: Vec<f64> = (0..y.len()).filter(|&j| j != i).map(|j| y[j]).collect();
-                    let ci = least_squares(&xs, &ys);
-                    err(x[i].iter().zip(&ci).map(|(a, b)| a * b).sum(), y[i])
-                })
-                .collect();
-            let max = |v: &[f64]| v.iter().fold(0.0f64, |m, e| m.max(e.abs()));
-            let mean = |v: &[f64]| v.iter().map(|e| e.abs()).sum::<f64>() / v.len() as f64;
+    if let Some(path) = csv {
+        let text: String = std::iter::once(CSV_HEADER.to_string())
+            .chain(rows.iter().map(Measured::csv_row))
+            .map(|l| l + "\n")
+            .collect();
+        std::fs::write(path, text)
+            .map_err(|e| anyhow!("--fit-csv: cannot write {}: {e}", path.display()))?;
+    }
+    for (lut, name) in [(false, "bitserial"), (true, "lut")] {
+        let (luts, ffs) = fit_kind(&rows, lut);
+        for (what, (c, e)) in [("LUT", luts), ("FF", ffs)] {
             println!(
                 "\n{name} {what}: coefficients {:?}\n  in-sample error: mean {:.1}%, max {:.1}%; leave-one-out: mean {:.1}%, max {:.1}% ({} points)",
-                c.iter().map(|v| (v * 1000.0).round() / 1000.0).collect::<Vec<_>>(),
-                mean(&ins),
-                max(&ins),
-                mean(&loo),
-                max(&loo),
-                x.len()
+                c.iter().map(|v| (v * 1e6).round() / 1e6).collect::<Vec<_>>(),
+                e.mean,
+                e.max,
+                e.loo_mean,
+                e.loo_max,
+                rows.iter().filter(|m| m.p.is_lut() == lut).count()
             );
         }
     }
     Ok(())
 }
 
-/// Weight/activation bits of every (c) design, and the K they are sized for.
-const LUT_MAX_K: u32 = 4608;
-
-fn lut_pe_params(bits: u32, lanes: u32, prod_bits: u32) -> EngineParams {
-    EngineParams {
-        kind: Kind::Lut { prod_bits },
-        dm: 1,
-        dn: 1,
-        dk: lanes,
-        w_bits: bits,
-        a_bits: bits,
-        out_bits: 2,
-        w_enc: WeightEnc::SignMag,
-        a_enc: ActEnc::Unsigned,
-        max_m: 256,
-        max_k: LUT_MAX_K,
-        max_n: 196,
-    }
-}
+/// Job limits (M, K, N) every (c) design is sized for.
+const LUT_LIMITS: (u32, u32, u32) = (256, 4608, 196);
 
 /// The FINN-R LUT model of a PE with `q` lanes of `w`×`a` bits and an `acc`-bit accumulator.
 pub fn finn_r_luts(q: u32, w: u32, a: u32, acc: u32) -> f64 {
@@ -223,26 +133,14 @@ pub fn finn_r_luts(q: u32, w: u32, a: u32, acc: u32) -> f64 {
 fn lut_table(args: &Args) -> Result<()> {
     let q = args.lanes;
     println!(
-        "## (c) LUT-multiplier PE, {q} lanes, Yosys synth_xilinx -family xcup (K <= {LUT_MAX_K})\n"
+        "## (c) LUT-multiplier PE, {q} lanes, Yosys synth_xilinx -family xcup (K <= {})\n",
+        LUT_LIMITS.1
     );
     println!("| W=A | levels | product bits | LUTs | LUT-RAM sites | BRAM36 | FFs | LUT levels | (LUT + LUT-RAM) / lane | FINN-R model / lane | ratio | bit-serial DPU (Dk 256) per MAC/cycle |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for &b in &args.lut_bits {
         // The bit-serial reference at the same bits: signed weights, unsigned activations.
-        let bs = EngineParams {
-            kind: Kind::BitSerial,
-            dm: 1,
-            dn: 1,
-            dk: 256,
-            w_bits: b,
-            a_bits: b,
-            out_bits: 2,
-            w_enc: WeightEnc::Signed,
-            a_enc: ActEnc::Unsigned,
-            max_m: 256,
-            max_k: LUT_MAX_K,
-            max_n: 196,
-        };
+        let bs = point_params((false, 1, 1, 256, b, b, 0), LUT_LIMITS);
         let dir = tempfile::tempdir()?;
         let r = testbench::synth::synth(
             dir.path(),
@@ -255,7 +153,7 @@ fn lut_table(args: &Args) -> Result<()> {
         // QN-style integer levels: magnitudes < 2^(b−1), activations < 2^b.
         let small = hdl::popcount::ubits(((1u64 << (b - 1)) - 1) * ((1u64 << b) - 1));
         for (levels, pb) in [("small integer (QN)", small), ("LCQ b'=8", 15)] {
-            let p = lut_pe_params(b, q, pb);
+            let p = point_params((true, 1, 1, q, b, b, pb), LUT_LIMITS);
             p.validate().map_err(|e| anyhow!("W{b}A{b}: {e}"))?;
             let dir = tempfile::tempdir()?;
             let r = testbench::synth::synth(
@@ -291,16 +189,12 @@ fn lut_table(args: &Args) -> Result<()> {
 /// Run the command.
 pub fn run_cmd(args: &Args) -> Result<()> {
     if args.fit {
-        return fit_cmd();
+        return fit_cmd(args.fit_csv.as_deref());
     }
     if !args.no_sim {
         let d = DesignCfg::load(args.config.as_deref())?.resolve()?;
         let p = d.params;
-        let (wt, act, want) = (
-            d.job.wt_stream(&p),
-            d.job.act_stream(&p),
-            d.job.expected(&p),
-        );
+        let (wt, act, want) = d.job.streams(&p);
         let mut e = Engine::new(p);
         let mut cycles = 0u64;
         let t0 = Instant::now();

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use hdl::params::{ActEnc, EngineParams, Kind, WeightEnc};
+use hdl::popcount::ubits;
 use quant::example_layer::{ExampleLayer, Method, DEFAULT_SEED};
 use quant::fold::Direction;
 use quant::gemm::IntLayer;
@@ -229,23 +230,14 @@ impl DesignCfg {
         let (params, job) = if lut {
             lut_design(&layer, &int, (dm, dn, dk), e, (m, k, n))?
         } else {
-            let params = EngineParams {
-                kind: Kind::BitSerial,
-                dm,
-                dn,
-                dk,
-                w_bits: l.w_bits,
-                a_bits: l.a_bits,
-                out_bits: l.a_bits,
-                w_enc: WeightEnc::Offset,
-                a_enc: ActEnc::Unsigned,
-                max_m: e.max_m.unwrap_or(m),
-                max_k: e.max_k.unwrap_or(k),
-                max_n: e.max_n.unwrap_or(n),
-            };
-            params
-                .validate()
-                .map_err(|msg| anyhow::anyhow!("engine.{msg}"))?;
+            let params = engine_params(
+                e,
+                (dm, dn, dk),
+                (m, k, n),
+                Kind::BitSerial,
+                (l.w_bits, l.a_bits, l.a_bits),
+                WeightEnc::Offset,
+            )?;
             let job = Job {
                 m,
                 k,
@@ -267,9 +259,39 @@ impl DesignCfg {
     }
 }
 
-/// Bits for an unsigned value.
-fn ubits(v: u64) -> u32 {
-    (64 - v.leading_zeros()).max(1)
+/// The engine of a design: the config's array, its limits (by default the layer's own M, K,
+/// N), unsigned activation codes; validated, errors naming the config field.
+fn engine_params(
+    e: &EngineCfg,
+    (dm, dn, dk): (u32, u32, u32),
+    (m, k, n): (u32, u32, u32),
+    kind: Kind,
+    (w_bits, a_bits, out_bits): (u32, u32, u32),
+    w_enc: WeightEnc,
+) -> Result<EngineParams> {
+    let p = EngineParams {
+        kind,
+        dm,
+        dn,
+        dk,
+        w_bits,
+        a_bits,
+        out_bits,
+        w_enc,
+        a_enc: ActEnc::Unsigned,
+        max_m: e.max_m.unwrap_or(m),
+        max_k: e.max_k.unwrap_or(k),
+        max_n: e.max_n.unwrap_or(n),
+    };
+    p.validate().map_err(|msg| {
+        let lut = if p.is_lut() {
+            " (LUT engine for this layer)"
+        } else {
+            ""
+        };
+        anyhow::anyhow!("engine.{msg}{lut}")
+    })?;
+    Ok(p)
 }
 
 /// Map a layer onto the LUT-multiplier engine: weight levels to sign-magnitude codes over the
@@ -308,25 +330,16 @@ fn lut_design(
     let max_prod = mags.last().unwrap() * a_level.iter().max().copied().unwrap_or(0);
     let next_levels = layer.next_q.num_levels() as u64;
     let out_bits = ubits(next_levels - 1);
-    let params = EngineParams {
-        kind: Kind::Lut {
+    let params = engine_params(
+        e,
+        (dm, dn, dk),
+        (m, k, n),
+        Kind::Lut {
             prod_bits: ubits(max_prod),
         },
-        dm,
-        dn,
-        dk,
-        w_bits,
-        a_bits,
-        out_bits,
-        w_enc: WeightEnc::SignMag,
-        a_enc: ActEnc::Unsigned,
-        max_m: e.max_m.unwrap_or(m),
-        max_k: e.max_k.unwrap_or(k),
-        max_n: e.max_n.unwrap_or(n),
-    };
-    params
-        .validate()
-        .map_err(|msg| anyhow::anyhow!("engine.{msg} (LUT engine for this layer)"))?;
+        (w_bits, a_bits, out_bits),
+        WeightEnc::SignMag,
+    )?;
     let sign_bit = 1u32 << (w_bits - 1);
     let w_codes = int
         .weights

@@ -10,6 +10,7 @@
 mod bench;
 mod catalog;
 mod design;
+mod fit;
 mod generate;
 mod init;
 mod netreport;

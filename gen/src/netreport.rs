@@ -191,7 +191,7 @@ impl MemRow {
 
 /// Product-table bytes of one quantized layer on the LUT engine.
 pub fn table_bytes(p: &Policy) -> u64 {
-    let entries = ((1u64 << p.a_bits) - 1) * ((1u64 << (p.w_bits - 1)) - 1);
+    let entries = hdl::params::lut_table_entries(p.w_bits, p.a_bits) as u64;
     entries * p.prod_bits.div_ceil(8) as u64
 }
 
@@ -267,7 +267,7 @@ pub fn time(net: &Network, p: &Policy) -> Vec<TimeRow> {
 }
 
 /// The engine the policy describes, sized for the network's largest layer.
-pub fn engine_of(net: &Network, p: &Policy) -> Result<hdl::params::EngineParams> {
+pub fn engine_of(net: &Network, p: &Policy) -> hdl::params::EngineParams {
     let (mut mm, mut mk, mut mn) = (1, 1, 1);
     for i in net.compute_layers() {
         if p.role(net, i) == Role::Quantized {
@@ -281,10 +281,8 @@ pub fn engine_of(net: &Network, p: &Policy) -> Result<hdl::params::EngineParams>
         n: mn.min(1 << 20),
         groups: 1,
     };
-    let e = p
-        .engine_for(&g, Role::Quantized)
-        .expect("quantized layers run on the engine");
-    Ok(e)
+    p.engine_for(&g, Role::Quantized)
+        .expect("quantized layers run on the engine")
 }
 
 fn mib(b: u64) -> f64 {
@@ -530,21 +528,14 @@ fn time_out(net: &Network, p: &Policy, c: &Common) -> Result<String> {
 }
 
 fn resources_out(net: &Network, p: &Policy, c: &Common, synth: bool) -> Result<String> {
-    let e = engine_of(net, p)?;
+    let e = engine_of(net, p);
     e.validate().map_err(|m| anyhow!("--array/--bits: {m}"))?;
     let (r, source) = if synth {
         let dir = tempfile::tempdir()?;
         let s = testbench::synth::synth(dir.path(), &hdl::engine::modules(&e), e.top_name(), "")
             .map_err(|m| anyhow!("yosys: {m}"))?;
         (
-            Resources {
-                luts: (s.luts() + s.lutram_sites) as f64,
-                ffs: s.ffs as f64,
-                carry: s.carry as f64,
-                dsp: s.dsp as f64,
-                bram36: s.bram36 as f64 + s.bram18 as f64 / 2.0,
-                uram: s.uram as f64,
-            },
+            Resources::from(&s),
             format!(
                 "Yosys synth_xilinx -family xcup, {} LUT levels between flops",
                 s.lut_levels
@@ -695,7 +686,7 @@ fn compare_out(net: &Network, c: &Common, budget: f64) -> Result<String> {
                 prod_bits: cfg.prod_bits,
                 ..base.clone()
             };
-            let e = engine_of(net, &p)?;
+            let e = engine_of(net, &p);
             let r = resources::model(&e);
             if r.luts > cap {
                 break;

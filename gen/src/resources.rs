@@ -1,7 +1,7 @@
 //! FPGA resources of an engine: measured by Yosys `synth_xilinx -family xcup` on the generated
-//! RTL, or predicted by a per-block linear model fitted to such runs (`qforge bench --fit`
-//! measures the design points, fits the coefficients and reports the error; the constants
-//! below come from that run and are labelled "model" wherever they are used).
+//! RTL, or predicted by a per-block linear model fitted to such runs (`crate::fit`; `qforge
+//! bench --fit` measures the design points, fits the coefficients and reports the error; the
+//! constants below come from that run and are labelled "model" wherever they are used).
 //!
 //! LUTs (logic + LUT-RAM sites) are modelled per engine kind as a sum of features:
 //! - bit-serial: `c0 + c1·PEs·Dk + c2·PEs·acc_width + c3·Dn·Dk·[offset weights]` (control
@@ -12,11 +12,13 @@
 //!   (RAM32M16: 14 bits × 32 words, RAM64M8: 7 bits × 64 words, 8 sites each).
 //!
 //! The measurements behind the constants are `docs/data/resource_fit.csv` (written by
-//! `qforge bench --fit`); a test re-fits them and checks the constants.
+//! `qforge bench --fit --fit-csv FILE`); a test in `crate::fit` re-fits them and checks the
+//! constants.
 //!
 //! Flip-flops follow the same features; block RAM is counted from the memory shapes.
 
 use hdl::params::EngineParams;
+use testbench::synth::SynthResult;
 
 /// xcvu9p capacity (UltraScale+ VU9P).
 pub const VU9P_LUTS: u64 = 1_182_240;
@@ -44,6 +46,29 @@ pub struct Resources {
     pub bram36: f64,
     /// UltraRAMs.
     pub uram: f64,
+}
+
+impl From<&SynthResult> for Resources {
+    /// Yosys's counts: LUT-RAM in LUT sites, two 18-Kb block RAMs as one 36-Kb.
+    fn from(s: &SynthResult) -> Self {
+        Resources {
+            luts: (s.luts() + s.lutram_sites) as f64,
+            ffs: s.ffs as f64,
+            carry: s.carry as f64,
+            dsp: s.dsp as f64,
+            bram36: s.bram36 as f64 + s.bram18 as f64 / 2.0,
+            uram: s.uram as f64,
+        }
+    }
+}
+
+/// LUT-RAM sites of every lane's product table (0 for the bit-serial engine).
+pub fn table_sites_total(p: &EngineParams) -> f64 {
+    if p.is_lut() {
+        (p.dm * p.dn * p.dk) as f64 * table_sites(p)
+    } else {
+        0.0
+    }
 }
 
 /// LUT-RAM sites one lane's product table takes.
@@ -134,115 +159,12 @@ pub fn model(p: &EngineParams) -> Resources {
     } else {
         (&BITSERIAL_LUT, &BITSERIAL_FF)
     };
-    let tables = if p.is_lut() {
-        (p.dm * p.dn * p.dk) as f64 * table_sites(p)
-    } else {
-        0.0
-    };
     Resources {
-        luts: dot(cl, &f) + tables,
+        luts: dot(cl, &f) + table_sites_total(p),
         ffs: dot(cf, &f),
         carry: 0.0,
         dsp: 0.0,
         bram36: bram36(p),
         uram: 0.0,
-    }
-}
-
-/// Least-squares fit `y ≈ X·c` (normal equations, Gaussian elimination with pivoting).
-pub fn least_squares(x: &[Vec<f64>], y: &[f64]) -> Vec<f64> {
-    let n = x[0].len();
-    let mut a = vec![vec![0.0; n + 1]; n];
-    for (row, &yy) in x.iter().zip(y) {
-        for i in 0..n {
-            for j in 0..n {
-                a[i][j] += row[i] * row[j];
-            }
-            a[i][n] += row[i] * yy;
-        }
-    }
-    for col in 0..n {
-        let piv = (col..n)
-            .max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))
-            .unwrap();
-        a.swap(col, piv);
-        let d = a[col][col];
-        if d.abs() < 1e-12 {
-            continue;
-        }
-        a[col].iter_mut().skip(col).for_each(|v| *v /= d);
-        let pivot = a[col].clone();
-        for (i, row) in a.iter_mut().enumerate() {
-            if i != col {
-                let f = row[col];
-                for (v, pv) in row.iter_mut().zip(&pivot).skip(col) {
-                    *v -= f * pv;
-                }
-            }
-        }
-    }
-    (0..n).map(|i| a[i][n]).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn least_squares_recovers_a_plane() {
-        let x: Vec<Vec<f64>> = (0..8)
-            .map(|i| vec![1.0, i as f64, (i * i) as f64 % 5.0])
-            .collect();
-        let y: Vec<f64> = x.iter().map(|r| 3.0 + 2.0 * r[1] - 0.5 * r[2]).collect();
-        let c = least_squares(&x, &y);
-        for (got, want) in c.iter().zip([3.0, 2.0, -0.5]) {
-            assert!((got - want).abs() < 1e-9, "{c:?}");
-        }
-    }
-}
-
-#[cfg(test)]
-mod fit_tests {
-    use super::*;
-
-    /// The committed Yosys measurements: (params, LUTs incl. LUT-RAM sites minus tables, FFs).
-    pub fn measurements() -> Vec<(EngineParams, f64, f64)> {
-        include_str!("../../docs/data/resource_fit.csv")
-            .lines()
-            .skip(1)
-            .map(|l| {
-                let f: Vec<&str> = l.split(',').collect();
-                let n = |i: usize| f[i].parse::<u32>().unwrap();
-                let lut = f[0] == "lut";
-                let p = crate::bench::fit_params((lut, n(1), n(2), n(3), n(4), n(5), n(6)));
-                let tables = if lut {
-                    (p.dm * p.dn * p.dk) as f64 * table_sites(&p)
-                } else {
-                    0.0
-                };
-                (p, (n(7) + n(8)) as f64 - tables, n(9) as f64)
-            })
-            .collect()
-    }
-
-    #[test]
-    fn constants_are_the_fit_of_the_committed_measurements() {
-        let m = measurements();
-        for (lut, cl, cf) in [
-            (false, BITSERIAL_LUT, BITSERIAL_FF),
-            (true, LUT_LUT, LUT_FF),
-        ] {
-            let sel: Vec<_> = m.iter().filter(|r| r.0.is_lut() == lut).collect();
-            assert!(sel.len() >= 6, "at least 6 design points per kind");
-            let x: Vec<Vec<f64>> = sel.iter().map(|r| features(&r.0)).collect();
-            let fl = least_squares(&x, &sel.iter().map(|r| r.1).collect::<Vec<_>>());
-            let ff = least_squares(&x, &sel.iter().map(|r| r.2).collect::<Vec<_>>());
-            for (got, want) in fl.iter().zip(cl).chain(ff.iter().zip(cf)) {
-                assert!(
-                    (got - want).abs() <= 1e-3 * want.abs().max(1.0),
-                    "lut={lut}: fit {fl:?} / {ff:?}"
-                );
-            }
-        }
     }
 }

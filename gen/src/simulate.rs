@@ -40,11 +40,7 @@ pub fn run_cmd(args: &Args) -> Result<()> {
     }
     let d = DesignCfg::load(args.config.as_deref())?.resolve()?;
     let p = d.params;
-    let (wt, act, want) = (
-        d.job.wt_stream(&p),
-        d.job.act_stream(&p),
-        d.job.expected(&p),
-    );
+    let (wt, act, want) = d.job.streams(&p);
     let stalls = Stalls {
         wt_pct: args.stall_pct,
         act_pct: args.stall_pct,

@@ -10,8 +10,8 @@
 //! The LUT-multiplier PE sums its lanes with it. With one operand the tree is a single
 //! register, so the latency is always at least 1.
 
-use crate::ast::{e, Decl, Dir, Expr, Item, Module, Port, PortGroup, Stmt};
-use crate::popcount::Level;
+use crate::ast::{e, Decl, Dir, Item, Module, Port, PortGroup};
+use crate::popcount::{pairwise_level, Level};
 
 /// Parameters of a signed adder tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,60 +115,13 @@ impl AdderTreeParams {
                 ),
             }));
         }
-        let prev_name = |l: usize| {
-            if l == 0 {
-                "lvl0".to_string()
+        for (l, &lv) in levels.iter().enumerate() {
+            let (src, count, from) = if l == 0 {
+                ("lvl0".to_string(), self.n, w)
             } else {
-                name(l - 1)
-            }
-        };
-        for (l, lv) in levels.iter().enumerate() {
-            let (pc, pw) = if l == 0 {
-                (self.n, w)
-            } else {
-                (levels[l - 1].count, levels[l - 1].width)
+                (name(l - 1), levels[l - 1].count, levels[l - 1].width)
             };
-            let src = prev_name(l);
-            // Sign-extend a previous-level value to this level's width.
-            let sx = |x: Expr| -> Expr {
-                if lv.width == pw {
-                    x
-                } else {
-                    let top = e::index(x.clone(), e::int(pw as i64 - 1));
-                    e::concat(vec![e::repeat(e::int((lv.width - pw) as i64), top), x])
-                }
-            };
-            let assign = |target: Expr, value: Expr| -> Item {
-                if lv.registered {
-                    Item::AlwaysFf("clk".into(), vec![Stmt::Assign(target, value)])
-                } else {
-                    Item::Assign(target, value)
-                }
-            };
-            let pairs = pc / 2;
-            if pairs > 0 {
-                let left = e::index(e::id(&src), e::mul(e::int(2), e::id("g")));
-                let right = e::index(
-                    e::id(&src),
-                    e::add(e::mul(e::int(2), e::id("g")), e::int(1)),
-                );
-                items.push(Item::Generate {
-                    label: format!("gen_{}", name(l).trim_end_matches("_q")),
-                    var: "g".into(),
-                    count: e::int(pairs as i64),
-                    items: vec![assign(
-                        e::index(e::id(name(l)), e::id("g")),
-                        e::add(sx(left), sx(right)),
-                    )],
-                });
-            }
-            if pc % 2 == 1 {
-                // The odd operand passes through this level.
-                items.push(assign(
-                    e::index(e::id(name(l)), e::int(lv.count as i64 - 1)),
-                    sx(e::index(e::id(&src), e::int(pc as i64 - 1))),
-                ));
-            }
+            items.extend(pairwise_level(&src, count, from, &name(l), lv, true));
         }
         items.push(Item::Assign(
             e::id("sum"),

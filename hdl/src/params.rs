@@ -173,11 +173,11 @@ impl EngineParams {
             WeightEnc::Signed => sign_extend(code as i64, self.w_bits),
             WeightEnc::Offset => 2 * code as i64 - l,
             WeightEnc::SignMag => {
-                let mag = (code & ((1 << (self.w_bits - 1)) - 1)) as i64;
-                if code >> (self.w_bits - 1) & 1 == 1 {
-                    -mag
+                let (negative, mag) = sign_mag(code, self.w_bits);
+                if negative {
+                    -(mag as i64)
                 } else {
-                    mag
+                    mag as i64
                 }
             }
         }
@@ -301,7 +301,7 @@ impl EngineParams {
 
     /// Products the table stores (zero levels never): `w_mags · a_nonzero`.
     pub fn table_entries(&self) -> u32 {
-        self.w_mags() * self.a_nonzero()
+        lut_table_entries(self.w_bits, self.a_bits)
     }
 
     /// Addresses of a PE's table memory, `{magnitude, activation}`: `2^(w_bits−1+a_bits)`.
@@ -489,6 +489,20 @@ impl EngineParams {
 
 fn round8(w: u32) -> u32 {
     w.div_ceil(8) * 8
+}
+
+/// Products a LUT engine's table stores for `w_bits` sign-magnitude weight codes and `a_bits`
+/// activation codes: `(2^(w_bits−1) − 1)·(2^a_bits − 1)` (zero levels never).
+pub fn lut_table_entries(w_bits: u32, a_bits: u32) -> u32 {
+    ((1 << (w_bits - 1)) - 1) * ((1 << a_bits) - 1)
+}
+
+/// A `bits`-bit sign-magnitude code as (negative, magnitude index): sign on top.
+pub fn sign_mag(code: u32, bits: u32) -> (bool, u32) {
+    (
+        (code >> (bits - 1)) & 1 == 1,
+        code & ((1 << (bits - 1)) - 1),
+    )
 }
 
 /// Sign-extend the low `bits` of `v`.

@@ -173,41 +173,15 @@ impl PopcountParams {
             sum0,
         ));
         for l in 1..levels.len() {
-            let (prev, lv) = (levels[l - 1], levels[l]);
-            let ext = |x: Expr| {
-                if lv.width > prev.width {
-                    e::concat(vec![e::lit(lv.width - prev.width, 0), x])
-                } else {
-                    x
-                }
-            };
-            let left = e::index(e::id(name(l - 1)), e::mul(e::int(2), e::id("g")));
-            let right = e::index(
-                e::id(name(l - 1)),
-                e::add(e::mul(e::int(2), e::id("g")), e::int(1)),
-            );
-            let pairs = prev.count / 2;
-            if pairs > 0 {
-                items.push(level_item(
-                    &name(l),
-                    lv,
-                    e::int(pairs as i64),
-                    e::add(ext(left), ext(right)),
-                ));
-            }
-            if prev.count % 2 == 1 {
-                // The odd partial count passes through this level.
-                let last = e::index(e::id(name(l - 1)), e::int(prev.count as i64 - 1));
-                let target = e::index(e::id(name(l)), e::int(lv.count as i64 - 1));
-                if lv.registered {
-                    items.push(Item::AlwaysFf(
-                        "clk".into(),
-                        vec![Stmt::Assign(target, ext(last))],
-                    ));
-                } else {
-                    items.push(Item::Assign(target, ext(last)));
-                }
-            }
+            let prev = levels[l - 1];
+            items.extend(pairwise_level(
+                &name(l - 1),
+                prev.count,
+                prev.width,
+                &name(l),
+                levels[l],
+                false,
+            ));
         }
         let last = levels.len() - 1;
         items.push(Item::Assign(
@@ -249,6 +223,51 @@ impl PopcountParams {
             items,
         }
     }
+}
+
+/// One adder level of a pipelined tree: `dst[g] = src[2g] + src[2g+1]`, and the odd last
+/// operand of `src` (if any) passed through to `dst`'s last entry. `src` holds `count` values
+/// of `from` bits, extended to `lv.width` (sign-extended when `signed`); the level is
+/// registered or continuous as `lv` says.
+pub(crate) fn pairwise_level(
+    src: &str,
+    count: u32,
+    from: u32,
+    dst: &str,
+    lv: Level,
+    signed: bool,
+) -> Vec<Item> {
+    let ext = |x: Expr| -> Expr {
+        if lv.width <= from {
+            x
+        } else if signed {
+            let top = e::index(x.clone(), e::int(from as i64 - 1));
+            e::concat(vec![e::repeat(e::int((lv.width - from) as i64), top), x])
+        } else {
+            e::concat(vec![e::lit(lv.width - from, 0), x])
+        }
+    };
+    let mut items = Vec::new();
+    if count / 2 > 0 {
+        let left = e::index(e::id(src), e::mul(e::int(2), e::id("g")));
+        let right = e::index(e::id(src), e::add(e::mul(e::int(2), e::id("g")), e::int(1)));
+        items.push(level_item(
+            dst,
+            lv,
+            e::int((count / 2) as i64),
+            e::add(ext(left), ext(right)),
+        ));
+    }
+    if count % 2 == 1 {
+        let last = ext(e::index(e::id(src), e::int(count as i64 - 1)));
+        let target = e::index(e::id(dst), e::int(lv.count as i64 - 1));
+        items.push(if lv.registered {
+            Item::AlwaysFf("clk".into(), vec![Stmt::Assign(target, last)])
+        } else {
+            Item::Assign(target, last)
+        });
+    }
+    items
 }
 
 /// `name[g] = value` for g in 0..count, as a labelled generate loop.

@@ -374,17 +374,15 @@ impl Engine {
     fn lut_sum(&self, w: &[u64], a: &[u64]) -> i64 {
         let p = &self.p;
         let (wb, ab) = (p.w_bits, p.a_bits);
-        let mag_mask = (1u64 << (wb - 1)) - 1;
         let mut s = 0i64;
         for l in 0..p.dk {
-            let wc = field(w, l * wb, wb);
-            let ac = field(a, l * ab, ab);
-            let mag = wc & mag_mask;
+            let (negative, mag) = hdl::params::sign_mag(field(w, l * wb, wb) as u32, wb);
+            let ac = field(a, l * ab, ab) as u32;
             if mag == 0 || ac == 0 {
                 continue;
             }
             let v = self.table[((mag << ab) | ac) as usize] as i64;
-            s += if wc >> (wb - 1) == 1 { -v } else { v };
+            s += if negative { -v } else { v };
         }
         s
     }

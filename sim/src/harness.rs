@@ -101,7 +101,7 @@ impl Source {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunResult {
     /// Output beats in order: codes and tlast.
-    pub beats: Vec<(Vec<u32>, bool)>,
+    pub beats: Vec<crate::job::OutBeat>,
     /// Cycles from the first cycle after reset to the cycle of the last beat's handshake,
     /// inclusive.
     pub cycles: u64,
@@ -142,16 +142,8 @@ pub fn run_job(
     max_cycles: u64,
 ) -> Result<(RunResult, Engine), String> {
     let mut e = Engine::new(*p);
-    let beats = job.expected(p).len();
-    let r = run(
-        &mut e,
-        &job.wt_stream(p),
-        &job.act_stream(p),
-        beats,
-        stalls,
-        reset_at,
-        max_cycles,
-    )?;
+    let (wt, act, want) = job.streams(p);
+    let r = run(&mut e, &wt, &act, want.len(), stalls, reset_at, max_cycles)?;
     Ok((r, e))
 }
 

@@ -15,6 +15,9 @@ pub struct Packet {
     pub last: bool,
 }
 
+/// An output beat: the `dn` codes and `tlast`.
+pub type OutBeat = (Vec<u32>, bool);
+
 /// A job: `C = W·A` with `W` `M×K` and `A` `K×N` given as engine code bits, and one bank of
 /// thresholds per output channel.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,12 +59,12 @@ impl LutLevels {
 
     /// The signed level of weight code `code` (`w_bits` bits).
     pub fn w_level(&self, code: u32, w_bits: u32) -> i64 {
-        let mag = code & ((1 << (w_bits - 1)) - 1);
+        let (negative, mag) = hdl::params::sign_mag(code, w_bits);
         if mag == 0 {
             return 0;
         }
         let v = self.w_mag[mag as usize - 1] as i64;
-        if code >> (w_bits - 1) == 1 {
+        if negative {
             -v
         } else {
             v
@@ -319,6 +322,11 @@ impl Job {
         out
     }
 
+    /// Both input streams and the expected output beats.
+    pub fn streams(&self, p: &EngineParams) -> (Vec<Packet>, Vec<Packet>, Vec<OutBeat>) {
+        (self.wt_stream(p), self.act_stream(p), self.expected(p))
+    }
+
     /// Exact accumulators `C = W·A` over the engine's integer levels (the foundation's GEMM).
     pub fn accumulators(&self, p: &EngineParams) -> Vec<i64> {
         let (w, a): (Vec<i64>, Vec<i64>) = match &self.levels {
@@ -338,7 +346,7 @@ impl Job {
     }
 
     /// The output beats the engine must send: per n-tile, m-tile and row, `dn` codes.
-    pub fn expected(&self, p: &EngineParams) -> Vec<(Vec<u32>, bool)> {
+    pub fn expected(&self, p: &EngineParams) -> Vec<OutBeat> {
         let acc = self.accumulators(p);
         let n = self.n as usize;
         let mut out = Vec::new();

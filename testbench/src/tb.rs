@@ -239,10 +239,8 @@ pub fn write_vectors(
     stalls: Stalls,
     reset_at: Option<u64>,
 ) -> std::io::Result<Vec<String>> {
-    let wt = job.wt_stream(p);
-    let act = job.act_stream(p);
-    let exp: Vec<Packet> = job
-        .expected(p)
+    let (wt, act, expected) = job.streams(p);
+    let exp: Vec<Packet> = expected
         .into_iter()
         .map(|(codes, last)| {
             let mut data = vec![0u64; p.out_stream_width().div_ceil(64) as usize];

@@ -116,7 +116,7 @@ impl Drop for Rtl {
 /// the cycle count, or the first divergence.
 pub fn run(d: usize, job: &Job, stalls: Stalls, max_cycles: u64) -> Result<u64, String> {
     let p = designs()[d];
-    let (wt, act, want) = (job.wt_stream(&p), job.act_stream(&p), job.expected(&p));
+    let (wt, act, want) = job.streams(&p);
     let mut model = Engine::new(p);
     let mut rtl = Rtl::new(d);
     let reset = Inputs {
