@@ -1,0 +1,366 @@
+//! `qforge run --model M --input X.npy --output Y.npy [--rtl] [--json] [--dump-streams DIR]`:
+//! a whole model on one engine instance, sample by sample (`crate::exec`), on the cycle model
+//! or (`--rtl`) on the Verilated RTL of the same engine. Prints per engine layer and in total
+//! cycles, latency at the clock and utilization (equal to `report time --model`), and where
+//! every node ran.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde_json::{json, Value};
+use sim::engine::Engine;
+
+use crate::exec::{JobStreams, SampleRun};
+use crate::lower::{ArrayCfg, EngineChoice, Plan};
+use crate::output::Outputs;
+
+/// Engine flags shared by the model commands.
+#[derive(clap::Args, Clone)]
+pub struct EngineArgs {
+    /// Engine: `auto` (bit-serial for uniform codes, LUT for LCQ/QN levels), `bitserial`, `lut`.
+    #[arg(long, default_value = "auto")]
+    pub engine: String,
+    /// Array `DmxDnxDk` (default 8x8x256 bit-serial, 4x4x32 LUT).
+    #[arg(long)]
+    pub array: Option<String>,
+    /// Clock in MHz (latencies).
+    #[arg(long, default_value_t = 300.0)]
+    pub clock_mhz: f64,
+}
+
+impl EngineArgs {
+    /// The array config these flags describe.
+    pub fn cfg(&self) -> Result<ArrayCfg> {
+        let kind = match self.engine.as_str() {
+            "auto" => EngineChoice::Auto,
+            "bitserial" => EngineChoice::BitSerial,
+            "lut" => EngineChoice::Lut,
+            other => bail!("--engine: {other:?} is not one of \"auto\", \"bitserial\", \"lut\""),
+        };
+        let array = self
+            .array
+            .as_deref()
+            .map(crate::policy::Policy::parse_array)
+            .transpose()?;
+        if !(self.clock_mhz.is_finite() && self.clock_mhz > 0.0 && self.clock_mhz <= 10_000.0) {
+            bail!("--clock-mhz: must be in (0, 10000], got {}", self.clock_mhz);
+        }
+        Ok(ArrayCfg {
+            kind,
+            array,
+            clock_mhz: self.clock_mhz,
+        })
+    }
+}
+
+/// Arguments of `qforge run`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The model: a `model.json` manifest or a directory holding one (`docs/model.md`).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Input batch: float32/float64 .npy with the model's input shape and a leading batch axis.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Write the model's output (float64 .npy, batch first).
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Run the jobs on the Verilated RTL (Verilator) instead of the cycle model.
+    #[arg(long)]
+    pub rtl: bool,
+    /// Directory for the Verilator build (`--rtl`; default: a temporary directory).
+    #[arg(long)]
+    pub work: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Write every job's weight, activation and expected output streams into this directory.
+    #[arg(long)]
+    pub dump_streams: Option<PathBuf>,
+    /// Engine flags.
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// Load a model and lower it onto an engine.
+pub fn plan(model: &Path, engine: &EngineArgs) -> Result<Plan> {
+    let cfg = engine.cfg()?;
+    let m = model::Model::load(model).map_err(|e| anyhow!("--model {}: {e}", model.display()))?;
+    Plan::new(m, &cfg).map_err(|e| anyhow!("--model {}: {e:#}", model.display()))
+}
+
+/// A whole batch's result.
+pub struct BatchRun {
+    /// Per sample.
+    pub samples: Vec<SampleRun>,
+    /// The output shape of one sample.
+    pub out_shape: Vec<usize>,
+}
+
+/// Read `X.npy` and check it against the model's input shape; returns samples.
+pub fn read_input(plan: &Plan, path: &Path) -> Result<Vec<Vec<f64>>> {
+    let x = quant::npy::read_float(path).map_err(|e| anyhow!("--input: {e}"))?;
+    let want = &plan.model.inputs[0].shape;
+    if x.shape.len() != want.len() + 1 || &x.shape[1..] != want.as_slice() {
+        bail!(
+            "--input {}: shape {:?} is not a batch of the model's input {:?} (expected [B, {}])",
+            path.display(),
+            x.shape,
+            want,
+            want.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+        );
+    }
+    if x.shape[0] == 0 {
+        bail!("--input {}: the batch is empty", path.display());
+    }
+    if let Some(i) = x.data.iter().position(|v| !v.is_finite()) {
+        bail!("--input {}: element {i} is not finite", path.display());
+    }
+    let per: usize = want.iter().product();
+    Ok(x.data.chunks(per).map(<[f64]>::to_vec).collect())
+}
+
+/// Run every sample on the cycle model, or on `rtl` when given.
+pub fn run_batch(
+    plan: &Plan,
+    samples: &[Vec<f64>],
+    rtl: Option<&mut dyn sim::dut::Dut>,
+    mut dump: Option<&mut Vec<JobStreams>>,
+) -> Result<BatchRun> {
+    let mut out = Vec::new();
+    let mut model_engine;
+    let dut: &mut dyn sim::dut::Dut = match rtl {
+        Some(r) => r,
+        None => {
+            model_engine = Engine::new(plan.params);
+            &mut model_engine
+        }
+    };
+    for (i, x) in samples.iter().enumerate() {
+        let d = if i == 0 { dump.as_deref_mut() } else { None };
+        let r = plan
+            .run_sample(dut, x, d)
+            .with_context(|| format!("sample {i}"))?;
+        out.push(r);
+    }
+    let out_shape = crate::lower::shape_of(&plan.model, &plan.model.outputs[0]);
+    Ok(BatchRun {
+        samples: out,
+        out_shape,
+    })
+}
+
+/// The closed-form cycles of every engine layer (`sim::timing`), as `report time` computes them.
+pub fn timing(plan: &Plan) -> Vec<u64> {
+    plan.layers
+        .iter()
+        .map(|l| {
+            let (m, k, n) = l.geom.mkn();
+            l.geom.groups() as u64
+                * sim::timing::job_cycles(&plan.params, m, k, n, l.out_q.is_none())
+        })
+        .collect()
+}
+
+/// Per-layer JSON rows (`report time --json` field names).
+pub fn layer_rows(plan: &Plan, cycles: &[u64]) -> Vec<Value> {
+    plan.layers
+        .iter()
+        .zip(cycles)
+        .map(|(l, &c)| {
+            let (m, k, n) = l.geom.mkn();
+            let g = l.geom.groups() as u64;
+            json!({
+                "name": l.name, "m": m, "k": k, "n": n, "groups": g,
+                "mode": if l.out_q.is_some() { "codes" } else { "raw" },
+                "cycles": c, "us": c as f64 / plan.clock_mhz,
+                "utilization": sim::timing::utilization(&plan.params, m, k, n, c / g.max(1)),
+            })
+        })
+        .collect()
+}
+
+/// Where every node ran, for JSON.
+pub fn node_rows(plan: &Plan) -> Vec<Value> {
+    plan.model
+        .nodes
+        .iter()
+        .map(|n| json!({"name": n.name, "op": n.op.name(), "ran": plan.places[&n.name].label()}))
+        .collect()
+}
+
+/// The engine, for JSON and reports.
+pub fn engine_json(plan: &Plan) -> Value {
+    let p = &plan.params;
+    json!({
+        "kind": if p.is_lut() { "lut" } else { "bitserial" },
+        "array": format!("{}x{}x{}", p.dm, p.dn, p.dk),
+        "w_bits": p.w_bits, "a_bits": p.a_bits, "out_bits": p.out_bits,
+        "w_enc": format!("{:?}", p.w_enc), "a_enc": format!("{:?}", p.a_enc),
+        "max_m": p.max_m, "max_k": p.max_k, "max_n": p.max_n,
+        "prod_bits": p.prod_bits(), "acc_width": p.acc_width(),
+        "clock_mhz": plan.clock_mhz,
+    })
+}
+
+/// Markdown table of the engine layers.
+pub fn layer_table(plan: &Plan, cycles: &[u64]) -> Result<String> {
+    let mut s = String::new();
+    writeln!(
+        s,
+        "| layer | M x K x N (groups) | output | cycles | us | utilization |\n|---|---|---|---|---|---|"
+    )?;
+    for (l, &c) in plan.layers.iter().zip(cycles) {
+        let (m, k, n) = l.geom.mkn();
+        let g = l.geom.groups() as u64;
+        writeln!(
+            s,
+            "| {} | {m} x {k} x {n} ({g}) | {} | {c} | {:.2} | {:.1}% |",
+            l.name,
+            if l.out_q.is_some() { "codes" } else { "raw" },
+            c as f64 / plan.clock_mhz,
+            100.0 * sim::timing::utilization(&plan.params, m, k, n, c / g.max(1))
+        )?;
+    }
+    let total: u64 = cycles.iter().sum();
+    writeln!(
+        s,
+        "\nTotal: {total} cycles, {:.3} us at {} MHz per sample.",
+        total as f64 / plan.clock_mhz,
+        plan.clock_mhz
+    )?;
+    Ok(s)
+}
+
+fn argmax(v: &[f64]) -> usize {
+    v.iter()
+        .enumerate()
+        .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, &x)| if x > bv { (i, x) } else { (bi, bv) })
+        .0
+}
+
+/// Build the Verilated RTL of the plan's engine.
+pub fn build_rtl(plan: &Plan, work: Option<&Path>) -> Result<(testbench::dynrtl::DynRtl, Option<tempfile::TempDir>)> {
+    let (dir, tmp) = match work {
+        Some(w) => {
+            std::fs::create_dir_all(w)
+                .with_context(|| format!("--work: cannot create {}", w.display()))?;
+            (w.to_path_buf(), None)
+        }
+        None => {
+            let t = tempfile::tempdir().context("temporary directory")?;
+            (t.path().to_path_buf(), Some(t))
+        }
+    };
+    let r = testbench::dynrtl::DynRtl::build(&plan.params, &dir)
+        .map_err(|e| anyhow!("--rtl: {e}"))?;
+    Ok((r, tmp))
+}
+
+/// Run the command.
+pub fn run_cmd(a: &Args) -> Result<()> {
+    let plan = plan(&a.model, &a.engine)?;
+    let samples = read_input(&plan, &a.input)?;
+    let mut outs = Outputs::default();
+    if let Some(o) = &a.output {
+        // Checked before any work so a bad path fails fast; written at the end.
+        outs.add("--output", o, Vec::new())?;
+    }
+    let mut dump = a.dump_streams.as_ref().map(|_| Vec::new());
+    let mut rtl = if a.rtl {
+        Some(build_rtl(&plan, a.work.as_deref())?)
+    } else {
+        None
+    };
+    let batch = run_batch(
+        &plan,
+        &samples,
+        rtl.as_mut().map(|(r, _)| r as &mut dyn sim::dut::Dut),
+        dump.as_mut(),
+    )?;
+    let cycles = batch.samples[0].layer_cycles.clone();
+    if let Some(i) = batch.samples.iter().position(|s| s.layer_cycles != cycles) {
+        bail!("sample {i}: cycle counts differ from sample 0 (the schedule is data-independent: a bug)");
+    }
+    let closed = timing(&plan);
+    if closed != cycles {
+        bail!("cycles {cycles:?} differ from sim::timing's {closed:?} (a bug)");
+    }
+    let mut outs = Outputs::default();
+    if let Some(o) = &a.output {
+        let mut shape = vec![batch.samples.len()];
+        shape.extend(&batch.out_shape);
+        let data: Vec<f64> = batch
+            .samples
+            .iter()
+            .flat_map(|s| s.outputs[0].iter().copied())
+            .collect();
+        outs.add(
+            "--output",
+            o,
+            quant::npy::encode_float(quant::npy::Dtype::F64, &shape, &data),
+        )?;
+    }
+    if let (Some(dir), Some(d)) = (&a.dump_streams, &dump) {
+        crate::streams::dump(&mut outs, dir, &plan, d)?;
+    }
+    let total: u64 = cycles.iter().sum();
+    let near: Vec<usize> = batch.samples.iter().map(|s| s.near).collect();
+    let classes: Vec<usize> = batch.samples.iter().map(|s| argmax(&s.outputs[0])).collect();
+    let text = if a.json {
+        serde_json::to_string_pretty(&json!({
+            "model": plan.model.name,
+            "engine": engine_json(&plan),
+            "simulator": if a.rtl { "verilator" } else { "cycle model" },
+            "samples": samples.len(),
+            "cycles": total,
+            "us": total as f64 / plan.clock_mhz,
+            "layers": layer_rows(&plan, &cycles),
+            "nodes": node_rows(&plan),
+            "near_threshold": near,
+            "argmax": classes,
+        }))? + "\n"
+    } else {
+        let mut s = String::new();
+        writeln!(
+            s,
+            "# {}: {} sample(s) on the {} ({} engine {}x{}x{}, W{}/A{}, out {} bits)\n",
+            plan.model.name,
+            samples.len(),
+            if a.rtl { "Verilated RTL" } else { "cycle model" },
+            if plan.params.is_lut() { "LUT" } else { "bit-serial" },
+            plan.params.dm,
+            plan.params.dn,
+            plan.params.dk,
+            plan.params.w_bits,
+            plan.params.a_bits,
+            plan.params.out_bits
+        )?;
+        s += &layer_table(&plan, &cycles)?;
+        let host: Vec<&str> = plan
+            .model
+            .nodes
+            .iter()
+            .filter(|n| plan.places[&n.name] == crate::lower::Place::Host)
+            .map(|n| n.name.as_str())
+            .collect();
+        writeln!(s, "Host nodes: {}.", if host.is_empty() { "none".into() } else { host.join(", ") })?;
+        writeln!(
+            s,
+            "Every job's output equals the golden integer reference; cycles equal `sim::timing` ({total} per sample)."
+        )?;
+        let n_near: usize = near.iter().sum();
+        writeln!(
+            s,
+            "Quantizer decisions within rounding distance of a threshold: {n_near} (in {} of {} samples).",
+            near.iter().filter(|&&c| c > 0).count(),
+            near.len()
+        )?;
+        s
+    };
+    outs.commit()?;
+    print!("{text}");
+    let _ = total;
+    Ok(())
+}
