@@ -634,6 +634,9 @@ mod tests {
         assert_eq!(q.out_stream_width(), 64);
         let f = [-20736, 20736, -1, 0];
         assert_eq!(q.out_fields(&q.out_words(&f, true), true), f);
-        assert_eq!(q.out_fields(&q.out_words(&[3, 0, 1, 2], false), false), [3, 0, 1, 2]);
+        assert_eq!(
+            q.out_fields(&q.out_words(&[3, 0, 1, 2], false), false),
+            [3, 0, 1, 2]
+        );
     }
 }

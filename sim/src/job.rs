@@ -173,11 +173,7 @@ impl Job {
         if self.raw {
             let aw = p.acc_width();
             let (lo, hi) = (-(1i64 << (aw - 1)), (1i64 << (aw - 1)) - 1);
-            if let Some(i) = self
-                .accumulators(p)
-                .iter()
-                .position(|&v| v < lo || v > hi)
-            {
+            if let Some(i) = self.accumulators(p).iter().position(|&v| v < lo || v > hi) {
                 return Err(format!(
                     "accumulator C[{}][{}] does not fit the {aw}-bit output field",
                     i / n,

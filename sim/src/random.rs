@@ -36,7 +36,11 @@ pub enum Data {
 fn corner_codes(p: &EngineParams, w_max: bool, a_max: bool) -> (u32, u32) {
     if p.is_lut() {
         let mag = (1u32 << (p.w_bits - 1)) - 1;
-        let w = if w_max { mag } else { mag | 1 << (p.w_bits - 1) };
+        let w = if w_max {
+            mag
+        } else {
+            mag | 1 << (p.w_bits - 1)
+        };
         let a = if a_max { p.a_nonzero() } else { 0 };
         return (w, a);
     }
