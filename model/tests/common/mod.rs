@@ -126,3 +126,58 @@ pub fn doc_example() -> (Value, Vec<T>) {
     ];
     (manifest, tensors)
 }
+
+/// A model using every op: grouped strided padded quantized conv, batchnorm, relu, quant,
+/// padded maxpool, a float 1×1 conv, add, padded avgpool, global_avgpool, flatten, a quantized
+/// and a float fc; two outputs. Nodes listed out of order.
+pub fn every_op() -> (Value, Vec<T>) {
+    let manifest = json!({
+      "format": "qforge-model",
+      "version": 1,
+      "name": "every_op",
+      "tensors": "weights.safetensors",
+      "inputs": [{ "name": "img", "shape": [2, 5, 5] }],
+      "outputs": ["fc", "fc2"],
+      "nodes": [
+        { "name": "fc", "op": "fc", "inputs": ["q2"], "weight": "fc.weight", "bias": null,
+          "weight_quant": { "method": "ternary", "threshold": 0.1, "scale": 0.5 } },
+        { "name": "q_in", "op": "quant", "inputs": ["img"],
+          "spec": { "method": "uniform", "bits": 3, "signed": false, "scale": 0.25 } },
+        { "name": "conv_a", "op": "conv", "inputs": ["q_in"], "weight": "a.weight", "bias": "a.bias",
+          "stride": 2, "padding": 1, "groups": 2,
+          "weight_quant": { "method": "n2uq-weight", "bits": 2 } },
+        { "name": "bn", "op": "batchnorm", "inputs": ["conv_a"], "weight": "bn.weight", "bias": "bn.bias",
+          "running_mean": "bn.running_mean", "running_var": "bn.running_var" },
+        { "name": "relu", "op": "relu", "inputs": ["bn"] },
+        { "name": "q1", "op": "quant", "inputs": ["relu"],
+          "spec": { "method": "n2uq-act", "bits": 2, "start": 0.0, "a": [0.5, 0.5, 0.5], "beta1": 1.0, "beta2": 1.0 } },
+        { "name": "pool", "op": "maxpool", "inputs": ["q1"], "kernel": 3, "stride": 1, "padding": 1 },
+        { "name": "conv_b", "op": "conv", "inputs": ["q1"], "weight": "b.weight", "weight_quant": null },
+        { "name": "sum", "op": "add", "inputs": ["pool", "conv_b"] },
+        { "name": "avg", "op": "avgpool", "inputs": ["sum"], "kernel": 2, "stride": 1, "padding": 1 },
+        { "name": "gap", "op": "global_avgpool", "inputs": ["avg"] },
+        { "name": "q2", "op": "quant", "inputs": ["gap"],
+          "spec": { "method": "lcq-act", "bits": 2, "alpha": 2.0, "theta": [0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0] } },
+        { "name": "flat", "op": "flatten", "inputs": ["sum"] },
+        { "name": "fc2", "op": "fc", "inputs": ["flat"], "weight": "fc2.weight", "bias": "fc2.bias" }
+      ]
+    });
+    let tensors = vec![
+        t("a.weight", &[4, 1, 3, 3], &values(36, 11)),
+        t("a.bias", &[4], &values(4, 12)),
+        t("bn.weight", &[4], &[1.0, -0.5, 2.0, 0.75]),
+        t("bn.bias", &[4], &values(4, 13)),
+        t("bn.running_mean", &[4], &values(4, 14)),
+        t("bn.running_var", &[4], &[0.5, 1.0, 2.0, 0.25]),
+        T {
+            name: "b.weight".into(),
+            dtype: Dtype::F64,
+            shape: vec![4, 4, 1, 1],
+            data: values(16, 15).iter().map(|v| v / 3.0).collect(),
+        },
+        t("fc.weight", &[3, 4], &values(12, 16)),
+        t("fc2.weight", &[2, 36], &values(72, 17)),
+        t("fc2.bias", &[2], &values(2, 18)),
+    ];
+    (manifest, tensors)
+}
