@@ -246,6 +246,7 @@ impl DesignCfg {
                 a_codes: layer.act_idx_im2col().iter().map(|&i| i as u32).collect(),
                 thresholds: int.thresholds.clone(),
                 levels: None,
+                raw: false,
             };
             (params, job)
         };
@@ -388,6 +389,7 @@ fn lut_design(
             },
             a_level,
         }),
+        raw: false,
     };
     Ok((params, job))
 }

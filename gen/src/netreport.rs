@@ -252,7 +252,8 @@ pub fn time(net: &Network, p: &Policy) -> Vec<TimeRow> {
             Some(e) => (
                 if e.is_lut() { "lut" } else { "bitserial" },
                 (e.w_bits, e.a_bits),
-                g.groups as u64 * sim::timing::job_cycles(&e, g.m, g.k, g.n),
+                // Every layer in code mode (thresholds loaded), as the report has always counted.
+                g.groups as u64 * sim::timing::job_cycles(&e, g.m, g.k, g.n, false),
             ),
         };
         rows.push(TimeRow {

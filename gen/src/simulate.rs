@@ -76,7 +76,6 @@ pub fn run_cmd(args: &Args) -> Result<()> {
             ];
             let mut w = VcdWriter::new(BufWriter::new(file), p.top_name(), signals)?;
             let mut err = None;
-            let ob = p.out_bits;
             let r = run_traced(
                 &mut e,
                 &wt,
@@ -85,15 +84,12 @@ pub fn run_cmd(args: &Args) -> Result<()> {
                 stalls,
                 None,
                 u64::MAX,
-                &mut |t, i, o, s: State| {
-                    let mut out = vec![0u64; p.out_stream_width().div_ceil(64) as usize];
-                    for (c, &code) in o.out_codes.iter().enumerate() {
-                        let bit = c as u32 * ob;
-                        out[(bit / 64) as usize] |= (code as u64) << (bit % 64);
-                    }
+                &mut |t, i, o, s: Option<State>| {
+                    let mut out = o.out_data.clone();
+                    out.resize(p.out_stream_width().div_ceil(64) as usize, 0);
                     let vals = vec![
                         bits(false),
-                        vec![s as u64],
+                        vec![s.map_or(0, |s| s as u64)],
                         i.wt.data.to_vec(),
                         bits(i.wt.valid),
                         bits(o.wt_ready),

@@ -1,12 +1,14 @@
 //! The bit-serial engine's top level: AXI4-Stream ports, weight/activation/threshold
 //! memories, the controller, the `Dm × Dn` DPU array with its shared control delay line, and
-//! the threshold unit. Register for register the same micro-architecture as
-//! `sim::engine::Engine` (see there for the job protocol).
+//! the threshold unit, bypassed by one output register in raw mode (the header's RAW bit:
+//! no thresholds are loaded and each beat carries a row's accumulators). Register for
+//! register the same micro-architecture as `sim::engine::Engine` (see there for the job
+//! protocol).
 //!
 //! ```text
-//!  s_axis_wt ──► header / w_mem[Dm] / t_mem ──┐
-//!  s_axis_act ─► a_mem[Dn] ───────────────────┼─► DPU array ─► row mux ─► threshold unit ─► m_axis_out
-//!                controller (state_q) ────────┘   (ctl delay line)          (en = !stall)
+//!  s_axis_wt ──► header / w_mem[Dm] / t_mem ──┐                      ┌► threshold unit ─┐
+//!  s_axis_act ─► a_mem[Dn] ───────────────────┼─► DPU array ─► row mux┤  (code mode)      ├► m_axis_out
+//!                controller (state_q) ────────┘   (ctl delay line)   └► raw_acc_q (raw) ─┘ (en = !stall)
 //! ```
 
 use crate::ast::{e, Decl, Dir, Expr, Instance, Item, Module, Param, Port, PortGroup, Stmt};
@@ -165,7 +167,7 @@ pub fn module(p: &EngineParams) -> Module {
     }
     let wt_ready = b.wire("wt_ready", V { e: wt_states, w: 1 }, "");
     let act_ready = b.wire("act_ready", in_state("ST_LOAD_A"), "");
-    let out_valid = sig("tu_valid", 1);
+    let out_valid = sig("o_valid", 1);
     let wt_fire = b.wire("wt_fire", sig("s_axis_wt_tvalid", 1).and(&wt_ready), "");
     let act_fire = b.wire("act_fire", sig("s_axis_act_tvalid", 1).and(&act_ready), "");
     let out_fire = b.wire("out_fire", out_valid.and(&sig("m_axis_out_tready", 1)), "");
@@ -182,7 +184,7 @@ pub fn module(p: &EngineParams) -> Module {
     );
 
     b.items.push(Item::Comment(
-        "Job registers, from the header {KC, N, M}.".into(),
+        "Job registers, from the header {RAW, KC, N, M}.".into(),
     ));
     let m_q = b.decl("m_q", mw, "");
     let n_q = b.decl("n_q", nw, "");
@@ -200,6 +202,16 @@ pub fn module(p: &EngineParams) -> Module {
     let hdr_m = b.wire("hdr_m", slice("s_axis_wt_tdata", 0, mw), "");
     let hdr_n = b.wire("hdr_n", slice("s_axis_wt_tdata", mw, nw), "");
     let hdr_kc = b.wire("hdr_kc", slice("s_axis_wt_tdata", mw + nw, kcw_f), "");
+    let raw_q = b.decl(
+        "raw_q",
+        1,
+        "raw mode: no thresholds, the accumulators go out instead of codes",
+    );
+    let hdr_raw = b.wire(
+        "hdr_raw",
+        slice("s_axis_wt_tdata", p.raw_bit(), 1),
+        "the header's RAW bit",
+    );
     let nz = |v: &V| v.ne(&kw(0, v.w));
     let mut conds = vec![nz(&hdr_m), nz(&hdr_n), nz(&hdr_kc)];
     // A bound equal to the field's all-ones value always holds: leave it out.
@@ -698,9 +710,16 @@ pub fn module(p: &EngineParams) -> Module {
         }],
     });
 
-    b.items
-        .push(Item::Comment("Threshold unit and output.".into()));
+    b.items.push(Item::Comment(
+        "Threshold unit (code mode), the raw output register (raw mode), and the output.".into(),
+    ));
     let tu_code = sig("tu_code", dn * ob);
+    let tu_valid = sig("tu_valid", 1);
+    let tu_in_valid = b.wire(
+        "tu_in_valid",
+        e1_valid_q.and(&raw_q.not()),
+        "rows enter the threshold search in code mode only",
+    );
     b.decl("tu_valid", 1, "");
     b.decl("tu_last", 1, "");
     b.decl("tu_code", dn * ob, "");
@@ -712,7 +731,7 @@ pub fn module(p: &EngineParams) -> Module {
             ("clk".into(), e::id("clk")),
             ("rst".into(), e::id("rst")),
             ("en".into(), en.e.clone()),
-            ("in_valid".into(), e1_valid_q.e.clone()),
+            ("in_valid".into(), tu_in_valid.e.clone()),
             ("in_last".into(), e1_last_q.e.clone()),
             ("in_acc".into(), e::index(e::id("acc"), e1_row_q.e.clone())),
             ("in_thr".into(), thr_rd_q.e.clone()),
@@ -721,29 +740,79 @@ pub fn module(p: &EngineParams) -> Module {
             ("out_code".into(), tu_code.e.clone()),
         ],
     }));
-    // Columns past N read 0: mask by nv_q.
-    let mask: Vec<Expr> = (0..dn)
-        .rev()
-        .map(|c| {
+    // Raw mode: the issued row's accumulators straight into one output register, advancing
+    // with the same enable as the search pipeline.
+    let raw_valid_q = b.decl("raw_valid_q", 1, "a raw row is on the output");
+    let raw_last_q = b.decl("raw_last_q", 1, "");
+    let raw_acc_q = b.decl(
+        "raw_acc_q",
+        dn * accw,
+        "the raw row: column c at [c*ACC_WIDTH +: ACC_WIDTH]",
+    );
+    b.items.push(Item::AlwaysFf(
+        "clk".into(),
+        vec![
+            when(
+                &sig("rst", 1),
+                vec![set(&raw_valid_q, kw(0, 1))],
+                vec![when(
+                    &en,
+                    vec![set(&raw_valid_q, e1_valid_q.and(&raw_q))],
+                    vec![],
+                )],
+            ),
+            when(
+                &en,
+                vec![
+                    set(&raw_last_q, e1_last_q.clone()),
+                    Stmt::Assign(
+                        raw_acc_q.e.clone(),
+                        e::index(e::id("acc"), e1_row_q.e.clone()),
+                    ),
+                ],
+                vec![],
+            ),
+        ],
+    ));
+    b.wire(
+        "o_valid",
+        tu_valid.or(&raw_valid_q),
+        "a row is on the output (only one of the two paths is active in a job)",
+    );
+    // Columns past N read 0: mask by nv_q. Fields of `fw` bits from `src`, padded to `ow`.
+    let masked = |valid: &V, src: &V, fw: u32| -> Expr {
+        let mut parts = Vec::new();
+        if ow > dn * fw {
+            parts.push(e::lit(ow - dn * fw, 0));
+        }
+        parts.extend((0..dn).rev().map(|c| {
             e::cond(
-                e::land(out_valid.e.clone(), k(c as u64).lt(&nv_q).e),
-                e::part(
-                    tu_code.e.clone(),
-                    e::int((c * ob) as i64),
-                    e::int(ob as i64),
-                ),
-                e::lit(ob, 0),
+                e::land(valid.e.clone(), k(c as u64).lt(&nv_q).e),
+                e::part(src.e.clone(), e::int((c * fw) as i64), e::int(fw as i64)),
+                e::lit(fw, 0),
             )
-        })
-        .collect();
-    let mut out_parts = Vec::new();
-    if ow > dn * ob {
-        out_parts.push(e::lit(ow - dn * ob, 0));
-    }
-    out_parts.extend(mask);
+        }));
+        e::concat(parts)
+    };
+    let code_data = b.wire(
+        "code_data",
+        V {
+            e: masked(&tu_valid, &tu_code, ob),
+            w: ow,
+        },
+        "code mode: column c at [c*OUT_BITS +: OUT_BITS]",
+    );
+    let raw_data = b.wire(
+        "raw_data",
+        V {
+            e: masked(&raw_valid_q, &raw_acc_q, accw),
+            w: ow,
+        },
+        "raw mode: column c at [c*ACC_WIDTH +: ACC_WIDTH]",
+    );
     b.items.push(Item::Assign(
         e::id("m_axis_out_tdata"),
-        e::concat(out_parts),
+        V::mux(&raw_valid_q, &raw_data, &code_data).e,
     ));
     b.items.push(Item::Assign(
         e::id("m_axis_out_tvalid"),
@@ -751,7 +820,10 @@ pub fn module(p: &EngineParams) -> Module {
     ));
     b.items.push(Item::Assign(
         e::id("m_axis_out_tlast"),
-        e::land(out_valid.e.clone(), e::id("tu_last")),
+        e::lor(
+            e::land(tu_valid.e.clone(), e::id("tu_last")),
+            e::land(raw_valid_q.e.clone(), raw_last_q.e.clone()),
+        ),
     ));
     b.items
         .push(Item::Assign(e::id("s_axis_wt_tready"), wt_ready.e.clone()));
@@ -821,6 +893,7 @@ pub fn module(p: &EngineParams) -> Module {
             set(&m_q, hdr_m.clone()),
             set(&n_q, hdr_n.clone()),
             set(&kc_q, hdr_kc.clone()),
+            set(&raw_q, hdr_raw.clone()),
             set(
                 &kcw_q,
                 trunc(
@@ -894,7 +967,16 @@ pub fn module(p: &EngineParams) -> Module {
                 ),
                 when(
                     &m_cnt_q.add(&k(1)).eq(&m_q),
-                    vec![zero(&m_cnt_q), zero(&beat_q), set(&state, st("ST_LOAD_T"))],
+                    vec![
+                        zero(&m_cnt_q),
+                        zero(&beat_q),
+                        // Raw mode loads no thresholds: straight to the first n-tile.
+                        when(
+                            &raw_q,
+                            start_n(kw(0, nw), nv_first.clone()),
+                            vec![set(&state, st("ST_LOAD_T"))],
+                        ),
+                    ],
                     vec![set(&m_cnt_q, m_cnt_q.inc())],
                 ),
             ],
@@ -1058,6 +1140,7 @@ pub fn module(p: &EngineParams) -> Module {
         zero(&m_q),
         zero(&n_q),
         zero(&kc_q),
+        zero(&raw_q),
         zero(&kcw_q),
         zero(&kca_q),
         zero(&m0_q),
@@ -1146,14 +1229,18 @@ pub fn module(p: &EngineParams) -> Module {
     let t_final = in_state("ST_LOAD_T")
         .and(&beat_q.eq(&k(t as u64)))
         .and(&m_cnt_q.add(&k(1)).eq(&m_q));
+    let w_final = in_state("ST_LOAD_W")
+        .and(&off_q.add(&k(1)).eq(&kcw_q))
+        .and(&m_cnt_q.add(&k(1)).eq(&m_q));
+    let wt_final = V::mux(&raw_q, &w_final, &t_final);
     let a_final = off_q.add(&k(1)).eq(&kca_q).and(&col_q.add(&k(1)).eq(&nv_q));
     checks.push(Stmt::If(
         e::land(
             e::land(wt_fire.e.clone(), e::not(e::id("rst"))),
-            e::ne(e::id("s_axis_wt_tlast"), t_final.e),
+            e::ne(e::id("s_axis_wt_tlast"), wt_final.e),
         ),
         vec![Stmt::Fatal(
-            "s_axis_wt_tlast must mark the last threshold beat of the job, and only it".into(),
+            "s_axis_wt_tlast must mark the job's last threshold beat (raw mode: last weight word), and only it".into(),
             vec![],
         )],
         vec![],
@@ -1217,7 +1304,7 @@ pub fn module(p: &EngineParams) -> Module {
                         Dir::In,
                         "s_axis_wt_tlast",
                         None,
-                        "last threshold beat of the job",
+                        "last threshold beat of the job (raw mode: last weight word)",
                     ),
                 ],
             },
@@ -1236,13 +1323,15 @@ pub fn module(p: &EngineParams) -> Module {
                 ],
             },
             PortGroup {
-                doc: "Output codes (AXI4-Stream): one row of DN codes per beat".into(),
+                doc:
+                    "Output (AXI4-Stream): one row of DN codes (raw mode: DN accumulators) per beat"
+                        .into(),
                 ports: vec![
                     Port::new(
                         Dir::Out,
                         "m_axis_out_tdata",
                         Some(ow),
-                        "column c at [c*OUT_BITS +: OUT_BITS]",
+                        "column c at [c*OUT_BITS +: OUT_BITS], raw mode [c*ACC_WIDTH +: ACC_WIDTH]",
                     ),
                     Port::new(Dir::Out, "m_axis_out_tvalid", None, ""),
                     Port::new(Dir::In, "m_axis_out_tready", None, ""),

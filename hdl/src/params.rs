@@ -438,9 +438,60 @@ impl EngineParams {
         round8(self.a_word())
     }
 
-    /// Width of the output stream: `dn` codes of `out_bits`.
+    /// Width of the output stream: `dn` codes of `out_bits` (code mode) or `dn` accumulators
+    /// of [`Self::acc_width`] (raw mode), whichever is wider, rounded to bytes.
     pub fn out_stream_width(&self) -> u32 {
-        round8(self.dn * self.out_bits)
+        round8((self.dn * self.out_bits).max(self.dn * self.acc_width()))
+    }
+
+    /// Bits of one output field: `acc_width` in raw mode, `out_bits` in code mode.
+    pub fn out_field_width(&self, raw: bool) -> u32 {
+        if raw {
+            self.acc_width()
+        } else {
+            self.out_bits
+        }
+    }
+
+    /// Decode an output beat's `m_axis_out_tdata` words into its `dn` fields: codes (code
+    /// mode, column c at `[c·out_bits +: out_bits]`) or sign-extended accumulators (raw mode,
+    /// `[c·acc_width +: acc_width]`). Missing words read as 0.
+    pub fn out_fields(&self, words: &[u64], raw: bool) -> Vec<i64> {
+        let w = self.out_field_width(raw);
+        (0..self.dn)
+            .map(|c| {
+                let v = (0..w)
+                    .map(|b| {
+                        let i = c * w + b;
+                        words
+                            .get((i / 64) as usize)
+                            .map_or(0, |x| (x >> (i % 64)) & 1)
+                            << b
+                    })
+                    .sum::<u64>() as i64;
+                if raw {
+                    sign_extend(v, w)
+                } else {
+                    v
+                }
+            })
+            .collect()
+    }
+
+    /// Pack up to `dn` output fields (codes, or accumulators in two's complement) into
+    /// `m_axis_out_tdata` words, the inverse of [`Self::out_fields`]; missing fields are 0.
+    pub fn out_words(&self, fields: &[i64], raw: bool) -> Vec<u64> {
+        let w = self.out_field_width(raw);
+        let mut out = vec![0u64; self.out_stream_width().div_ceil(64) as usize];
+        for (c, &v) in fields.iter().enumerate().take(self.dn as usize) {
+            for b in 0..w {
+                if (v >> b) & 1 == 1 {
+                    let i = c as u32 * w + b;
+                    out[(i / 64) as usize] |= 1 << (i % 64);
+                }
+            }
+        }
+        out
     }
 
     /// Bits of each header field: M, N and KC.
@@ -456,16 +507,22 @@ impl EngineParams {
         ubits(self.max_kc() as u64)
     }
 
-    /// Header layout: `{KC, N, M}` from bit 0 up.
+    /// Header layout: `{RAW, KC, N, M}` (M from bit 0 up, the RAW mode bit on top).
     pub fn header_width(&self) -> u32 {
+        self.raw_bit() + 1
+    }
+
+    /// Position of the header's RAW bit: just above KC.
+    pub fn raw_bit(&self) -> u32 {
         self.m_field() + self.n_field() + self.kc_field()
     }
 
-    /// Pack a job header.
-    pub fn header(&self, m: u32, n: u32, kc: u32) -> u128 {
+    /// Pack a job header; `raw` asks for raw accumulators instead of threshold codes.
+    pub fn header(&self, m: u32, n: u32, kc: u32, raw: bool) -> u128 {
         (m as u128)
             | ((n as u128) << self.m_field())
             | ((kc as u128) << (self.m_field() + self.n_field()))
+            | ((raw as u128) << self.raw_bit())
     }
 
     /// Cycles from a DPU's operands to its term register (popcount tree, then the registered
@@ -567,7 +624,19 @@ mod tests {
         assert_eq!(s.element_range(), (-3, 4));
         // K = 2304: [-6912, 9216] needs 15 bits either way here.
         assert_eq!((s.acc_width(), s.acc_bound().width()), (15, 15));
-        let h = q.header(256, 196, 36);
+        let h = q.header(256, 196, 36, false);
         assert_eq!(h & 0x1ff, 256);
+        // M 9 bits, N 8, KC 6: RAW at bit 23.
+        assert_eq!(q.raw_bit(), 23);
+        assert_eq!(q.header(256, 196, 36, true), h | 1 << 23);
+        assert_eq!(q.header_width(), 24);
+        // 4 accumulators of 16 bits.
+        assert_eq!(q.out_stream_width(), 64);
+        let f = [-20736, 20736, -1, 0];
+        assert_eq!(q.out_fields(&q.out_words(&f, true), true), f);
+        assert_eq!(
+            q.out_fields(&q.out_words(&[3, 0, 1, 2], false), false),
+            [3, 0, 1, 2]
+        );
     }
 }

@@ -7,13 +7,19 @@
 //! registers take their next values from the current registers and inputs.
 //!
 //! Job protocol (all streams AXI4-Stream):
-//! - `s_axis_wt`: header `{KC, N, M}`; then `M·KC·w_bits` weight plane words (row-major: for
-//!   each m, each k-chunk, each plane j); then per channel `1 + T` beats: direction bit, then
-//!   `T = 2^out_bits − 1` thresholds. `tlast` on the final threshold beat.
+//! - `s_axis_wt`: header `{RAW, KC, N, M}` (M from bit 0 up, RAW the one bit above KC); the
+//!   product table (LUT engines); then `M·KC·w_bits` weight plane words (row-major: for each
+//!   m, each k-chunk, each plane j); then, in code mode (RAW = 0) only, per channel `1 + T`
+//!   beats: direction bit, then `T = 2^out_bits − 1` thresholds. `tlast` on the final
+//!   threshold beat (code mode) or the final weight word (raw mode).
 //! - `s_axis_act`: per n-tile of `dn` columns, `nv·KC·a_bits` plane words (for each column,
 //!   chunk, plane i), `tlast` on each tile's last beat.
-//! - `m_axis_out`: per m-tile row, one beat of `dn` codes (columns past N are 0); `tlast` on
-//!   the job's last beat. Order: n-tiles outer, m-tiles, rows.
+//! - `m_axis_out`: per m-tile row, one beat of `dn` codes at `[c·out_bits +: out_bits]` (code
+//!   mode) or `dn` two's-complement accumulators at `[c·acc_width +: acc_width]` (raw mode);
+//!   columns past N and unused upper bits are 0; `tlast` on the job's last beat. Order:
+//!   n-tiles outer, m-tiles, rows. Code mode sends each row through the `out_bits`-stage
+//!   threshold search; raw mode bypasses it through a single output register, so a raw row
+//!   leaves `out_bits − 1` cycles sooner.
 
 use hdl::params::EngineParams;
 
@@ -69,9 +75,10 @@ pub struct Outputs {
     pub act_ready: bool,
     /// `m_axis_out_tvalid`.
     pub out_valid: bool,
-    /// The `dn` output codes of `m_axis_out_tdata` while valid (0 past N); empty while not
-    /// valid, when the RTL drives all zeros.
-    pub out_codes: Vec<u32>,
+    /// `m_axis_out_tdata` while valid, as the RTL drives it
+    /// ([`EngineParams::out_stream_width`] bits in 64-bit words; decode with
+    /// [`EngineParams::out_fields`]); empty while not valid, when the RTL drives all zeros.
+    pub out_data: Vec<u64>,
     /// `m_axis_out_tlast`.
     pub out_last: bool,
 }
@@ -93,6 +100,14 @@ struct SearchStage {
     /// The channel whose threshold word this stage holds (the memory does not change while
     /// rows are in flight, so the index stands for the word).
     thr: usize,
+}
+
+/// The raw-mode output register: a row's accumulators, bypassing the search.
+#[derive(Debug, Clone, Default)]
+struct RawStage {
+    valid: bool,
+    last: bool,
+    accs: Vec<i64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -123,6 +138,8 @@ pub struct Engine {
     kc: u32,
     kcw: u32,
     kca: u32,
+    /// The job's RAW header bit.
+    raw: bool,
     // Product table (LUT engines): load counters and contents, `{mag, act}`-addressed.
     tmag: u32,
     tact: u32,
@@ -163,6 +180,7 @@ pub struct Engine {
     e1_last: bool,
     thr_q: usize,
     stages: Vec<SearchStage>,
+    raw_stage: RawStage,
     // Memories.
     /// Weight banks, address-major: word `addr·dm·nw + row·nw` (one address of every bank
     /// contiguous, as a compute step reads them together).
@@ -254,6 +272,7 @@ impl Engine {
             kc: 0,
             kcw: 0,
             kca: 0,
+            raw: false,
             row: 0,
             row_base: 0,
             off: 0,
@@ -302,6 +321,11 @@ impl Engine {
                 };
                 p.out_bits as usize
             ],
+            raw_stage: RawStage {
+                valid: false,
+                last: false,
+                accs: vec![0; p.dn as usize],
+            },
             w_mem: vec![0; p.w_depth() as usize * p.dm as usize * w_words],
             a_mem: vec![0; p.a_depth() as usize * p.dn as usize * a_words],
             t_mem: vec![
@@ -328,27 +352,29 @@ impl Engine {
     /// The outputs of the current cycle.
     pub fn outputs(&self) -> Outputs {
         let last = &self.stages[self.stages.len() - 1];
+        let raw = &self.raw_stage;
+        let valid = last.valid || raw.valid;
+        // Columns past N read as 0; while not valid the RTL drives 0 and this is empty
+        // (no allocation on idle cycles).
+        let nv = self.nv as usize;
+        let out_data = if raw.valid {
+            self.p.out_words(&raw.accs[..nv.min(raw.accs.len())], true)
+        } else if last.valid {
+            let codes: Vec<i64> = last.codes[..nv.min(last.codes.len())]
+                .iter()
+                .map(|&c| c as i64)
+                .collect();
+            self.p.out_words(&codes, false)
+        } else {
+            Vec::new()
+        };
         Outputs {
             wt_ready: matches!(self.state, State::Idle | State::LoadW | State::LoadT)
                 || (self.state == State::LoadP && !self.table_zero()),
             act_ready: self.state == State::LoadA,
-            out_valid: last.valid,
-            // Columns past N read as 0; while not valid the RTL drives 0 and this is empty
-            // (no allocation on idle cycles).
-            out_codes: if last.valid {
-                (0..self.p.dn)
-                    .map(|c| {
-                        if c < self.nv {
-                            last.codes[c as usize]
-                        } else {
-                            0
-                        }
-                    })
-                    .collect()
-            } else {
-                Vec::new()
-            },
-            out_last: last.valid && last.last,
+            out_valid: valid,
+            out_data,
+            out_last: (last.valid && last.last) || (raw.valid && raw.last),
         }
     }
 
@@ -449,9 +475,15 @@ impl Engine {
                 }
             }
             let row = self.e1_row as usize;
+            let rs = &mut self.raw_stage;
+            rs.valid = self.e1_valid && self.raw;
+            if rs.valid {
+                rs.last = self.e1_last;
+                rs.accs.copy_from_slice(&self.acc[row * dn..(row + 1) * dn]);
+            }
             let s0 = &mut self.stages[0];
-            s0.valid = self.e1_valid;
-            if self.e1_valid {
+            s0.valid = self.e1_valid && !self.raw;
+            if s0.valid {
                 s0.last = self.e1_last;
                 s0.thr = self.thr_q;
                 s0.accs.copy_from_slice(&self.acc[row * dn..(row + 1) * dn]);
@@ -567,12 +599,13 @@ impl Engine {
                     let m = field(d, 0, p.m_field()) as u32;
                     let n = field(d, p.m_field(), p.n_field()) as u32;
                     let kc = field(d, p.m_field() + p.n_field(), p.kc_field()) as u32;
+                    let raw = field(d, p.raw_bit(), 1) == 1;
                     if m == 0 || n == 0 || kc == 0 || m > p.max_m || n > p.max_n || kc > p.max_kc()
                     {
                         self.protocol_errors
                             .push(format!("invalid header M={m} N={n} KC={kc}"));
                     } else {
-                        (self.m, self.n, self.kc) = (m, n, kc);
+                        (self.m, self.n, self.kc, self.raw) = (m, n, kc, raw);
                         self.kcw = kc * p.w_planes();
                         self.kca = kc * p.a_planes();
                         (self.row, self.row_base, self.off, self.m_cnt) = (0, 0, 0, 0);
@@ -619,8 +652,13 @@ impl Engine {
                     let addr = (self.row_base + self.off) as usize * nw;
                     let at = (addr * p.dm as usize) + self.row as usize * nw;
                     self.w_mem[at..at + nw].copy_from_slice(&w);
-                    if inp.wt.last {
-                        self.protocol_errors.push("tlast on a weight beat".into());
+                    let final_beat =
+                        self.raw && self.off + 1 == self.kcw && self.m_cnt + 1 == self.m;
+                    if inp.wt.last != final_beat {
+                        self.protocol_errors.push(format!(
+                            "tlast {} on weight beat {} of channel {}",
+                            inp.wt.last, self.off, self.m_cnt
+                        ));
                     }
                     if self.off + 1 == self.kcw {
                         self.off = 0;
@@ -633,7 +671,12 @@ impl Engine {
                         if self.m_cnt + 1 == self.m {
                             self.m_cnt = 0;
                             self.beat = 0;
-                            self.state = State::LoadT;
+                            if self.raw {
+                                // No thresholds in raw mode.
+                                self.start_n_tile(0);
+                            } else {
+                                self.state = State::LoadT;
+                            }
                         } else {
                             self.m_cnt += 1;
                         }
@@ -780,6 +823,8 @@ impl Engine {
         for s in &mut self.stages {
             s.valid = false;
         }
+        self.raw_stage.valid = false;
+        self.raw = false;
         (self.m, self.n, self.kc, self.m0, self.n0, self.nv) = (0, 0, 0, 0, 0, 0);
         (
             self.row,

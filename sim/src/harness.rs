@@ -7,6 +7,7 @@
 //! `(x & 255) < ready_pct·256/100`, registered. All decisions are registered, so stimulus in
 //! cycle t depends only on cycles before t.
 
+use crate::dut::Dut;
 use crate::engine::{Beat, Engine, Inputs};
 use crate::job::Packet;
 
@@ -100,19 +101,20 @@ impl Source {
 /// What a run produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunResult {
-    /// Output beats in order: codes and tlast.
+    /// Output beats in order: `m_axis_out_tdata` words and tlast.
     pub beats: Vec<crate::job::OutBeat>,
     /// Cycles from the first cycle after reset to the cycle of the last beat's handshake,
     /// inclusive.
     pub cycles: u64,
 }
 
-/// Run one job (streams already packed) on `engine` after one reset cycle. `reset_at`
+/// Run one job (streams already packed) on `engine` (the model or any other [`Dut`]) after
+/// one reset cycle. `reset_at`
 /// asserts reset for one cycle at that cycle and restarts the job's streams from the start
 /// (the mid-job reset test). Stops after `expected_beats` output beats with the final tlast,
 /// or fails after `max_cycles`.
-pub fn run(
-    engine: &mut Engine,
+pub fn run<D: Dut + ?Sized>(
+    engine: &mut D,
     wt: &[Packet],
     act: &[Packet],
     expected_beats: usize,
@@ -148,13 +150,14 @@ pub fn run_job(
 }
 
 /// What a trace callback sees each cycle: the cycle number, the inputs, the outputs and the
-/// controller state during that cycle.
-pub type Trace<'a> = dyn FnMut(u64, &Inputs, &crate::engine::Outputs, crate::engine::State) + 'a;
+/// controller state during that cycle (when the device reports it, see [`Dut::state`]).
+pub type Trace<'a> =
+    dyn FnMut(u64, &Inputs, &crate::engine::Outputs, Option<crate::engine::State>) + 'a;
 
 /// [`run`], calling `trace` once per cycle (for waveforms).
 #[allow(clippy::too_many_arguments)]
-pub fn run_traced(
-    engine: &mut Engine,
+pub fn run_traced<D: Dut + ?Sized>(
+    engine: &mut D,
     wt: &[Packet],
     act: &[Packet],
     expected_beats: usize,
@@ -198,7 +201,7 @@ pub fn run_traced(
         src_w.edge(inp.wt.valid && out.wt_ready, wt.len());
         src_a.edge(inp.act.valid && out.act_ready, act.len());
         if out.out_valid && ready {
-            beats.push((out.out_codes.clone(), out.out_last));
+            beats.push((out.out_data.clone(), out.out_last));
             if beats.len() == expected_beats {
                 if !out.out_last {
                     return Err(format!(

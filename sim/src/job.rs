@@ -15,11 +15,14 @@ pub struct Packet {
     pub last: bool,
 }
 
-/// An output beat: the `dn` codes and `tlast`.
-pub type OutBeat = (Vec<u32>, bool);
+/// An output beat: `m_axis_out_tdata` as packed 64-bit words
+/// ([`EngineParams::out_stream_width`] bits, decode with [`EngineParams::out_fields`]) and
+/// `tlast`.
+pub type OutBeat = (Vec<u64>, bool);
 
-/// A job: `C = W·A` with `W` `M×K` and `A` `K×N` given as engine code bits, and one bank of
-/// thresholds per output channel.
+/// A job: `C = W·A` with `W` `M×K` and `A` `K×N` given as engine code bits, and either one
+/// bank of thresholds per output channel (code mode) or none (raw mode: the engine returns
+/// the accumulators).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Job {
     /// Output channels.
@@ -32,8 +35,11 @@ pub struct Job {
     pub w_codes: Vec<u32>,
     /// Activation code bits, `K×N` row-major.
     pub a_codes: Vec<u32>,
-    /// Thresholds per output channel (`2^out_bits − 1` each).
+    /// Thresholds per output channel (`2^out_bits − 1` each); empty in raw mode.
     pub thresholds: Vec<ChannelThresholds>,
+    /// Raw mode: no thresholds are sent and every output beat carries the row's `dn`
+    /// accumulators instead of codes.
+    pub raw: bool,
     /// The layer's integer levels (LUT engines only; `None` for the bit-serial engine).
     pub levels: Option<LutLevels>,
 }
@@ -121,7 +127,14 @@ impl Job {
                 self.a_codes[i], p.a_bits
             ));
         }
-        if self.thresholds.len() != m {
+        if self.raw {
+            if !self.thresholds.is_empty() {
+                return Err(format!(
+                    "thresholds: a raw-mode job takes none, got {}",
+                    self.thresholds.len()
+                ));
+            }
+        } else if self.thresholds.len() != m {
             return Err(format!(
                 "thresholds: need M = {m} channels, got {}",
                 self.thresholds.len()
@@ -156,6 +169,17 @@ impl Job {
                 }
             }
             (None, false) => {}
+        }
+        if self.raw {
+            let aw = p.acc_width();
+            let (lo, hi) = (-(1i64 << (aw - 1)), (1i64 << (aw - 1)) - 1);
+            if let Some(i) = self.accumulators(p).iter().position(|&v| v < lo || v > hi) {
+                return Err(format!(
+                    "accumulator C[{}][{}] does not fit the {aw}-bit output field",
+                    i / n,
+                    i % n
+                ));
+            }
         }
         let tw = p.thr_width();
         let (lo, hi) = (-(1i64 << (tw - 1)), (1i64 << (tw - 1)) - 1);
@@ -207,12 +231,13 @@ impl Job {
         w
     }
 
-    /// The weight/threshold stream: header, weight plane words, thresholds.
+    /// The weight/threshold stream: header, product table (LUT engines), weight words, then
+    /// thresholds (code mode only); `tlast` on the stream's last beat.
     pub fn wt_stream(&self, p: &EngineParams) -> Vec<Packet> {
         let width = p.wt_stream_width();
         let kc = self.kc(p);
         let mut out = Vec::new();
-        let h = p.header(self.m, self.n, kc);
+        let h = p.header(self.m, self.n, kc, self.raw);
         let mut hw = vec![0u64; words_for(width)];
         hw[0] = h as u64;
         if hw.len() > 1 {
@@ -275,6 +300,12 @@ impl Job {
                 w[0] = bits;
                 let last = c + 1 == self.thresholds.len() && i + 1 == t.t.len();
                 out.push(Packet { data: w, last });
+            }
+        }
+        if self.raw {
+            // No thresholds: the last weight word ends the stream.
+            if let Some(l) = out.last_mut() {
+                l.last = true;
             }
         }
         out
@@ -345,7 +376,8 @@ impl Job {
         quant::gemm::gemm(&w, &a, self.m as usize, self.k as usize, self.n as usize)
     }
 
-    /// The output beats the engine must send: per n-tile, m-tile and row, `dn` codes.
+    /// The output beats the engine must send: per n-tile, m-tile and row, `dn` codes (or `dn`
+    /// exact accumulators in raw mode), packed as the engine drives `m_axis_out_tdata`.
     pub fn expected(&self, p: &EngineParams) -> Vec<OutBeat> {
         let acc = self.accumulators(p);
         let n = self.n as usize;
@@ -353,19 +385,21 @@ impl Job {
         for n0 in (0..self.n).step_by(p.dn as usize) {
             for m0 in (0..self.m).step_by(p.dm as usize) {
                 for m in m0..(m0 + p.dm).min(self.m) {
-                    let codes = (0..p.dn)
+                    let fields: Vec<i64> = (0..p.dn)
                         .map(|c| {
                             let col = n0 + c;
-                            if col < self.n {
+                            if col >= self.n {
+                                0
+                            } else if self.raw {
+                                acc[m as usize * n + col as usize]
+                            } else {
                                 self.thresholds[m as usize]
                                     .index(acc[m as usize * n + col as usize])
-                                    as u32
-                            } else {
-                                0
+                                    as i64
                             }
                         })
                         .collect();
-                    out.push((codes, false));
+                    out.push((p.out_words(&fields, self.raw), false));
                 }
             }
         }

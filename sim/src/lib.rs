@@ -2,8 +2,10 @@
 //!
 //! [`engine`] is the bit-serial engine's model, [`job`] packs a GEMM job into its streams and
 //! computes the golden output beats, [`harness`] drives a model with deterministic stalls the
-//! way the generated testbench drives the RTL.
+//! way the generated testbench drives the RTL, through the [`dut::Dut`] trait (the model, or a
+//! Verilated RTL).
 
+pub mod dut;
 pub mod engine;
 pub mod harness;
 pub mod job;

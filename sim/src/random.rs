@@ -1,6 +1,8 @@
 //! Random engine designs and jobs for cross-checks: edge cases first (all-zero codes, all-max
 //! codes, K = 1, K not a multiple of Dk, thresholds out of range, descending channels), then
-//! uniform random data, at sizes that are not multiples of the array.
+//! uniform random data, at sizes that are not multiples of the array; raw-mode jobs (no
+//! thresholds, accumulators out) with every corner of the level ranges at the largest K, so
+//! the accumulator reaches both extremes.
 
 use hdl::params::{ActEnc, EngineParams, Kind, WeightEnc};
 use quant::accum::LevelRange;
@@ -18,6 +20,34 @@ pub enum Data {
     AllMax,
     /// Uniform random codes.
     Random,
+    /// Every weight code the largest (`w_max`) or smallest weight level, every activation code
+    /// the largest (`a_max`) or smallest activation level (LUT engines: the largest magnitude
+    /// with a positive or negative sign, the top or zero activation code, levels all at their
+    /// largest); at K = `max_k` the four corners give the accumulator's extremes.
+    Corner {
+        /// Weights at their largest level (else their smallest).
+        w_max: bool,
+        /// Activations at their largest level (else their smallest).
+        a_max: bool,
+    },
+}
+
+/// The weight and activation codes of a [`Data::Corner`].
+fn corner_codes(p: &EngineParams, w_max: bool, a_max: bool) -> (u32, u32) {
+    if p.is_lut() {
+        let mag = (1u32 << (p.w_bits - 1)) - 1;
+        let w = if w_max {
+            mag
+        } else {
+            mag | 1 << (p.w_bits - 1)
+        };
+        let a = if a_max { p.a_nonzero() } else { 0 };
+        return (w, a);
+    }
+    let (wr, ar) = (p.w_range(), p.a_range());
+    let w = p.w_code(if w_max { wr.hi } else { wr.lo }).unwrap();
+    let a = p.a_code(if a_max { ar.hi } else { ar.lo }).unwrap();
+    (w, a)
 }
 
 /// A random design with small limits (so jobs span several tiles).
@@ -129,14 +159,27 @@ pub fn thresholds_in(
 
 /// A job within the design's limits.
 pub fn job(p: &EngineParams, data: Data, m: u32, k: u32, n: u32, rng: &mut impl Rng) -> Job {
-    let code = |bits: u32, rng: &mut dyn rand::RngCore| match data {
+    let corner = match data {
+        Data::Corner { w_max, a_max } => Some(corner_codes(p, w_max, a_max)),
+        _ => None,
+    };
+    let code = |bits: u32, weight: bool, rng: &mut dyn rand::RngCore| match data {
         Data::Zeros => 0,
         Data::AllMax => (1u32 << bits) - 1,
         Data::Random => rng.gen_range(0..1u32 << bits),
+        Data::Corner { .. } => {
+            let (w, a) = corner.unwrap();
+            if weight {
+                w
+            } else {
+                a
+            }
+        }
     };
-    let w_codes = (0..m * k).map(|_| code(p.w_bits, rng)).collect();
-    let a_codes = (0..k * n).map(|_| code(p.a_bits, rng)).collect();
-    let levels = p.is_lut().then(|| lut_levels(p, data == Data::AllMax, rng));
+    let w_codes = (0..m * k).map(|_| code(p.w_bits, true, rng)).collect();
+    let a_codes = (0..k * n).map(|_| code(p.a_bits, false, rng)).collect();
+    let max_levels = matches!(data, Data::AllMax | Data::Corner { .. });
+    let levels = p.is_lut().then(|| lut_levels(p, max_levels, rng));
     let (wr, ar) = level_ranges(p, levels.as_ref());
     let thresholds = (0..m).map(|_| thresholds_in(p, k, wr, ar, rng)).collect();
     Job {
@@ -147,7 +190,36 @@ pub fn job(p: &EngineParams, data: Data, m: u32, k: u32, n: u32, rng: &mut impl 
         a_codes,
         thresholds,
         levels,
+        raw: false,
     }
+}
+
+/// A raw-mode job (no thresholds; the engine returns accumulators) within the limits.
+pub fn raw_job(p: &EngineParams, data: Data, m: u32, k: u32, n: u32, rng: &mut impl Rng) -> Job {
+    let mut j = job(p, data, m, k, n, rng);
+    j.thresholds.clear();
+    j.raw = true;
+    j
+}
+
+/// The raw-mode jobs for one design: the four level corners at the largest M, K and N (both
+/// accumulator extremes), K = 1, then `random` random sizes and data.
+pub fn raw_jobs(p: &EngineParams, random: usize, rng: &mut impl Rng) -> Vec<Job> {
+    let (mm, mk, mn) = (p.max_m, p.max_k, p.max_n);
+    let mut out: Vec<Job> = [(true, true), (false, true), (true, false), (false, false)]
+        .into_iter()
+        .map(|(w_max, a_max)| raw_job(p, Data::Corner { w_max, a_max }, mm, mk, mn, rng))
+        .collect();
+    out.push(raw_job(p, Data::Random, mm, 1, mn, rng));
+    for _ in 0..random {
+        let (m, k, n) = (
+            rng.gen_range(1..=mm),
+            rng.gen_range(1..=mk),
+            rng.gen_range(1..=mn),
+        );
+        out.push(raw_job(p, Data::Random, m, k, n, rng));
+    }
+    out
 }
 
 /// The jobs for one design: the edge cases, then random sizes and data.

@@ -1,14 +1,16 @@
 //! Cycle count of a whole job without stalls, in closed form, from the controller's schedule
-//! in [`crate::engine`]: header, product table (LUT engines), weights, thresholds, then per
-//! n-tile the activations and per m-tile compute (issue + PE drain) and emission (threshold
-//! pipeline + one beat per row). Equal to the cycle model's count for every design and shape
+//! in [`crate::engine`]: header, product table (LUT engines), weights, thresholds (code mode
+//! only), then per n-tile the activations and per m-tile compute (issue + PE drain) and
+//! emission (issue register, then the `out_bits`-stage threshold pipeline in code mode or the
+//! single raw output register in raw mode, + one beat per row). Equal to the cycle model's count for every design and shape
 //! (tested against full simulation); reports use it for layers too large to simulate quickly.
 
 use hdl::params::EngineParams;
 
 /// Cycles of a job as the harness counts them (from the first cycle after reset to the last
-/// output beat, inclusive), streams always valid and the output always ready.
-pub fn job_cycles(p: &EngineParams, m: u32, k: u32, n: u32) -> u64 {
+/// output beat, inclusive), streams always valid and the output always ready; `raw` is the
+/// job's mode (no thresholds to load, no search pipeline).
+pub fn job_cycles(p: &EngineParams, m: u32, k: u32, n: u32, raw: bool) -> u64 {
     let (m, n) = (m as u64, n as u64);
     let kc = k.div_ceil(p.dk) as u64;
     let (wpl, apl) = (p.w_planes() as u64, p.a_planes() as u64);
@@ -19,10 +21,16 @@ pub fn job_cycles(p: &EngineParams, m: u32, k: u32, n: u32) -> u64 {
     };
     // The harness's (and testbench's) registered sources offer their first beat one cycle
     // after the run starts; then the header takes one cycle.
-    let load = 2 + table + m * kc * wpl + m * (1 + p.thresholds() as u64);
+    let thresholds = if raw {
+        0
+    } else {
+        m * (1 + p.thresholds() as u64)
+    };
+    let load = 2 + table + m * kc * wpl + thresholds;
     let (dm, dn) = (p.dm as u64, p.dn as u64);
     let compute = kc * wpl * apl + p.dpu_latency() as u64;
-    let emit_fixed = p.out_bits as u64 + 1;
+    // The issue register, then `out_bits` search stages or the one raw output register.
+    let emit_fixed = if raw { 2 } else { p.out_bits as u64 + 1 };
     let m_tiles = m.div_ceil(dm);
     // Every m-tile: compute, then one beat per valid row after the threshold pipeline.
     let per_n_tile = m_tiles * (compute + emit_fixed) + m;
@@ -48,7 +56,7 @@ pub fn utilization(p: &EngineParams, m: u32, k: u32, n: u32, cycles: u64) -> f64
 mod tests {
     use super::*;
     use crate::harness::{run_job, Stalls};
-    use crate::random::{design, job, lut_design, Data};
+    use crate::random::{design, job, lut_design, raw_job, Data};
     use rand::{Rng, SeedableRng};
 
     #[test]
@@ -65,9 +73,18 @@ mod tests {
                 rng.gen_range(1..=p.max_k),
                 rng.gen_range(1..=p.max_n),
             );
-            let j = job(&p, Data::Random, m, k, n, &mut rng);
+            let raw = i % 4 >= 2;
+            let j = if raw {
+                raw_job(&p, Data::Random, m, k, n, &mut rng)
+            } else {
+                job(&p, Data::Random, m, k, n, &mut rng)
+            };
             let (r, _) = run_job(&p, &j, Stalls::NONE, None, 100_000_000).unwrap();
-            assert_eq!(job_cycles(&p, m, k, n), r.cycles, "{p:?} m={m} k={k} n={n}");
+            assert_eq!(
+                job_cycles(&p, m, k, n, raw),
+                r.cycles,
+                "{p:?} m={m} k={k} n={n} raw={raw}"
+            );
         }
     }
 }

@@ -1,16 +1,18 @@
 //! golden = cycle model = RTL: random engine designs (array shape, Dk, bits 1..4 each side,
 //! every encoding, limits that are not multiples of the array), each built once under
 //! Verilator and run on edge-case jobs first (all-zero, all-max codes, K = 1, one output),
-//! then random jobs with random stalls on every port, and a mid-job reset. The testbench
-//! checks every output beat against the golden reference; the test checks the cycle counts
-//! equal the model's. `QFORGE_RTL_DESIGNS=N` runs more designs (default 20 bit-serial, and
+//! then random jobs with random stalls on every port, and a mid-job reset; then raw-mode jobs
+//! (accumulators out: the four level corners at the largest M, K, N, so both accumulator
+//! extremes, K = 1, random sizes with random stalls, and a mid-job reset). The testbench
+//! checks every output beat (the whole `m_axis_out_tdata`) against the golden reference; the
+//! test checks the cycle counts equal the model's. `QFORGE_RTL_DESIGNS=N` runs more designs (default 20 bit-serial, and
 //! `QFORGE_RTL_LUT_DESIGNS=N`, default 10, for the LUT-multiplier engine).
 
 use hdl::params::WeightEnc;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sim::harness::{run_job, Stalls};
-use sim::random::{design, jobs, lut_design};
+use sim::random::{design, jobs, lut_design, raw_jobs};
 use testbench::bench::{Bench, Simulator, MAX_CYCLES};
 
 fn designs(var: &str, default: usize) -> usize {
@@ -38,8 +40,12 @@ fn cross_check(sim: Simulator, count: usize, seed: u64, lut: bool) {
         let dir = tempfile::tempdir().unwrap();
         let bench =
             Bench::build(&p, dir.path(), sim).unwrap_or_else(|e| panic!("design {d} {p:?}: {e}"));
-        for (j, job) in jobs(&p, 2, &mut rng).into_iter().enumerate() {
-            let stalls = if j < 4 {
+        let code = jobs(&p, 2, &mut rng);
+        let raw = raw_jobs(&p, 2, &mut rng);
+        assert_eq!((code.len(), raw.len()), (6, 7));
+        for (j, job) in code.into_iter().chain(raw).enumerate() {
+            // Code jobs 0..4 and raw jobs 6..8 without stalls, the rest with random stalls.
+            let stalls = if j < 4 || (6..8).contains(&j) {
                 Stalls::NONE
             } else {
                 Stalls::random(&mut rng)
@@ -58,7 +64,7 @@ fn cross_check(sim: Simulator, count: usize, seed: u64, lut: bool) {
                 "cycle count, design {d} {p:?} job {j} {stalls:?}"
             );
             runs += 1;
-            if j == 5 {
+            if j == 5 || j == 12 {
                 // A reset in the middle of the job, then the whole job again: still exact.
                 let at = rng.gen_range(1..model.cycles);
                 let (again, _) = run_job(&p, &job, stalls, Some(at), MAX_CYCLES).unwrap();
@@ -73,7 +79,7 @@ fn cross_check(sim: Simulator, count: usize, seed: u64, lut: bool) {
             }
         }
     }
-    assert_eq!(runs, count * 7);
+    assert_eq!(runs, count * 15);
 }
 
 #[test]

@@ -4,9 +4,11 @@
 //! reported with its cycle and signal, which is where a bug lives.
 //!
 //! The designs are fixed at build time (`src/designs.rs`): `build.rs` verilates them
-//! (`verilator --cc`) and compiles them with a small `extern "C"` shim.
+//! (`verilator --cc`) and compiles them with a small `extern "C"` shim. [`Rtl`] implements
+//! [`sim::dut::Dut`], so `sim::harness::run` drives it exactly as it drives the model.
 
 use hdl::params::EngineParams;
+use sim::dut::Dut;
 use sim::engine::{Engine, Inputs, Outputs};
 use sim::harness::{xorshift32, Source, Stalls};
 use sim::job::Job;
@@ -90,18 +92,24 @@ impl Rtl {
                 out.as_mut_ptr(),
             )
         };
-        let ob = self.p.out_bits;
-        // Every cycle, valid or not: the whole tdata is compared.
-        let codes = (0..self.p.dn)
-            .map(|c| sim::engine::field(&out, c * ob, ob) as u32)
-            .collect();
+        // Every cycle, valid or not: the whole tdata is reported (and compared).
         Outputs {
             wt_ready: o[0] == 1,
             act_ready: o[1] == 1,
             out_valid: o[2] == 1,
-            out_codes: codes,
+            out_data: out,
             out_last: o[3] == 1,
         }
+    }
+}
+
+impl Dut for Rtl {
+    fn params(&self) -> &EngineParams {
+        &self.p
+    }
+
+    fn step(&mut self, inp: &Inputs) -> Outputs {
+        Rtl::step(self, inp)
     }
 }
 
@@ -140,10 +148,10 @@ pub fn run(d: usize, job: &Job, stalls: Stalls, max_cycles: u64) -> Result<u64, 
         let state = model.state();
         let m = model.step(&inp);
         let r = rtl.step(&inp);
-        // The model leaves the codes empty while not valid; the RTL must then drive zeros.
+        // The model leaves the data empty while not valid; the RTL must then drive zeros.
         let mut m_cmp = m.clone();
-        if m_cmp.out_codes.is_empty() {
-            m_cmp.out_codes = vec![0; p.dn as usize];
+        if m_cmp.out_data.is_empty() {
+            m_cmp.out_data = vec![0; p.out_stream_width().div_ceil(64) as usize];
         }
         if m_cmp != r {
             return Err(format!(
@@ -153,7 +161,7 @@ pub fn run(d: usize, job: &Job, stalls: Stalls, max_cycles: u64) -> Result<u64, 
         src_w.edge(inp.wt.valid && m.wt_ready, wt.len());
         src_a.edge(inp.act.valid && m.act_ready, act.len());
         if m.out_valid && ready {
-            if (m.out_codes.clone(), m.out_last) != want[beats] {
+            if (m.out_data.clone(), m.out_last) != want[beats] {
                 return Err(format!("cycle {cycle}: beat {beats} differs from golden"));
             }
             beats += 1;

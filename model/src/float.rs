@@ -1,0 +1,405 @@
+//! qforge's float reference of a model: one sample through the graph in float64, the
+//! fake-quant forward a PyTorch user computes.
+//!
+//! Semantics per op (`docs/model.md`):
+//! - `quant`: per element, index = the golden quantizer's [`ScalarQuantizer::index`] (the
+//!   published computation, not the staircase), output = its float `value(index)`.
+//! - `conv`: `torch.nn.functional.conv2d` with zero padding, stride and groups; with
+//!   `weight_quant` every weight is replaced by its quantized float value (the spec prepared
+//!   against the weight tensor). Each output is `Σ_(c, dy, dx) w·x` summed in that order over
+//!   the taps inside the input (padded taps add nothing), then `+ bias`.
+//! - `fc`: `y[o] = Σ_i W[o, i]·x[i]` in order of `i`, then `+ bias[o]`; weights quantized as
+//!   for `conv`.
+//! - `batchnorm`: `gamma·(x − mean)/sqrt(var + eps) + beta` per channel of axis 0
+//!   (`quant::fold::BatchNorm::apply`).
+//! - `relu`: `max(x, 0)`. `maxpool`: max over the window's cells inside the input (padded
+//!   cells never win). `avgpool`: window sum divided by `kernel²` (padding counts as zeros,
+//!   `count_include_pad=True`). `global_avgpool`: channel sum divided by `H·W`. Windows start
+//!   at `o·stride − padding` (`ceil_mode=False`).
+//! - `add`: elementwise sum. `flatten`: the `[C, H, W]` data as it is (C-major).
+
+use std::collections::HashMap;
+
+use quant::fold::BatchNorm;
+use quant::{ScalarQuantizer, Staircase};
+
+use crate::error::{Error, Result};
+use crate::graph::{Model, Node, Op};
+use crate::tensor::Tensor;
+
+/// One node's output in a float run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeOutput {
+    /// The node's name.
+    pub name: String,
+    /// Its output tensor (float values; for a `quant` node the quantized values).
+    pub value: Tensor,
+    /// For a `quant` node: the staircase index of every element.
+    pub indices: Option<Vec<usize>>,
+    /// For a `quant` node: the smallest distance, in the quantizer's input domain, from any
+    /// of its inputs to a threshold (see [`near_threshold`]).
+    pub threshold_distance: Option<f64>,
+}
+
+/// Every node's output for one sample, in [`Model::nodes`] order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FloatRun {
+    /// One entry per node, in topological order.
+    pub nodes: Vec<NodeOutput>,
+}
+
+impl FloatRun {
+    /// The output of node `name`.
+    pub fn get(&self, name: &str) -> Option<&NodeOutput> {
+        self.nodes.iter().find(|n| n.name == name)
+    }
+
+    /// The tensor of node `name`.
+    pub fn tensor(&self, name: &str) -> Option<&Tensor> {
+        self.get(name).map(|n| &n.value)
+    }
+
+    /// The model's outputs, in the order of [`Model::outputs`].
+    pub fn outputs(&self, model: &Model) -> Vec<&Tensor> {
+        model
+            .outputs
+            .iter()
+            .filter_map(|o| self.tensor(o))
+            .collect()
+    }
+}
+
+/// The smallest distance from any element of `q_input` to a threshold of `quantizer`,
+/// measured in the quantizer's input domain (the staircase's compare-domain distance divided
+/// by its gain). Infinite for an empty input or a quantizer without thresholds or with zero
+/// gain. A small distance means float rounding could flip that element's code.
+pub fn near_threshold(q_input: &[f64], quantizer: &dyn ScalarQuantizer) -> f64 {
+    distance(q_input, &quantizer.staircase())
+}
+
+fn distance(xs: &[f64], st: &Staircase) -> f64 {
+    if st.gain == 0.0 {
+        return f64::INFINITY;
+    }
+    xs.iter()
+        .map(|&x| st.distance_to_step(x) / st.gain.abs())
+        .fold(f64::INFINITY, f64::min)
+}
+
+enum Prep {
+    Quant(Box<dyn ScalarQuantizer>, Staircase),
+    Weights(Vec<f64>),
+    Nothing,
+}
+
+/// A model with its quantizers prepared once, to run many samples.
+pub struct Evaluator<'m> {
+    model: &'m Model,
+    preps: Vec<Prep>,
+}
+
+/// Run one sample (the model's single graph input, row-major) through `model`.
+pub fn run(model: &Model, input: &[f64]) -> Result<FloatRun> {
+    Evaluator::new(model)?.run(input)
+}
+
+impl<'m> Evaluator<'m> {
+    /// Prepare every quantizer of `model`.
+    pub fn new(model: &'m Model) -> Result<Self> {
+        let preps = model
+            .nodes
+            .iter()
+            .map(|n| {
+                Ok(match &n.op {
+                    Op::Quant { spec } => {
+                        let q = spec.scalar().map_err(|e| {
+                            Error::from_quant(format!("node {:?}", n.name), "spec", e)
+                        })?;
+                        let st = q.staircase();
+                        Prep::Quant(q, st)
+                    }
+                    _ => match n.quantized_weights()? {
+                        Some(w) => Prep::Weights(w.values),
+                        None => Prep::Nothing,
+                    },
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Evaluator { model, preps })
+    }
+
+    /// Run one sample; the model must have exactly one graph input.
+    pub fn run(&self, input: &[f64]) -> Result<FloatRun> {
+        if self.model.inputs.len() != 1 {
+            return Err(Error::new(
+                "manifest",
+                "inputs",
+                format!(
+                    "the model has {} graph inputs; use run_inputs",
+                    self.model.inputs.len()
+                ),
+            ));
+        }
+        self.run_inputs(&[input])
+    }
+
+    /// Run one sample given every graph input (in [`Model::inputs`] order).
+    pub fn run_inputs(&self, inputs: &[&[f64]]) -> Result<FloatRun> {
+        let model = self.model;
+        if inputs.len() != model.inputs.len() {
+            return Err(Error::new(
+                "input",
+                "",
+                format!(
+                    "{} tensors given for {} graph inputs",
+                    inputs.len(),
+                    model.inputs.len()
+                ),
+            ));
+        }
+        let mut env: HashMap<&str, &[f64]> = HashMap::new();
+        for (g, data) in model.inputs.iter().zip(inputs) {
+            let at = format!("input {:?}", g.name);
+            let n: usize = g.shape.iter().product();
+            if data.len() != n {
+                return Err(Error::new(
+                    at,
+                    "",
+                    format!("has {} values; shape {:?} needs {n}", data.len(), g.shape),
+                ));
+            }
+            if let Some(i) = data.iter().position(|v| !v.is_finite()) {
+                return Err(Error::new(
+                    at,
+                    format!("[{i}]"),
+                    format!("is {}; inputs must be finite", data[i]),
+                ));
+            }
+            env.insert(&g.name, data);
+        }
+        let mut outs: Vec<NodeOutput> = Vec::with_capacity(model.nodes.len());
+        let mut at: HashMap<&str, usize> = HashMap::new();
+        for (node, prep) in model.nodes.iter().zip(&self.preps) {
+            let xs: Vec<(&[f64], &[usize])> = node
+                .inputs
+                .iter()
+                .map(|name| {
+                    let shape = model.shape_of(name).expect("validated input");
+                    let data = match env.get(name.as_str()) {
+                        Some(d) => d,
+                        None => outs[at[name.as_str()]].value.data.as_slice(),
+                    };
+                    (data, shape)
+                })
+                .collect();
+            let out = eval(node, prep, &xs);
+            at.insert(&node.name, outs.len());
+            outs.push(out);
+        }
+        Ok(FloatRun { nodes: outs })
+    }
+}
+
+fn eval(node: &Node, prep: &Prep, xs: &[(&[f64], &[usize])]) -> NodeOutput {
+    let (x, shape) = xs[0];
+    let mut indices = None;
+    let mut threshold_distance = None;
+    let data: Vec<f64> = match (&node.op, prep) {
+        (Op::Quant { .. }, Prep::Quant(q, st)) => {
+            let idx: Vec<usize> = x.iter().map(|&v| q.index(v)).collect();
+            let vals = idx.iter().map(|&i| q.value(i)).collect();
+            threshold_distance = Some(distance(x, st));
+            indices = Some(idx);
+            vals
+        }
+        (
+            Op::Conv {
+                weight,
+                bias,
+                stride,
+                padding,
+                groups,
+                ..
+            },
+            _,
+        ) => {
+            let w = match prep {
+                Prep::Weights(v) => v.as_slice(),
+                _ => weight.data.as_slice(),
+            };
+            conv(
+                x,
+                shape,
+                w,
+                &weight.shape,
+                bias.as_ref(),
+                *stride,
+                *padding,
+                *groups,
+                &node.shape,
+            )
+        }
+        (Op::Fc { weight, bias, .. }, _) => {
+            let w = match prep {
+                Prep::Weights(v) => v.as_slice(),
+                _ => weight.data.as_slice(),
+            };
+            let inf = weight.shape[1];
+            (0..weight.shape[0])
+                .map(|o| {
+                    let dot: f64 = w[o * inf..(o + 1) * inf]
+                        .iter()
+                        .zip(x)
+                        .map(|(a, b)| a * b)
+                        .sum();
+                    dot + bias.as_ref().map_or(0.0, |b| b.data[o])
+                })
+                .collect()
+        }
+        (
+            Op::BatchNorm {
+                gamma,
+                beta,
+                mean,
+                var,
+                eps,
+            },
+            _,
+        ) => {
+            let per = x.len() / shape[0];
+            x.iter()
+                .enumerate()
+                .map(|(i, &v)| {
+                    let c = i / per;
+                    let bn = BatchNorm {
+                        gamma: gamma[c],
+                        beta: beta[c],
+                        mean: mean[c],
+                        var: var[c],
+                        eps: *eps,
+                    };
+                    bn.apply(v)
+                })
+                .collect()
+        }
+        (Op::Relu, _) => x.iter().map(|&v| v.max(0.0)).collect(),
+        (
+            Op::MaxPool {
+                kernel,
+                stride,
+                padding,
+            },
+            _,
+        ) => pool(x, shape, *kernel, *stride, *padding, &node.shape, true),
+        (
+            Op::AvgPool {
+                kernel,
+                stride,
+                padding,
+            },
+            _,
+        ) => pool(x, shape, *kernel, *stride, *padding, &node.shape, false),
+        (Op::GlobalAvgPool, _) => {
+            let hw = shape[1] * shape[2];
+            x.chunks(hw)
+                .map(|ch| ch.iter().sum::<f64>() / hw as f64)
+                .collect()
+        }
+        (Op::Add, _) => x.iter().zip(xs[1].0).map(|(a, b)| a + b).collect(),
+        (Op::Flatten, _) => x.to_vec(),
+        (Op::Quant { .. }, _) => unreachable!("quant nodes are prepared"),
+    };
+    NodeOutput {
+        name: node.name.clone(),
+        value: Tensor {
+            shape: node.shape.clone(),
+            data,
+        },
+        indices,
+        threshold_distance,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn conv(
+    x: &[f64],
+    shape: &[usize],
+    w: &[f64],
+    w_shape: &[usize],
+    bias: Option<&Tensor>,
+    stride: usize,
+    pad: usize,
+    groups: usize,
+    out_shape: &[usize],
+) -> Vec<f64> {
+    let (h, wd) = (shape[1] as isize, shape[2] as isize);
+    let (co, cig, kh, kw) = (w_shape[0], w_shape[1], w_shape[2], w_shape[3]);
+    let cog = co / groups;
+    let (ho, wo) = (out_shape[1], out_shape[2]);
+    let mut out = Vec::with_capacity(co * ho * wo);
+    for oc in 0..co {
+        let g = oc / cog;
+        for oy in 0..ho {
+            for ox in 0..wo {
+                let mut acc = 0.0;
+                for ic in 0..cig {
+                    let c = g * cig + ic;
+                    for dy in 0..kh {
+                        let y = (oy * stride + dy) as isize - pad as isize;
+                        if y < 0 || y >= h {
+                            continue;
+                        }
+                        for dx in 0..kw {
+                            let xx = (ox * stride + dx) as isize - pad as isize;
+                            if xx < 0 || xx >= wd {
+                                continue;
+                            }
+                            let wv = w[((oc * cig + ic) * kh + dy) * kw + dx];
+                            acc +=
+                                wv * x[(c * h as usize + y as usize) * wd as usize + xx as usize];
+                        }
+                    }
+                }
+                out.push(acc + bias.map_or(0.0, |b| b.data[oc]));
+            }
+        }
+    }
+    out
+}
+
+fn pool(
+    x: &[f64],
+    shape: &[usize],
+    k: usize,
+    stride: usize,
+    pad: usize,
+    out_shape: &[usize],
+    max: bool,
+) -> Vec<f64> {
+    let (c, h, w) = (shape[0], shape[1] as isize, shape[2] as isize);
+    let (ho, wo) = (out_shape[1], out_shape[2]);
+    let mut out = Vec::with_capacity(c * ho * wo);
+    for ch in 0..c {
+        let plane = &x[ch * (h * w) as usize..(ch + 1) * (h * w) as usize];
+        for oy in 0..ho {
+            for ox in 0..wo {
+                let mut best = f64::NEG_INFINITY;
+                let mut sum = 0.0;
+                for dy in 0..k {
+                    let y = (oy * stride + dy) as isize - pad as isize;
+                    for dx in 0..k {
+                        let xx = (ox * stride + dx) as isize - pad as isize;
+                        if y < 0 || y >= h || xx < 0 || xx >= w {
+                            continue;
+                        }
+                        let v = plane[(y * w + xx) as usize];
+                        best = best.max(v);
+                        sum += v;
+                    }
+                }
+                out.push(if max { best } else { sum / (k * k) as f64 });
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,192 @@
+//! Tensors and the safetensors file that holds them.
+//!
+//! Reading checks what the `safetensors` crate would otherwise report vaguely, before calling
+//! it: the file has its 8-byte header length, and the header fits the file and is at most
+//! 100 MB. Only the tensors a node names are converted (`F32` or `F64`, little-endian, C
+//! order, widened to `f64`, every element finite); extra tensors of any dtype are ignored
+//! (a PyTorch `state_dict` carries e.g. `I64` `num_batches_tracked`). Writing stores `F64`,
+//! so a written model reads back bit for bit.
+
+use std::path::Path;
+
+use safetensors::tensor::{Dtype, TensorView};
+use safetensors::SafeTensors;
+
+use crate::error::{Error, Result};
+
+/// The largest safetensors JSON header accepted (bytes).
+pub const MAX_HEADER_LEN: u64 = 100_000_000;
+
+/// A dense row-major tensor of float64 values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tensor {
+    /// The shape (empty for a scalar).
+    pub shape: Vec<usize>,
+    /// Row-major (C order) data; `data.len()` is the product of `shape`.
+    pub data: Vec<f64>,
+}
+
+impl Tensor {
+    /// A tensor; errors (naming `what`) when `data` does not fill `shape`.
+    pub fn new(shape: Vec<usize>, data: Vec<f64>) -> Result<Self> {
+        let n = checked_numel(&shape);
+        if n != Some(data.len()) {
+            return Err(Error::new(
+                "tensor",
+                "",
+                format!(
+                    "shape {shape:?} does not hold the {} given values",
+                    data.len()
+                ),
+            ));
+        }
+        Ok(Tensor { shape, data })
+    }
+
+    /// A 1-D tensor.
+    pub fn vector(data: Vec<f64>) -> Self {
+        Tensor {
+            shape: vec![data.len()],
+            data,
+        }
+    }
+
+    /// Number of elements.
+    pub fn numel(&self) -> usize {
+        self.data.len()
+    }
+}
+
+/// The product of `shape`, or `None` on overflow.
+pub fn checked_numel(shape: &[usize]) -> Option<usize> {
+    shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d))
+}
+
+/// A safetensors file read into memory and its header parsed and checked.
+pub struct TensorFile {
+    /// The file's name as used in errors.
+    pub name: String,
+    bytes: Vec<u8>,
+}
+
+impl TensorFile {
+    /// Read `path` and check its header (naming the file on any failure).
+    pub fn read(path: &Path) -> Result<Self> {
+        let name = path.display().to_string();
+        let bytes = std::fs::read(path)
+            .map_err(|e| Error::new(&name, "", format!("cannot read the tensor file: {e}")))?;
+        Self::from_bytes(name, bytes)
+    }
+
+    /// Check the bytes of a safetensors file; `name` is used in errors.
+    pub fn from_bytes(name: String, bytes: Vec<u8>) -> Result<Self> {
+        let len = bytes.len() as u64;
+        let err = |m: String| Error::new(&name, "", m);
+        if len < 8 {
+            return Err(err(format!(
+                "is {len} bytes, too short for a safetensors file (8-byte header length missing)"
+            )));
+        }
+        let mut n = [0u8; 8];
+        n.copy_from_slice(&bytes[..8]);
+        let header_len = u64::from_le_bytes(n);
+        if header_len > len - 8 {
+            return Err(err(format!(
+                "header length {header_len} is larger than the {} bytes after it (truncated file?)",
+                len - 8
+            )));
+        }
+        if header_len > MAX_HEADER_LEN {
+            return Err(err(format!(
+                "header length {header_len} exceeds the limit of {MAX_HEADER_LEN} bytes"
+            )));
+        }
+        SafeTensors::deserialize(&bytes)
+            .map_err(|e| err(format!("is not a valid safetensors file: {e}")))?;
+        Ok(TensorFile { name, bytes })
+    }
+
+    fn parsed(&self) -> SafeTensors<'_> {
+        SafeTensors::deserialize(&self.bytes).expect("checked in from_bytes")
+    }
+
+    /// Whether the file holds a tensor called `tensor`.
+    pub fn contains(&self, tensor: &str) -> bool {
+        self.parsed().tensor(tensor).is_ok()
+    }
+
+    /// The tensor called `tensor`, widened to f64. Errors name the tensor and the file.
+    pub fn get(&self, tensor: &str) -> Result<Tensor> {
+        let at = format!("tensor {tensor:?} in {}", self.name);
+        let st = self.parsed();
+        let view = st
+            .tensor(tensor)
+            .map_err(|_| Error::new(&at, "", "is not in the file"))?;
+        let shape = view.shape().to_vec();
+        let size = match view.dtype() {
+            Dtype::F32 => 4,
+            Dtype::F64 => 8,
+            other => {
+                return Err(Error::new(
+                    &at,
+                    "dtype",
+                    format!("is {other:?}; qforge reads F32 and F64 tensors only"),
+                ))
+            }
+        };
+        let bytes = view.data();
+        let want = checked_numel(&shape).and_then(|n| n.checked_mul(size));
+        if want != Some(bytes.len()) {
+            return Err(Error::new(
+                &at,
+                "data_offsets",
+                format!(
+                    "hold {} bytes but shape {shape:?} of {:?} needs {}",
+                    bytes.len(),
+                    view.dtype(),
+                    want.map_or("more than usize::MAX".to_string(), |w| w.to_string())
+                ),
+            ));
+        }
+        let data: Vec<f64> = if size == 4 {
+            bytes
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64)
+                .collect()
+        } else {
+            bytes
+                .chunks_exact(8)
+                .map(|b| f64::from_le_bytes(b.try_into().expect("8-byte chunk")))
+                .collect()
+        };
+        if let Some(i) = data.iter().position(|v| !v.is_finite()) {
+            return Err(Error::new(
+                &at,
+                format!("[{i}]"),
+                format!("is {}; tensors must be finite", data[i]),
+            ));
+        }
+        Ok(Tensor { shape, data })
+    }
+}
+
+/// Serialize named tensors as a safetensors file (F64, sorted by name).
+pub fn to_safetensors(tensors: &[(String, &Tensor)]) -> Result<Vec<u8>> {
+    let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
+        .iter()
+        .map(|(name, t)| {
+            let data = t.data.iter().flat_map(|v| v.to_le_bytes()).collect();
+            (name.clone(), t.shape.clone(), data)
+        })
+        .collect();
+    let views = bytes
+        .iter()
+        .map(|(name, shape, data)| {
+            TensorView::new(Dtype::F64, shape.clone(), data)
+                .map(|v| (name.clone(), v))
+                .map_err(|e| Error::new(format!("tensor {name:?}"), "", e.to_string()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    safetensors::serialize(views, None)
+        .map_err(|e| Error::new("model.safetensors", "", format!("cannot serialize: {e}")))
+}
