@@ -217,7 +217,7 @@ impl Plan {
                     n_near += xs.iter().filter(|&&x| near(q, x)).count();
                     Val::Q(xs.iter().map(|&x| q.index(x) as u32).collect(), qi)
                 }
-                op @ (model::Op::MaxPool { .. } | model::Op::Flatten | model::Op::Relu)
+                model::Op::MaxPool { .. } | model::Op::Flatten | model::Op::Relu
                     if self.quantized.contains_key(&node.name) =>
                 {
                     // Ops that keep codes: run them on the indices (levels rise with the
@@ -226,15 +226,15 @@ impl Plan {
                         bail!("node {:?}: expected a quantized input", node.name)
                     };
                     let as_f: Vec<f64> = idx.iter().map(|&i| i as f64).collect();
-                    let r = model::float::eval_op(model, node, op, &[as_f.as_slice()])
+                    let r = model::float::eval_host(model, node, &[as_f.as_slice()])
                         .map_err(|e| anyhow!("{e}"))?;
                     Val::Q(r.iter().map(|&v| v as u32).collect(), *q)
                 }
-                op => {
+                _ => {
                     let fs: Vec<Vec<f64>> = ins.iter().map(|v| self.floats(v)).collect();
                     let refs: Vec<&[f64]> = fs.iter().map(Vec::as_slice).collect();
                     Val::F(
-                        model::float::eval_op(model, node, op, &refs)
+                        model::float::eval_host(model, node, &refs)
                             .map_err(|e| anyhow!("{e}"))?,
                     )
                 }

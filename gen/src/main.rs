@@ -10,9 +10,11 @@
 mod bench;
 mod catalog;
 mod design;
+mod exec;
 mod fit;
 mod generate;
 mod init;
+mod lower;
 mod netreport;
 mod network;
 mod output;
@@ -21,7 +23,9 @@ mod quantize;
 mod reference;
 mod report;
 mod resources;
+mod run;
 mod simulate;
+mod streams;
 mod svg;
 mod verify;
 
@@ -58,6 +62,9 @@ enum Command {
     /// Network reports: memory, time, resources, compare (Markdown, --json, --csv, --svg).
     #[command(subcommand)]
     Report(netreport::ReportCmd),
+    /// Run a whole model (`--model`, docs/model.md) on one engine instance: the cycle model, or
+    /// the Verilated RTL with `--rtl`.
+    Run(run::Args),
     /// The built-in networks, or one network's layers.
     #[command(subcommand)]
     Network(netreport::NetworkCmd),
@@ -75,6 +82,7 @@ fn main() {
         Command::Bench(a) => bench::run_cmd(&a),
         Command::Report(c) => netreport::report_cmd(&c),
         Command::Network(c) => netreport::network_cmd(&c),
+        Command::Run(a) => run::run_cmd(&a),
     };
     if let Err(e) = result {
         eprintln!("qforge: error: {e:#}");

@@ -403,3 +403,30 @@ fn pool(
     }
     out
 }
+
+/// One host node on given input tensors (per sample, in the node's input order), float64:
+/// every op but `quant` and weight-quantized `conv`/`fc` (those run on the engine or through
+/// [`Evaluator`]). Used by executors that run the other nodes elsewhere.
+pub fn eval_host(model: &Model, node: &Node, inputs: &[&[f64]]) -> Result<Vec<f64>> {
+    if matches!(node.op, Op::Quant { .. }) || node.op.weight_quant().is_some() {
+        return Err(Error::new(
+            format!("node {:?}", node.name),
+            "op",
+            "quantizers and quantized layers are not host float ops",
+        ));
+    }
+    if inputs.len() != node.inputs.len() {
+        return Err(Error::new(
+            format!("node {:?}", node.name),
+            "inputs",
+            format!("{} tensors given for {} inputs", inputs.len(), node.inputs.len()),
+        ));
+    }
+    let xs: Vec<(&[f64], &[usize])> = node
+        .inputs
+        .iter()
+        .zip(inputs)
+        .map(|(name, data)| (*data, model.shape_of(name).expect("validated input")))
+        .collect();
+    Ok(eval(node, &Prep::Nothing, &xs).value.data)
+}
