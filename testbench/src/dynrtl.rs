@@ -9,7 +9,8 @@
 //!
 //! Cache: the build directory is `work/qf-<hash>`, the hash covering every source text, the
 //! shim, the tool versions and the flags; a directory that already holds its library is
-//! reused without running either tool again. Different designs so get different directories
+//! reused without running either tool again, and the Verilator runtime's objects, the same
+//! for every design, are compiled once per `work` (`work/qf-rt-<hash>`). Different designs so get different directories
 //! (and library paths) even in one `work`; two processes building the *same* design into
 //! the same `work` at the same moment is not supported (the library itself is written under
 //! a temporary name and renamed, so it is never seen half-written).
@@ -100,6 +101,9 @@ impl DynRtl {
         p.validate()
             .map_err(|e| format!("dynrtl: invalid design: {e}"))?;
         let tools = build::Toolchain::find()?;
+        // Absolute: the tools run in the build directory.
+        let work = &std::path::absolute(work)
+            .map_err(|e| format!("dynrtl: work dir {}: {e}", work.display()))?;
         let shim = build::shim(p);
         let dir = work.join(tools.dir_name(sources, &shim));
         let lib = dir.join(build::LIB);
@@ -107,7 +111,7 @@ impl DynRtl {
         let (verilate, compile) = if cached {
             Default::default()
         } else {
-            tools.build(&dir, p.top_name(), sources, &shim)?
+            tools.build(work, &dir, p.top_name(), sources, &shim)?
         };
         let loaded = Arc::new(load(&lib, p)?);
         let info = BuildInfo {

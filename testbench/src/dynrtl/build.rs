@@ -30,6 +30,8 @@ const CXXFLAGS: &[&str] = &[
     "-DVM_TRACE_FST=0",
     "-DVM_TRACE_VCD=0",
 ];
+/// The Verilator runtime's sources (in its `include` directory), without `.cpp`.
+const RUNTIME: [&str; 2] = ["verilated", "verilated_threads"];
 /// Flags of the link (part of the cache key). `-z defs`: an unresolved symbol fails the
 /// link, not the later `dlopen`.
 const LDFLAGS: &[&str] = &["-shared", "-fPIC", "-pthread", "-Wl,-z,defs"];
@@ -183,7 +185,7 @@ impl Toolchain {
             .unwrap_or("")
             .to_string();
         let key = format!(
-            "verilator {} at {}\n{cxx}: {cxx_version}\nverilator --cc -O2 --prefix {PREFIX}\ncxx {}\nld {}\n",
+            "dynrtl build 1 (unity units)\nverilator {} at {}\n{cxx}: {cxx_version}\nverilator --cc -O2 --prefix {PREFIX}\ncxx {}\nld {}\n",
             v.version,
             root.display(),
             CXXFLAGS.join(" "),
@@ -209,9 +211,11 @@ impl Toolchain {
 
     /// Write `sources` and `shim` into `dir`, verilate with top module `top` and compile the
     /// library `dir/libqf.so` (written under a temporary name, then renamed, so a library
-    /// that exists is complete). Returns (verilate time, compile time).
+    /// that exists is complete), with the runtime's objects from (or compiled into)
+    /// `work/qf-rt-<hash>`. Returns (verilate time, compile time).
     pub(super) fn build(
         &self,
+        work: &Path,
         dir: &Path,
         top: &str,
         sources: &[(String, String)],
@@ -247,34 +251,70 @@ impl Toolchain {
         std::fs::write(&shim_path, shim).map_err(|e| io("cannot write", &shim_path, e))?;
 
         let t1 = Instant::now();
-        let mut cpps = vec![
-            self.include.join("verilated.cpp"),
-            self.include.join("verilated_threads.cpp"),
-        ];
+        let mut cpps = Vec::new();
         for entry in std::fs::read_dir(&obj).map_err(|e| io("cannot read", &obj, e))? {
             let path = entry.map_err(|e| io("cannot read", &obj, e))?.path();
             if path.extension().is_some_and(|e| e == "cpp") {
                 cpps.push(path);
             }
         }
-        // Largest first, so the last job to start is a short one.
-        cpps.sort_by_key(|p| std::cmp::Reverse(std::fs::metadata(p).map_or(0, |m| m.len())));
-        let jobs: Vec<(PathBuf, PathBuf)> = cpps
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let stem = c.file_stem().unwrap().to_string_lossy();
-                (c.clone(), obj.join(format!("{i}_{stem}.o")))
-            })
+        // Unity builds, as Verilator's own `__ALL.cpp`: one translation unit per core, the
+        // files dealt largest first to the smallest unit, so `verilated.h` is parsed a few
+        // times instead of once per file (most of a small design's compile time).
+        let units = self.workers().min(cpps.len());
+        let mut sized: Vec<(u64, PathBuf)> = cpps
+            .into_iter()
+            .map(|c| (std::fs::metadata(&c).map_or(0, |m| m.len()), c))
             .collect();
+        sized.sort_by(|x, y| y.cmp(x));
+        let mut bins: Vec<(u64, String)> = vec![(0, String::new()); units];
+        for (size, c) in sized {
+            let bin = bins.iter_mut().min_by_key(|b| b.0).unwrap();
+            bin.0 += size;
+            writeln!(
+                bin.1,
+                "#include \"{}\"",
+                c.file_name().unwrap().to_string_lossy()
+            )
+            .unwrap();
+        }
+        let mut jobs = Vec::new();
+        for (i, (_, text)) in bins.iter().enumerate() {
+            let unit = obj.join(format!("qf_unit{i}.cpp"));
+            std::fs::write(&unit, text).map_err(|e| io("cannot write", &unit, e))?;
+            jobs.push((unit, obj.join(format!("qf_unit{i}.o"))));
+        }
+        // The Verilator runtime is the same for every design: its objects are shared by all
+        // builds in `work` with the same tools and flags (written under temporary names).
+        let rt = work.join(format!("qf-rt-{}", fnv128(self.key.as_bytes())));
+        let runtime: Vec<PathBuf> = RUNTIME.iter().map(|f| rt.join(format!("{f}.o"))).collect();
+        let mut fresh = Vec::new();
+        if !runtime.iter().all(|o| o.is_file()) {
+            std::fs::create_dir_all(&rt).map_err(|e| io("cannot create", &rt, e))?;
+            for (f, o) in RUNTIME.iter().zip(&runtime) {
+                let tmp = o.with_extension(format!("o.tmp{}", std::process::id()));
+                // Runtime sources are the slowest to compile: first.
+                jobs.insert(0, (self.include.join(format!("{f}.cpp")), tmp.clone()));
+                fresh.push((tmp, o.clone()));
+            }
+        }
         self.compile_all(&jobs, &obj)?;
+        for (tmp, o) in fresh {
+            std::fs::rename(&tmp, &o).map_err(|e| io("cannot rename to", &o, e))?;
+        }
+        let objects: Vec<&PathBuf> = jobs
+            .iter()
+            .map(|(_, o)| o)
+            .filter(|o| o.starts_with(&obj))
+            .chain(&runtime)
+            .collect();
         let tmp = dir.join(format!("{LIB}.tmp{}", std::process::id()));
         run(
             Command::new(&self.cxx)
                 .args(LDFLAGS)
                 .arg("-o")
                 .arg(&tmp)
-                .args(jobs.iter().map(|(_, o)| o)),
+                .args(objects),
             &format!("dynrtl: linking {}", tmp.display()),
         )?;
         let lib = dir.join(LIB);
@@ -282,11 +322,14 @@ impl Toolchain {
         Ok((verilate, t1.elapsed()))
     }
 
-    /// Compile every (source, object) pair, as many at once as the machine has cores.
+    /// Compiles at once: the machine's cores.
+    fn workers(&self) -> usize {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    }
+
+    /// Compile every (source, object) pair, [`Self::workers`] at once.
     fn compile_all(&self, jobs: &[(PathBuf, PathBuf)], obj: &Path) -> Result<(), String> {
-        let workers = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(jobs.len().max(1));
+        let workers = self.workers().min(jobs.len().max(1));
         let next = std::sync::atomic::AtomicUsize::new(0);
         let errors = std::sync::Mutex::new(Vec::new());
         std::thread::scope(|s| {
