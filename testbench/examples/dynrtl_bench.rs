@@ -1,0 +1,109 @@
+//! Build time and stepping speed of `testbench::dynrtl` against the cycle model, on the
+//! default design (bit-serial, Dm = Dn = 8, Dk = 256, W2A2 offset weights, M = 256,
+//! K = 2304, N = 196) or a small one (`--small`).
+//!
+//! `cargo run --release -p qforge-testbench --example dynrtl_bench -- [WORK_DIR] [--small]`
+//! (the work dir defaults to `target/dynrtl-bench`; run twice to see the cached build).
+
+use std::time::Instant;
+
+use hdl::params::{ActEnc, EngineParams, Kind, WeightEnc};
+use rand::SeedableRng;
+use sim::engine::{Engine, Inputs, Outputs};
+use sim::harness::{Source, Stalls};
+use sim::job::Job;
+use testbench::dynrtl::{cross_check, DynRtl};
+
+/// Run `job` to its last beat with no stalls, stepping `step`; returns the cycles.
+fn run(step: &mut dyn FnMut(&Inputs) -> Outputs, job: &Job, p: &EngineParams) -> u64 {
+    let (wt, act, want) = job.streams(p);
+    step(&Inputs {
+        rst: true,
+        ..Inputs::default()
+    });
+    let (mut sw, mut sa) = (Source::new(1, 100), Source::new(2, 100));
+    let mut beats = 0;
+    for cycle in 0.. {
+        let inp = Inputs {
+            rst: false,
+            wt: sw.beat(&wt),
+            act: sa.beat(&act),
+            out_ready: cycle > 0,
+        };
+        let o = step(&inp);
+        sw.edge(inp.wt.valid && o.wt_ready, wt.len());
+        sa.edge(inp.act.valid && o.act_ready, act.len());
+        if o.out_valid && inp.out_ready {
+            beats += 1;
+            if beats == want.len() {
+                return cycle + 1;
+            }
+        }
+    }
+    unreachable!()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let small = args.iter().any(|a| a == "--small");
+    let work = args
+        .iter()
+        .find(|a| !a.starts_with("--"))
+        .map_or_else(|| "target/dynrtl-bench".into(), std::path::PathBuf::from);
+    std::fs::create_dir_all(&work).unwrap();
+    let p = EngineParams {
+        kind: Kind::BitSerial,
+        dm: 8,
+        dn: 8,
+        dk: if small { 32 } else { 256 },
+        w_bits: 2,
+        a_bits: 2,
+        out_bits: 2,
+        w_enc: WeightEnc::Offset,
+        a_enc: ActEnc::Unsigned,
+        max_m: 256,
+        max_k: 2304,
+        max_n: 196,
+    };
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    let job = sim::random::job(&p, sim::random::Data::Random, 256, 2304, 196, &mut rng);
+
+    let mut rtl = DynRtl::build(&p, &work).unwrap_or_else(|e| panic!("{e}"));
+    let i = rtl.info().clone();
+    println!(
+        "build: {:.2} s (verilate {:.2} s, compile+link {:.2} s, cached {}) -> {}",
+        i.total.as_secs_f64(),
+        i.verilate.as_secs_f64(),
+        i.compile.as_secs_f64(),
+        i.cached,
+        i.lib.display()
+    );
+
+    let mut model = Engine::new(p);
+    let t = Instant::now();
+    let c = run(&mut |inp| model.step(inp), &job, &p);
+    let s = t.elapsed().as_secs_f64();
+    println!(
+        "model:  {c} cycles in {s:.3} s = {:.0} cycles/s",
+        c as f64 / s
+    );
+
+    let t = Instant::now();
+    let c2 = run(&mut |inp| rtl.step(inp), &job, &p);
+    let s = t.elapsed().as_secs_f64();
+    println!(
+        "dynrtl: {c2} cycles in {s:.3} s = {:.0} cycles/s",
+        c2 as f64 / s
+    );
+    assert_eq!(c, c2, "model and RTL cycle counts differ");
+
+    let mut model = Engine::new(p);
+    let t = Instant::now();
+    let c3 = cross_check(&mut model, &mut rtl, &job, Stalls::NONE, true, 10_000_000)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let s = t.elapsed().as_secs_f64();
+    println!(
+        "lockstep (both + compare): {c3} cycles in {s:.3} s = {:.0} cycles/s",
+        c3 as f64 / s
+    );
+}
