@@ -77,7 +77,10 @@ impl Plan {
             Val::F(x) => x.clone(),
             Val::Q(idx, q) => {
                 let q = self.quants[*q].as_ref();
-                idx.iter().map(|&i| q.value(i as usize)).collect()
+                // The hardware's value of a code: its integer level times the level scale
+                // (for LCQ the b'-bit outer level, the value the engine computes with).
+                let s = q.level_scale();
+                idx.iter().map(|&i| q.level(i as usize) as f64 * s).collect()
             }
         }
     }
@@ -214,7 +217,12 @@ impl Plan {
                     let qi = self.quant_index[&node.name];
                     let q = self.quants[qi].as_ref();
                     let xs = self.floats(ins[0]);
-                    n_near += xs.iter().filter(|&&x| near(q, x)).count();
+                    // A graph input is given exactly: a tie there is resolved by the spec
+                    // (the same in every implementation); only computed values can land on
+                    // the other side of a step through rounding.
+                    if !model.inputs.iter().any(|g| g.name == node.inputs[0]) {
+                        n_near += xs.iter().filter(|&&x| near(q, x)).count();
+                    }
                     Val::Q(xs.iter().map(|&x| q.index(x) as u32).collect(), qi)
                 }
                 model::Op::MaxPool { .. } | model::Op::Flatten | model::Op::Relu
