@@ -71,6 +71,8 @@ class Quantizer(nn.Module):
     """Base: ``forward`` = training surrogate or exact eval values; ``codes``; ``spec``."""
 
     is_weight = False
+    #: when True, ``forward`` is the identity (for calibrating on float activations)
+    bypass = False
 
     def exact(self, x64: torch.Tensor):
         """(codes int64, values float64) of the spec quantizer on a float64 tensor."""
@@ -80,6 +82,8 @@ class Quantizer(nn.Module):
         raise NotImplementedError
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.bypass:
+            return x
         if self.training:
             return self.surrogate(x)
         with torch.no_grad():
