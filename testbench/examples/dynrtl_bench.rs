@@ -1,8 +1,9 @@
 //! Build time and stepping speed of `testbench::dynrtl` against the cycle model, on the
 //! default design (bit-serial, Dm = Dn = 8, Dk = 256, W2A2 offset weights, M = 256,
-//! K = 2304, N = 196) or a small one (`--small`).
+//! K = 2304, N = 196), a small one (`--small`: Dk = 32) or a tiny one (`--tiny`: Dm = Dn =
+//! Dk = 1, M = N = 16, K = 64; its RTL is so small that the per-call cost shows).
 //!
-//! `cargo run --release -p qforge-testbench --example dynrtl_bench -- [WORK_DIR] [--small]`
+//! `cargo run --release -p qforge-testbench --example dynrtl_bench -- [WORK_DIR] [--small|--tiny]`
 //! (the work dir defaults to `target/dynrtl-bench`; run twice to see the cached build).
 
 use std::time::Instant;
@@ -46,12 +47,13 @@ fn run(step: &mut dyn FnMut(&Inputs) -> Outputs, job: &Job, p: &EngineParams) ->
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let small = args.iter().any(|a| a == "--small");
+    let tiny = args.iter().any(|a| a == "--tiny");
     let work = args
         .iter()
         .find(|a| !a.starts_with("--"))
         .map_or_else(|| "target/dynrtl-bench".into(), std::path::PathBuf::from);
     std::fs::create_dir_all(&work).unwrap();
-    let p = EngineParams {
+    let mut p = EngineParams {
         kind: Kind::BitSerial,
         dm: 8,
         dn: 8,
@@ -65,8 +67,12 @@ fn main() {
         max_k: 2304,
         max_n: 196,
     };
+    if tiny {
+        (p.dm, p.dn, p.dk, p.max_m, p.max_k, p.max_n) = (1, 1, 1, 16, 64, 16);
+    }
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
-    let job = sim::random::job(&p, sim::random::Data::Random, 256, 2304, 196, &mut rng);
+    let (m, k, n) = (p.max_m, p.max_k, p.max_n);
+    let job = sim::random::job(&p, sim::random::Data::Random, m, k, n, &mut rng);
 
     let mut rtl = DynRtl::build(&p, &work).unwrap_or_else(|e| panic!("{e}"));
     let i = rtl.info().clone();
