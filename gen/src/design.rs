@@ -1,10 +1,14 @@
 //! The design config (`--config DESIGN.toml`, documented in `docs/design.md`) and the built-in
 //! default: an N2UQ W2A2 ResNet-18 layer (3×3 conv, 256→256 channels, 14×14 output) on an
-//! 8×8 array of 256-bit DPUs at 300 MHz. LCQ and QN layers (non-uniform levels) map to the
-//! LUT-multiplier engine: weights become sign-magnitude codes over the layer's distinct
-//! magnitudes, activations keep their indices, and the product table holds the layer's
-//! integer levels multiplied out.
+//! 8×8 array of 256-bit DPUs at 300 MHz. The uniform / binary / ternary baselines map to the
+//! bit-serial engine too (two's-complement or unsigned uniform weights, ±1 binary weights as
+//! 1-bit offset codes, ternary weights as 2-bit two's complement; unsigned activations). LCQ
+//! and QN layers (non-uniform levels) map to the LUT-multiplier engine: weights become
+//! sign-magnitude codes over the layer's distinct magnitudes, activations keep their indices,
+//! and the product table holds the layer's integer levels multiplied out.
 
+use std::collections::btree_map::Entry;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
@@ -20,8 +24,8 @@ use sim::job::{Job, LutLevels};
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EngineCfg {
-    /// `auto` (default: bit-serial for N2UQ's uniform codes, LUT for LCQ/QN levels),
-    /// `bitserial` or `lut`.
+    /// `auto` (default: bit-serial for the uniform codes of N2UQ, uniform, binary and
+    /// ternary, LUT for LCQ/QN levels), `bitserial` or `lut`.
     #[serde(default = "default_kind")]
     pub kind: String,
     /// Array rows (default 8 bit-serial, 4 LUT).
@@ -45,9 +49,11 @@ pub struct EngineCfg {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LayerCfg {
-    /// `n2uq` (default), `lcq` or `qn`.
+    /// `n2uq` (default), `lcq`, `qn`, `uniform`, `binary` or `ternary`.
     #[serde(default = "default_method")]
     pub method: String,
+    /// uniform: two's-complement weights (default true) or unsigned weights (false).
+    pub signed_weights: Option<bool>,
     /// LCQ: outer bit-width b' of the hardware levels.
     #[serde(default = "d8")]
     pub outer_bits: u32,
@@ -64,9 +70,9 @@ pub struct LayerCfg {
     /// Output height and width (3×3, stride 1, pad 1, so also the input's).
     #[serde(default = "d14")]
     pub hw: u32,
-    /// Weight bits.
-    #[serde(default = "d2")]
-    pub w_bits: u32,
+    /// Weight bits (default 2; binary: 1, the only value it takes; ternary: 2, likewise; QN:
+    /// unused, the level set fixes them). See [`LayerCfg::weight_bits`].
+    pub w_bits: Option<u32>,
     /// Activation (and output) bits.
     #[serde(default = "d2")]
     pub a_bits: u32,
@@ -85,6 +91,14 @@ pub struct DesignCfg {
     /// The layer.
     #[serde(default = "default_layer")]
     pub layer: LayerCfg,
+}
+
+impl LayerCfg {
+    /// The weight bits in effect: `w_bits`, or the method's default (binary 1, others 2).
+    pub fn weight_bits(&self) -> u32 {
+        self.w_bits
+            .unwrap_or(if self.method == "binary" { 1 } else { 2 })
+    }
 }
 
 fn default_kind() -> String {
@@ -173,16 +187,37 @@ impl DesignCfg {
                     a_levels: a,
                 }
             }
-            other => bail!("layer.method: {other:?} is not one of \"n2uq\", \"lcq\", \"qn\""),
+            "uniform" => Method::Uniform {
+                signed: l.signed_weights.unwrap_or(true),
+            },
+            "binary" => Method::Binary,
+            "ternary" => Method::Ternary,
+            other => bail!(
+                "layer.method: {other:?} is not one of \"n2uq\", \"lcq\", \"qn\", \"uniform\", \"binary\", \"ternary\""
+            ),
         };
-        if method != Method::N2uq
-            && l.method != "qn"
-            && (l.w_levels.is_some() || l.a_levels.is_some())
-        {
+        if l.method != "qn" && (l.w_levels.is_some() || l.a_levels.is_some()) {
             bail!("layer.w_levels / layer.a_levels: only method \"qn\" takes level sets");
         }
+        if l.method != "uniform" && l.signed_weights.is_some() {
+            bail!("layer.signed_weights: only method \"uniform\" takes it");
+        }
+        let w_bits = l.weight_bits();
+        match (&method, w_bits) {
+            (Method::Binary, b) if b != 1 => bail!(
+                "layer.w_bits: binary weights are 1 bit (±1); got {b}, omit it or set 1"
+            ),
+            (Method::Ternary, b) if b != 2 => bail!(
+                "layer.w_bits: ternary weights are 2 bits (two's complement {{-1, 0, 1}}); got {b}, omit it or set 2"
+            ),
+            (Method::Uniform { signed: true }, 1) => bail!(
+                "layer.w_bits: signed uniform weights need at least 2 bits (two's complement); got 1 (or set signed_weights = false)"
+            ),
+            _ => {}
+        }
+        let uniform_codes = matches!(method, Method::N2uq) || method.is_baseline();
         let lut = match (self.engine.kind.as_str(), &method) {
-            ("auto", Method::N2uq) | ("bitserial", Method::N2uq) => false,
+            ("auto", _) | ("bitserial", _) if uniform_codes => false,
             ("auto", _) | ("lut", _) => true,
             ("bitserial", _) => bail!(
                 "engine.kind: \"bitserial\" needs uniform codes; {} levels are non-uniform, use \"lut\" or \"auto\"",
@@ -195,7 +230,7 @@ impl DesignCfg {
         for (name, v, lo, hi) in [
             ("layer.channels", l.channels, 1, 4096),
             ("layer.hw", l.hw, 1, 512),
-            ("layer.w_bits", l.w_bits, 1, 8),
+            ("layer.w_bits", w_bits, 1, 8),
             ("layer.a_bits", l.a_bits, 1, 8),
             ("layer.outer_bits", l.outer_bits, 2, 16),
         ] {
@@ -213,7 +248,7 @@ impl DesignCfg {
             l.channels as usize,
             l.channels as usize,
             l.hw as usize,
-            l.w_bits,
+            w_bits,
             l.a_bits,
             &method,
             l.seed,
@@ -229,13 +264,15 @@ impl DesignCfg {
         };
         let (params, job) = if lut {
             lut_design(&layer, &int, (dm, dn, dk), e, (m, k, n))?
+        } else if method.is_baseline() {
+            baseline_design(&layer, &int, &method, w_bits, (dm, dn, dk), e, (m, k, n))?
         } else {
             let params = engine_params(
                 e,
                 (dm, dn, dk),
                 (m, k, n),
                 Kind::BitSerial,
-                (l.w_bits, l.a_bits, l.a_bits),
+                (w_bits, l.a_bits, l.a_bits),
                 WeightEnc::Offset,
             )?;
             let job = Job {
@@ -293,6 +330,69 @@ fn engine_params(
         anyhow::anyhow!("engine.{msg}{lut}")
     })?;
     Ok(p)
+}
+
+/// Map a uniform / binary / ternary layer onto the bit-serial engine: uniform weights as
+/// two's-complement (or unsigned) codes, binary ±1 as 1-bit offset codes (`2·c − 1`),
+/// ternary {−1, 0, 1} as 2-bit two's complement; activations are the uniform unsigned
+/// quantizer's indices (= levels). Every code is checked to decode to the integer layer's
+/// level, so the job's golden output is the integer reference's.
+fn baseline_design(
+    layer: &ExampleLayer,
+    int: &IntLayer,
+    method: &Method,
+    w_bits: u32,
+    (dm, dn, dk): (u32, u32, u32),
+    e: &EngineCfg,
+    (m, k, n): (u32, u32, u32),
+) -> Result<(EngineParams, Job)> {
+    let w_enc = match method {
+        Method::Uniform { signed: true } | Method::Ternary => WeightEnc::Signed,
+        Method::Uniform { signed: false } => WeightEnc::Unsigned,
+        Method::Binary => WeightEnc::Offset,
+        _ => unreachable!("only baselines come here"),
+    };
+    let aq = &layer.act_q;
+    let a_bits = ubits(aq.num_levels() as u64 - 1);
+    let out_bits = ubits(layer.next_q.num_levels() as u64 - 1);
+    let params = engine_params(
+        e,
+        (dm, dn, dk),
+        (m, k, n),
+        Kind::BitSerial,
+        (w_bits, a_bits, out_bits),
+        w_enc,
+    )?;
+    // The code of every distinct level (a handful), then of every weight.
+    let mut code_of = BTreeMap::new();
+    for &v in &int.weights {
+        if let Entry::Vacant(slot) = code_of.entry(v) {
+            let c = params.w_code(v).with_context(|| {
+                format!("layer: weight level {v} does not fit {w_bits}-bit {w_enc:?} codes")
+            })?;
+            slot.insert(c);
+        }
+    }
+    let w_codes = int.weights.iter().map(|v| code_of[v]).collect();
+    let a_idx = layer.act_idx_im2col();
+    let a_codes: Vec<u32> = a_idx.iter().map(|&i| i as u32).collect();
+    if a_idx
+        .iter()
+        .zip(&a_codes)
+        .any(|(&i, &c)| params.a_level(c) != aq.level(i))
+    {
+        bail!("layer: an activation level is not its unsigned code");
+    }
+    let job = Job {
+        m,
+        k,
+        n,
+        w_codes,
+        a_codes,
+        thresholds: int.thresholds.clone(),
+        levels: None,
+    };
+    Ok((params, job))
 }
 
 /// Map a layer onto the LUT-multiplier engine: weight levels to sign-magnitude codes over the

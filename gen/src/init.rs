@@ -4,11 +4,10 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use quant::init::qn_init;
+use quant::init::{binary_init, qn_init, ternary_init, uniform_init};
 use quant::lcq::{LcqActSpec, LcqWeightSpec};
 use quant::n2uq::{N2uqActSpec, N2uqWeightSpec};
 use quant::npy;
-use quant::uniform::{BinarySpec, TernarySpec, UniformSpec};
 use quant::QuantSpec;
 
 use crate::output::Outputs;
@@ -66,35 +65,10 @@ pub fn run(args: &Args) -> Result<()> {
             let levels = args.levels.as_ref().with_context(|| "--levels is required for --method qn")?;
             QuantSpec::Qn(qn_init(levels, tensor()?, args.weights)?)
         }
-        "uniform" => {
-            // Scale so that the largest |x| maps to the largest code (max calibration).
-            let bits = need(args.bits, "--bits", m)?;
-            let max = tensor()?.iter().map(|x| x.abs()).fold(0.0, f64::max);
-            if max == 0.0 {
-                bail!("--input: all elements are zero; no scale can be derived");
-            }
-            let qmax = if args.weights { (1i64 << (bits.max(2) - 1)) - 1 } else { (1i64 << bits) - 1 };
-            QuantSpec::Uniform(UniformSpec { bits, signed: args.weights, scale: max / qmax as f64, zero_point: 0 })
-        }
-        "binary" => {
-            // XNOR-Net scale: mean |x|.
-            let t = tensor()?;
-            let scale = t.iter().map(|x| x.abs()).sum::<f64>() / t.len().max(1) as f64;
-            if scale == 0.0 {
-                bail!("--input: all elements are zero; no scale can be derived");
-            }
-            QuantSpec::Binary(BinarySpec { scale })
-        }
-        "ternary" => {
-            // Ternary Weight Networks: threshold 0.7·mean|x|, scale = mean of |x| above it.
-            let t = tensor()?;
-            let threshold = 0.7 * t.iter().map(|x| x.abs()).sum::<f64>() / t.len().max(1) as f64;
-            let above: Vec<f64> = t.iter().map(|x| x.abs()).filter(|&a| a > threshold).collect();
-            if above.is_empty() {
-                bail!("--input: all elements are zero; no scale can be derived");
-            }
-            QuantSpec::Ternary(TernarySpec { threshold, scale: above.iter().sum::<f64>() / above.len() as f64 })
-        }
+        // Max-abs calibration; the XNOR-Net scale; TWN threshold 0.7·mean|x| and scale.
+        "uniform" => QuantSpec::Uniform(uniform_init(need(args.bits, "--bits", m)?, args.weights, tensor()?)?),
+        "binary" => QuantSpec::Binary(binary_init(tensor()?)?),
+        "ternary" => QuantSpec::Ternary(ternary_init(tensor()?)?),
         other => bail!("--method: unknown method {other:?} (expected n2uq-act, n2uq-weight, lcq-act, lcq-weight, qn, uniform, binary or ternary)"),
     };
     spec.validate()?;

@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use anyhow::{anyhow, Result};
+use hdl::params::{ActEnc, WeightEnc};
 use sim::harness::{run_job, RunResult, Stalls};
 
 use crate::design::Design;
@@ -19,6 +20,22 @@ pub fn model_run(d: &Design) -> Result<RunResult> {
         return Err(anyhow!("cycle model disagrees with the golden reference"));
     }
     Ok(r)
+}
+
+fn w_enc_name(e: WeightEnc) -> &'static str {
+    match e {
+        WeightEnc::Unsigned => "unsigned",
+        WeightEnc::Signed => "two's-complement",
+        WeightEnc::Offset => "offset (2c - L)",
+        WeightEnc::SignMag => "sign-magnitude",
+    }
+}
+
+fn a_enc_name(e: ActEnc) -> &'static str {
+    match e {
+        ActEnc::Unsigned => "unsigned",
+        ActEnc::Signed => "two's-complement",
+    }
 }
 
 /// The report text.
@@ -39,12 +56,24 @@ pub fn markdown(d: &Design) -> Result<String> {
         ),
         "lcq" => format!(
             "LCQ W{}A{} (outer {} bits{})",
-            l.w_bits,
+            l.weight_bits(),
             l.a_bits,
             l.outer_bits,
             if l.lwn { ", LWN" } else { "" }
         ),
-        _ => format!("N2UQ W{}A{}", l.w_bits, l.a_bits),
+        "uniform" => format!(
+            "uniform W{}A{} ({} weights, unsigned activations)",
+            l.weight_bits(),
+            l.a_bits,
+            if l.signed_weights.unwrap_or(true) {
+                "two's-complement"
+            } else {
+                "unsigned"
+            }
+        ),
+        "binary" => format!("binary (±1) W1A{}", l.a_bits),
+        "ternary" => format!("ternary {{-1, 0, 1}} W2A{}", l.a_bits),
+        _ => format!("N2UQ W{}A{}", l.weight_bits(), l.a_bits),
     };
     writeln!(s, "Layer: {quant} 3x3 conv, {} -> {} channels, {}x{} output (seed {:#x}); GEMM M = {}, K = {}, N = {}.", l.channels, l.channels, l.hw, l.hw, l.seed, j.m, j.k, j.n)?;
     if p.is_lut() {
@@ -56,8 +85,8 @@ pub fn markdown(d: &Design) -> Result<String> {
     } else {
         writeln!(
             s,
-            "Engine: bit-serial, {} x {} DPUs of {} bits, limits M <= {}, K <= {}, N <= {}.\n",
-            p.dm, p.dn, p.dk, p.max_m, p.max_k, p.max_n
+            "Engine: bit-serial, {} x {} DPUs of {} bits, W{} {} x A{} {} codes, limits M <= {}, K <= {}, N <= {}.\n",
+            p.dm, p.dn, p.dk, p.w_bits, w_enc_name(p.w_enc), p.a_bits, a_enc_name(p.a_enc), p.max_m, p.max_k, p.max_n
         )?;
     }
     writeln!(s, "| quantity | value | source |\n|---|---|---|")?;

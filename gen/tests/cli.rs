@@ -383,3 +383,87 @@ fn reference_runs_the_default_layer_exactly() {
     assert!(ok, "{err}");
     assert!(out.contains("0 mismatches"), "{out}");
 }
+
+#[test]
+fn init_baselines_use_the_design_layers_calibration() {
+    // The same helpers the uniform / binary / ternary design layers use: max-abs, mean|x|,
+    // TWN 0.7·mean|x|. Hand-computed for x = [-2, -1.9, 0, 0.05, 2, 1.9]: max|x| = 2,
+    // mean|x| = 7.85 / 6, TWN threshold 0.7·7.85/6, the four |x| above it average 1.95.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "w.npy",
+        &encode_float(Dtype::F64, &[6], &[-2.0, -1.9, 0.0, 0.05, 2.0, 1.9]),
+    );
+    let mean = 7.85 / 6.0;
+    for (method, extra, field, want, codes) in [
+        (
+            "uniform",
+            vec!["--bits", "3", "--weights"],
+            "scale",
+            2.0 / 3.0,
+            vec![-3, -3, 0, 0, 3, 3],
+        ),
+        (
+            "uniform",
+            vec!["--bits", "2"],
+            "scale",
+            2.0 / 3.0,
+            vec![0, 0, 0, 0, 3, 3],
+        ),
+        ("binary", vec![], "scale", mean, vec![0, 0, 1, 1, 1, 1]),
+        (
+            "ternary",
+            vec![],
+            "threshold",
+            0.7 * mean,
+            vec![-1, -1, 0, 0, 1, 1],
+        ),
+        ("ternary", vec![], "scale", 1.95, vec![-1, -1, 0, 0, 1, 1]),
+    ] {
+        let mut args = vec![
+            "init", "--method", method, "--input", "w.npy", "--out", "s.json",
+        ];
+        args.extend(extra);
+        let _ = std::fs::remove_file(d.join("s.json"));
+        let (ok, _, err) = qforge(&args, d);
+        assert!(ok, "{method}: {err}");
+        let spec: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join("s.json")).unwrap()).unwrap();
+        let got = spec[field].as_f64().unwrap();
+        assert!(
+            (got - want).abs() < 1e-12,
+            "{method} {field}: {got} != {want}"
+        );
+        let (ok, _, err) = qforge(
+            &[
+                "quantize", "--spec", "s.json", "--input", "w.npy", "--codes", "c.npy",
+            ],
+            d,
+        );
+        assert!(ok, "{err}");
+        assert_eq!(read_codes(&d.join("c.npy")), codes, "{method}");
+    }
+    // An all-zero tensor has no scale: an error naming the input, and no spec file.
+    write(
+        d,
+        "z.npy",
+        &encode_float(Dtype::F64, &[3], &[0.0, 0.0, 0.0]),
+    );
+    for (method, extra) in [
+        ("uniform", vec!["--bits", "4", "--weights"]),
+        ("binary", vec![]),
+        ("ternary", vec![]),
+    ] {
+        let mut args = vec![
+            "init", "--method", method, "--input", "z.npy", "--out", "z.json",
+        ];
+        args.extend(extra);
+        let (ok, _, err) = qforge(&args, d);
+        assert!(
+            !ok && err.contains("input") && err.contains("no scale") && !d.join("z.json").exists(),
+            "{method}: {err}"
+        );
+    }
+}

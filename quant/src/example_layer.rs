@@ -1,10 +1,12 @@
 //! The built-in default design's layer: an N2UQ W2A2 ResNet-18 3×3 convolution, 256→256
 //! channels, 14×14 output (stride 1, pad 1), with deterministic synthetic weights, input
 //! activations, BatchNorm and output thresholds from a fixed seed; and the same synthetic
-//! layer quantized with LCQ or Quantization Networks ([`Method`]).
+//! layer quantized with LCQ, Quantization Networks or the uniform / binary / ternary
+//! baselines ([`Method`]).
 //!
 //! Weights are Kaiming-normal; the input is ReLU of a unit normal, quantized by the method's
-//! initial activation quantizer (LCQ and QN initialise from that input); BatchNorm running
+//! initial activation quantizer (LCQ, QN and the baselines initialise from that input: the
+//! baselines' activations are uniform unsigned, max-abs calibrated); BatchNorm running
 //! statistics are those of the layer's own accumulators on that input (as calibration would
 //! give), scaled to the output quantizer's range, so the output codes use every level; a few
 //! channels get a negative BatchNorm scale so that both threshold directions appear.
@@ -15,7 +17,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::error::Result;
 use crate::fold::BatchNorm;
 use crate::gemm::{im2col, Conv2d, IntLayer, LayerParams};
-use crate::init::qn_init;
+use crate::init::{binary_init, qn_init, ternary_init, uniform_init};
 use crate::lcq::{LcqActSpec, LcqWeightSpec};
 use crate::n2uq::{N2uqAct, N2uqActSpec, N2uqWeightSpec};
 use crate::scalar::ScalarQuantizer;
@@ -41,6 +43,29 @@ pub enum Method {
         /// Activation levels, e.g. `[0, 1, 2, 3]`.
         a_levels: Vec<i64>,
     },
+    /// Uniform `w_bits`-bit weights, `code = clamp(round(w/scale))` with the per-tensor
+    /// max-abs scale (two's complement when `signed`, else unsigned, negative weights clamp
+    /// to 0); uniform unsigned `a_bits`-bit activations.
+    Uniform {
+        /// Two's-complement weight codes (`w_bits >= 2`).
+        signed: bool,
+    },
+    /// Binary ±1 weights (`w >= 0` → +1) with the XNOR-Net scale `mean|W|` (`w_bits` is 1);
+    /// uniform unsigned activations.
+    Binary,
+    /// Ternary {−1, 0, +1} weights with the TWN threshold `0.7·mean|W|` and scale the mean
+    /// `|W|` above it (`w_bits` is 2); uniform unsigned activations.
+    Ternary,
+}
+
+impl Method {
+    /// Uniform, binary or ternary: a baseline with uniform unsigned activations.
+    pub fn is_baseline(&self) -> bool {
+        matches!(
+            self,
+            Method::Uniform { .. } | Method::Binary | Method::Ternary
+        )
+    }
 }
 
 /// The seed of the built-in default design.
@@ -94,7 +119,7 @@ impl ExampleLayer {
     }
 
     /// The same layer quantized with `method` (`w_bits`/`a_bits` are unused by QN, whose
-    /// level sets fix them).
+    /// level sets fix them; `w_bits` is unused by binary and ternary weights).
     pub fn with_method(
         c_in: usize,
         c_out: usize,
@@ -128,6 +153,11 @@ impl ExampleLayer {
                 QuantSpec::LcqWeight(s)
             }
             Method::Qn { w_levels, .. } => QuantSpec::Qn(qn_init(w_levels, &weights, true)?),
+            Method::Uniform { signed } => {
+                QuantSpec::Uniform(uniform_init(w_bits, *signed, &weights)?)
+            }
+            Method::Binary => QuantSpec::Binary(binary_init(&weights)?),
+            Method::Ternary => QuantSpec::Ternary(ternary_init(&weights)?),
         };
         let weight_q = w_spec.prepare(&weights, &[c_out, c_in, 3, 3])?;
         let weight_idx: Vec<usize> = weights
@@ -147,7 +177,7 @@ impl ExampleLayer {
             let next_q = N2uqAct::new(&N2uqActSpec::init(a_bits)?)?;
             (Box::new(act_q), act_idx, Box::new(next_q))
         } else {
-            // LCQ and QN initialise from the data they quantize: the input itself.
+            // LCQ, QN and the baselines initialise from the data they quantize: the input.
             let x: Vec<f64> = (0..c_in * hw * hw)
                 .map(|_| normal(&mut rng).max(0.0))
                 .collect();
@@ -158,6 +188,9 @@ impl ExampleLayer {
                     QuantSpec::LcqAct(s)
                 }
                 Method::Qn { a_levels, .. } => QuantSpec::Qn(qn_init(a_levels, &x, false)?),
+                Method::Uniform { .. } | Method::Binary | Method::Ternary => {
+                    QuantSpec::Uniform(uniform_init(a_bits, false, &x)?)
+                }
                 Method::N2uq => unreachable!("handled above"),
             };
             let act_q = spec.scalar()?;

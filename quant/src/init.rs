@@ -1,13 +1,77 @@
 //! Initialisation helpers: parameters a user derives from a float tensor before training or
 //! to try a design. Quantization Networks: `beta = 1.25·max|Y|/max|x|`, `alpha = 1/beta`,
 //! biases at the midpoints of sorted 1-D k-means centres of `beta·x` (binary weights use
-//! `b = 0`, as the paper says). N2UQ and LCQ defaults live with their specs
+//! `b = 0`, as the paper says). The baselines: uniform max-abs calibration, binary with the
+//! XNOR-Net scale `mean|x|`, ternary with the TWN threshold `0.7·mean|x|` ([`uniform_init`],
+//! [`binary_init`], [`ternary_init`]). N2UQ and LCQ defaults live with their specs
 //! ([`crate::n2uq::N2uqActSpec::init`], [`crate::lcq::LcqActSpec::init`],
 //! [`crate::lcq::LcqWeightSpec::init`]).
 
 use crate::error::{Error, Result};
 use crate::qn::QnSpec;
 use crate::staircase::Compare;
+use crate::uniform::{Binary, BinarySpec, Ternary, TernarySpec, Uniform, UniformSpec};
+
+fn no_scale() -> Error {
+    Error::new("input", "all elements are zero; no scale can be derived")
+}
+
+/// A `bits`-bit uniform quantizer (zero point 0) calibrated by max-abs: the largest `|x|`
+/// maps to the largest code, `2^(bits−1) − 1` when `signed` (at least 1, so 1-bit signed
+/// codes are `{−1, 0}`), `2^bits − 1` when not.
+pub fn uniform_init(bits: u32, signed: bool, data: &[f64]) -> Result<UniformSpec> {
+    let max = data.iter().map(|x| x.abs()).fold(0.0, f64::max);
+    if !max.is_finite() {
+        return Err(Error::new("input", "elements must be finite"));
+    }
+    if max == 0.0 {
+        return Err(no_scale());
+    }
+    let qmax = if signed {
+        (1i64 << (bits.clamp(2, 8) - 1)) - 1
+    } else {
+        (1i64 << bits.clamp(1, 8)) - 1
+    };
+    let spec = UniformSpec {
+        bits,
+        signed,
+        scale: max / qmax as f64,
+        zero_point: 0,
+    };
+    Uniform::new(&spec)?;
+    Ok(spec)
+}
+
+/// A binary quantizer with the XNOR-Net scale `mean|x|`.
+pub fn binary_init(data: &[f64]) -> Result<BinarySpec> {
+    let scale = data.iter().map(|x| x.abs()).sum::<f64>() / data.len().max(1) as f64;
+    if scale == 0.0 {
+        return Err(no_scale());
+    }
+    let spec = BinarySpec { scale };
+    Binary::new(&spec)?;
+    Ok(spec)
+}
+
+/// A ternary quantizer as in Ternary Weight Networks: threshold `Δ = 0.7·mean|x|`, scale the
+/// mean of the `|x|` above `Δ`.
+pub fn ternary_init(data: &[f64]) -> Result<TernarySpec> {
+    let threshold = 0.7 * data.iter().map(|x| x.abs()).sum::<f64>() / data.len().max(1) as f64;
+    let above: Vec<f64> = data
+        .iter()
+        .map(|x| x.abs())
+        .filter(|&a| a > threshold)
+        .collect();
+    if above.is_empty() {
+        return Err(no_scale());
+    }
+    let spec = TernarySpec {
+        threshold,
+        scale: above.iter().sum::<f64>() / above.len() as f64,
+    };
+    Ternary::new(&spec)?;
+    Ok(spec)
+}
 
 /// Initial Quantization Networks parameters for level set `levels` from tensor `data`.
 pub fn qn_init(levels: &[i64], data: &[f64], offset: bool) -> Result<QnSpec> {

@@ -74,7 +74,7 @@ pub struct DynRtl {
     p: EngineParams,
     /// The model, owned: freed exactly once in `Drop`.
     handle: NonNull<c_void>,
-    /// Per-cycle buffers: input flags, wt/act data, output flags and data words.
+    /// Per-cycle buffers: wt/act tdata words in, m_axis_out_tdata words out.
     wt: Vec<u64>,
     act: Vec<u64>,
     out: Vec<u64>,

@@ -89,13 +89,34 @@ fn a_mutated_rtl_is_caught() {
     let (lhs, rhs) = line.split_once(" = ").unwrap();
     let mutated = format!("{lhs} = !({});", rhs.trim_end().trim_end_matches(';'));
     top.1 = top.1.replace(&line, &mutated);
-    let work = tempfile::tempdir().unwrap();
-    let mut rtl = DynRtl::build_sources(&p, &sources, work.path()).unwrap();
-    let mut model = Engine::new(p);
     let job = &jobs(&p, 0, &mut rng)[2];
-    let err = cross_check(&mut model, &mut rtl, job, Stalls::NONE, true, 1_000_000)
-        .expect_err("a flipped tlast must diverge");
-    assert!(err.contains("out_last"), "{err}");
+    // The design itself passes the job ...
+    let (good, bad) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut rtl = DynRtl::build(&p, good.path()).unwrap();
+    cross_check(
+        &mut Engine::new(p),
+        &mut rtl,
+        job,
+        Stalls::NONE,
+        true,
+        1_000_000,
+    )
+    .unwrap();
+    // ... and its mutant, built in another dir, diverges on a cycle.
+    let mut rtl = DynRtl::build_sources(&p, &sources, bad.path()).unwrap();
+    let err = cross_check(
+        &mut Engine::new(p),
+        &mut rtl,
+        job,
+        Stalls::NONE,
+        true,
+        1_000_000,
+    )
+    .expect_err("a flipped tlast must diverge");
+    assert!(
+        err.starts_with("cycle ") && err.contains("but RTL"),
+        "{err}"
+    );
 }
 
 #[test]

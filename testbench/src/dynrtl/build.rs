@@ -156,6 +156,11 @@ impl Toolchain {
     /// Find Verilator (>= 5) and the C++ compiler (`$CXX`, else `g++`), or say how to
     /// install them.
     pub(super) fn find() -> Result<Toolchain, String> {
+        Toolchain::find_with(std::env::var("CXX").unwrap_or_else(|_| "g++".into()))
+    }
+
+    /// [`Self::find`] with the C++ compiler `cxx`.
+    fn find_with(cxx: String) -> Result<Toolchain, String> {
         let v = find(Tool::Verilator).map_err(|e| format!("dynrtl: {e}"))?;
         let root = run(
             Command::new(&v.command).args(["--getenv", "VERILATOR_ROOT"]),
@@ -170,7 +175,6 @@ impl Toolchain {
                 root.display()
             ));
         }
-        let cxx = std::env::var("CXX").unwrap_or_else(|_| "g++".into());
         let cxx_version = Command::new(&cxx)
             .arg("--version")
             .output()
@@ -364,5 +368,46 @@ impl Toolchain {
         } else {
             Err(errors.join("\n"))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_compiler_is_an_error_naming_the_install() {
+        let e = Toolchain::find_with("/nonexistent/g++".into())
+            .err()
+            .expect("a missing compiler must fail");
+        assert!(
+            e.contains("/nonexistent/g++ is not installed")
+                && e.contains("scripts/test.sh --install"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn ports_of_every_width_class_are_copied_and_masked() {
+        assert_eq!(set_port("x", 1, "w"), "  t->x = (CData)(w[0] & 0x1ull);\n");
+        assert_eq!(
+            set_port("x", 40, "w"),
+            "  t->x = (QData)(w[0] & 0xffffffffffull);\n"
+        );
+        assert_eq!(set_port("x", 64, "w"), "  t->x = (QData)(w[0] & ~0ull);\n");
+        // 72 bits: three 32-bit words, the top one holding 8.
+        let wide = set_port("x", 72, "w");
+        assert!(
+            wide.contains("i < 3;") && wide.contains("t->x[2] &= (uint32_t)0xffull;"),
+            "{wide}"
+        );
+        assert!(get_port("y", 72, "o").contains("i < 2;"));
+    }
+
+    #[test]
+    fn the_content_hash_is_stable() {
+        // FNV-1a 128 test vectors: the empty string and "a".
+        assert_eq!(fnv128(b""), "6c62272e07bb014262b821756295c58d");
+        assert_eq!(fnv128(b"a"), "d228cb696f1a8caf78912b704e4a8964");
     }
 }
