@@ -391,6 +391,7 @@ fn baseline_design(
         a_codes,
         thresholds: int.thresholds.clone(),
         levels: None,
+        raw: false,
     };
     Ok((params, job))
 }
