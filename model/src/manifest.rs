@@ -358,47 +358,17 @@ impl Model {
     /// Parse manifest bytes (`shown` names them in errors); the tensor file is relative to
     /// `dir`.
     pub fn from_manifest(text: &[u8], shown: &str, dir: &Path) -> Result<Model> {
-        let value: Value = serde_json::from_slice(text)
-            .map_err(|e| Error::new(shown, "", format!("is not valid JSON: {e}")))?;
-        let Value::Object(map) = &value else {
-            return Err(Error::new(shown, "", "must be a JSON object"));
-        };
-        check_keys("manifest", map, &TOP_FIELDS)?;
-        let top: Top = fields("manifest", value)?;
-        if top.format != FORMAT {
-            return Err(Error::new(
-                "manifest",
-                "format",
-                format!("is {:?}, expected {FORMAT:?}", top.format),
-            ));
-        }
-        if top.version != VERSION {
-            return Err(Error::new(
-                "manifest",
-                "version",
-                format!("is {}; this qforge reads version {VERSION}", top.version),
-            ));
-        }
-        let raw = top
-            .nodes
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| parse_node(i, v))
-            .collect::<Result<Vec<_>>>()?;
-        let file = TensorFile::read(&dir.join(&top.tensors))?;
-        let nodes = raw
-            .into_iter()
-            .map(|r| resolve(&file, r))
-            .collect::<Result<Vec<_>>>()?;
-        let inputs = top
-            .inputs
-            .into_iter()
-            .map(|d| GraphInput {
-                name: d.name,
-                shape: d.shape,
-            })
-            .collect();
-        Model::new(top.name, inputs, top.outputs, nodes)
+        let parsed = parse(text, shown)?;
+        let file = TensorFile::read(&dir.join(&parsed.tensors))?;
+        parsed.build(&file)
+    }
+
+    /// A model from the bytes of its manifest and of its safetensors file (the manifest's
+    /// `tensors` field is not used).
+    pub fn from_bytes(manifest: &[u8], tensors: &[u8]) -> Result<Model> {
+        let parsed = parse(manifest, MANIFEST)?;
+        let file = TensorFile::from_bytes(TENSORS.to_string(), tensors.to_vec())?;
+        parsed.build(&file)
     }
 
     /// The manifest JSON of this model and its named tensors (`<node>.weight`, `.bias`,
@@ -522,6 +492,71 @@ impl Model {
 
 fn opt_spec_json(spec: &Option<QuantSpec>) -> Value {
     spec.as_ref().map_or(Value::Null, spec_json)
+}
+
+/// A parsed manifest, tensors still by name.
+struct Parsed {
+    name: String,
+    tensors: String,
+    inputs: Vec<GraphInput>,
+    outputs: Vec<String>,
+    nodes: Vec<RawNode>,
+}
+
+fn parse(text: &[u8], shown: &str) -> Result<Parsed> {
+    let value: Value = serde_json::from_slice(text)
+        .map_err(|e| Error::new(shown, "", format!("is not valid JSON: {e}")))?;
+    let Value::Object(map) = &value else {
+        return Err(Error::new(shown, "", "must be a JSON object"));
+    };
+    check_keys("manifest", map, &TOP_FIELDS)?;
+    let top: Top = fields("manifest", value)?;
+    if top.format != FORMAT {
+        return Err(Error::new(
+            "manifest",
+            "format",
+            format!("is {:?}, expected {FORMAT:?}", top.format),
+        ));
+    }
+    if top.version != VERSION {
+        return Err(Error::new(
+            "manifest",
+            "version",
+            format!("is {}; this qforge reads version {VERSION}", top.version),
+        ));
+    }
+    let nodes = top
+        .nodes
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| parse_node(i, v))
+        .collect::<Result<Vec<_>>>()?;
+    let inputs = top
+        .inputs
+        .into_iter()
+        .map(|d| GraphInput {
+            name: d.name,
+            shape: d.shape,
+        })
+        .collect();
+    Ok(Parsed {
+        name: top.name,
+        tensors: top.tensors,
+        inputs,
+        outputs: top.outputs,
+        nodes,
+    })
+}
+
+impl Parsed {
+    fn build(self, file: &TensorFile) -> Result<Model> {
+        let nodes = self
+            .nodes
+            .into_iter()
+            .map(|r| resolve(file, r))
+            .collect::<Result<Vec<_>>>()?;
+        Model::new(self.name, self.inputs, self.outputs, nodes)
+    }
 }
 
 fn spec_json(spec: &QuantSpec) -> Value {
