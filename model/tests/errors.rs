@@ -165,6 +165,10 @@ fn wrong_tensor_shapes() {
     );
     let e = load_with(|_, ts| tensor_mut(ts, "bn1.running_var").data[2] = -1.0);
     expect(&e, r#"nodes[2] "bn1""#, "running_var[2]", &[]);
+    let e = load_with(|m, _| {
+        node_mut(m, "bn1").insert("eps".into(), json!(-1e-5));
+    });
+    expect(&e, r#"nodes[2] "bn1""#, "eps", &[">= 0"]);
     let e = load_with(|_, ts| tensor_mut(ts, "fc.weight").data[5] = f64::NAN);
     expect(&e, r#"nodes[7] "fc""#, "weight", &["[5]", "finite"]);
 }
