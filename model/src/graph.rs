@@ -115,7 +115,11 @@ impl Model {
                 ));
             }
         }
-        let all_names: Vec<&str> = defined.keys().copied().collect();
+        let all_names: Vec<&str> = inputs
+            .iter()
+            .map(|g| g.name.as_str())
+            .chain(nodes.iter().map(|n| n.name.as_str()))
+            .collect();
         for (i, n) in nodes.iter().enumerate() {
             let at = node_at(i, &n.name);
             if n.inputs.len() != n.op.arity() {
