@@ -32,9 +32,14 @@ impl Error {
     }
 
     /// A golden-model error (whose `field` is relative to `prefix`) about `at`.
+    /// Unknown spec fields and methods get a "did you mean" suggestion.
     pub fn from_quant(at: impl Into<String>, prefix: &str, e: quant::Error) -> Self {
         let e = e.within(prefix);
-        Error::new(at, e.field, e.message)
+        let message = match spec_hint(&e.field, &e.message) {
+            Some(s) => format!("{} (did you mean {s:?}?)", e.message),
+            None => e.message,
+        };
+        Error::new(at, e.field, message)
     }
 }
 
@@ -57,6 +62,21 @@ pub type Result<T> = std::result::Result<T, Error>;
 /// in the list given to [`crate::Model::new`]).
 pub fn node_at(index: usize, name: &str) -> String {
     format!("nodes[{index}] {name:?}")
+}
+
+/// A suggestion for serde's "unknown field `x`, expected one of `a`, `b`" and quant's
+/// "unknown method "x"; one of a, b".
+fn spec_hint(field: &str, message: &str) -> Option<String> {
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let words: Vec<&str> = rest.split('`').step_by(2).collect();
+        let (word, candidates) = words.split_first()?;
+        return suggest(word, candidates).map(str::to_string);
+    }
+    if field.ends_with("method") && message.starts_with("unknown method") {
+        let word = message.split('"').nth(1)?;
+        return suggest(word, &quant::QuantSpec::METHODS).map(str::to_string);
+    }
+    None
 }
 
 /// Levenshtein distance (by chars).
@@ -114,5 +134,12 @@ mod tests {
         assert_eq!(suggest("stide", &["stride", "padding"]), Some("stride"));
         assert_eq!(suggest("Conv", &["conv", "fc"]), Some("conv"));
         assert_eq!(suggest("xyzzy", &["conv", "fc"]), None);
+        let e = quant::QuantSpec::from_json(r#"{"method": "uniform", "bitz": 2}"#).unwrap_err();
+        let e = Error::from_quant("n", "spec", e);
+        assert!(e.message.ends_with("(did you mean \"bits\"?)"), "{e}");
+        let e = quant::QuantSpec::from_json(r#"{"method": "n2uq_act"}"#).unwrap_err();
+        let e = Error::from_quant("n", "spec", e);
+        assert_eq!(e.field, "spec.method");
+        assert!(e.message.ends_with("(did you mean \"n2uq-act\"?)"), "{e}");
     }
 }

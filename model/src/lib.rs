@@ -14,9 +14,11 @@ pub mod error;
 pub mod float;
 pub mod graph;
 pub mod manifest;
+pub mod op;
 pub mod shape;
 pub mod tensor;
 pub mod weights;
+pub mod write;
 
 pub use error::{Error, Result};
 pub use graph::{GraphInput, Model, Node, Op};

@@ -5,17 +5,18 @@
 //! `op` are read, its keys checked against that op's fields (unknown ones get a "did you
 //! mean" suggestion), and only then is the node deserialized with `serde_path_to_error`. The
 //! tensor file is read after the whole manifest parsed, and [`Model::new`] does the rest.
+//! Writing is in `write.rs`.
 
 use std::path::Path;
 
 use quant::QuantSpec;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::error::{node_at, unknown, Error, Result};
 use crate::graph::{GraphInput, Model, Node, Op};
-use crate::tensor::{to_safetensors, Tensor, TensorFile};
+use crate::tensor::{Tensor, TensorFile};
 
 /// The manifest's `format`.
 pub const FORMAT: &str = "qforge-model";
@@ -358,172 +359,81 @@ impl Model {
     /// Parse manifest bytes (`shown` names them in errors); the tensor file is relative to
     /// `dir`.
     pub fn from_manifest(text: &[u8], shown: &str, dir: &Path) -> Result<Model> {
-        let value: Value = serde_json::from_slice(text)
-            .map_err(|e| Error::new(shown, "", format!("is not valid JSON: {e}")))?;
-        let Value::Object(map) = &value else {
-            return Err(Error::new(shown, "", "must be a JSON object"));
-        };
-        check_keys("manifest", map, &TOP_FIELDS)?;
-        let top: Top = fields("manifest", value)?;
-        if top.format != FORMAT {
-            return Err(Error::new(
-                "manifest",
-                "format",
-                format!("is {:?}, expected {FORMAT:?}", top.format),
-            ));
-        }
-        if top.version != VERSION {
-            return Err(Error::new(
-                "manifest",
-                "version",
-                format!("is {}; this qforge reads version {VERSION}", top.version),
-            ));
-        }
-        let raw = top
-            .nodes
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| parse_node(i, v))
-            .collect::<Result<Vec<_>>>()?;
-        let file = TensorFile::read(&dir.join(&top.tensors))?;
-        let nodes = raw
-            .into_iter()
-            .map(|r| resolve(&file, r))
-            .collect::<Result<Vec<_>>>()?;
-        let inputs = top
-            .inputs
-            .into_iter()
-            .map(|d| GraphInput {
-                name: d.name,
-                shape: d.shape,
-            })
-            .collect();
-        Model::new(top.name, inputs, top.outputs, nodes)
+        let parsed = parse(text, shown)?;
+        let file = TensorFile::read(&dir.join(&parsed.tensors))?;
+        parsed.build(&file)
     }
 
-    /// The manifest JSON of this model and its named tensors (`<node>.weight`, `.bias`,
-    /// `.running_mean`, `.running_var`; the suffixes end in different letters, so unique node
-    /// names give unique tensor names).
-    pub fn to_manifest(&self) -> (Value, Vec<(String, Tensor)>) {
-        let mut tensors: Vec<(String, Tensor)> = Vec::new();
-        let nodes: Vec<Value> = self
-            .nodes
-            .iter()
-            .map(|n| {
-                let mut m = Map::new();
-                m.insert("name".into(), json!(n.name));
-                m.insert("op".into(), json!(n.op.name()));
-                m.insert("inputs".into(), json!(n.inputs));
-                let mut put = |m: &mut Map<String, Value>, field: &str, t: Tensor| {
-                    let name = format!("{}.{field}", n.name);
-                    m.insert(field.into(), json!(name));
-                    tensors.push((name, t));
-                };
-                match &n.op {
-                    Op::Quant { spec } => {
-                        m.insert("spec".into(), spec_json(spec));
-                    }
-                    Op::Conv {
-                        weight,
-                        bias,
-                        stride,
-                        padding,
-                        groups,
-                        weight_quant,
-                    } => {
-                        put(&mut m, "weight", weight.clone());
-                        if let Some(b) = bias {
-                            put(&mut m, "bias", b.clone());
-                        }
-                        m.insert("stride".into(), json!(stride));
-                        m.insert("padding".into(), json!(padding));
-                        m.insert("groups".into(), json!(groups));
-                        m.insert("weight_quant".into(), opt_spec_json(weight_quant));
-                    }
-                    Op::Fc {
-                        weight,
-                        bias,
-                        weight_quant,
-                    } => {
-                        put(&mut m, "weight", weight.clone());
-                        if let Some(b) = bias {
-                            put(&mut m, "bias", b.clone());
-                        }
-                        m.insert("weight_quant".into(), opt_spec_json(weight_quant));
-                    }
-                    Op::BatchNorm {
-                        gamma,
-                        beta,
-                        mean,
-                        var,
-                        eps,
-                    } => {
-                        for (field, v) in [
-                            ("weight", gamma),
-                            ("bias", beta),
-                            ("running_mean", mean),
-                            ("running_var", var),
-                        ] {
-                            put(&mut m, field, Tensor::vector(v.clone()));
-                        }
-                        m.insert("eps".into(), json!(eps));
-                    }
-                    Op::MaxPool {
-                        kernel,
-                        stride,
-                        padding,
-                    }
-                    | Op::AvgPool {
-                        kernel,
-                        stride,
-                        padding,
-                    } => {
-                        m.insert("kernel".into(), json!(kernel));
-                        m.insert("stride".into(), json!(stride));
-                        m.insert("padding".into(), json!(padding));
-                    }
-                    Op::Relu | Op::GlobalAvgPool | Op::Add | Op::Flatten => {}
-                }
-                Value::Object(m)
-            })
-            .collect();
-        let inputs: Vec<Value> = self
-            .inputs
-            .iter()
-            .map(|g| json!({ "name": g.name, "shape": g.shape }))
-            .collect();
-        let manifest = json!({
-            "format": FORMAT,
-            "version": VERSION,
-            "name": self.name,
-            "tensors": TENSORS,
-            "inputs": inputs,
-            "outputs": self.outputs,
-            "nodes": nodes,
-        });
-        (manifest, tensors)
-    }
-
-    /// Write `model.json` and `model.safetensors` (F64) into `dir`, creating it if needed.
-    /// [`Model::load`] of `dir` gives this model back exactly.
-    pub fn to_dir(&self, dir: &Path) -> Result<()> {
-        let shown = dir.display().to_string();
-        let io = |e: std::io::Error| Error::new(&shown, "", format!("cannot write the model: {e}"));
-        std::fs::create_dir_all(dir).map_err(io)?;
-        let (manifest, tensors) = self.to_manifest();
-        let named: Vec<(String, &Tensor)> = tensors.iter().map(|(n, t)| (n.clone(), t)).collect();
-        let bytes = to_safetensors(&named)?;
-        let text = serde_json::to_string_pretty(&manifest).expect("JSON values serialize") + "\n";
-        std::fs::write(dir.join(TENSORS), bytes).map_err(io)?;
-        std::fs::write(dir.join(MANIFEST), text).map_err(io)?;
-        Ok(())
+    /// A model from the bytes of its manifest and of its safetensors file (the manifest's
+    /// `tensors` field is not used).
+    pub fn from_bytes(manifest: &[u8], tensors: &[u8]) -> Result<Model> {
+        let parsed = parse(manifest, MANIFEST)?;
+        let file = TensorFile::from_bytes(TENSORS.to_string(), tensors.to_vec())?;
+        parsed.build(&file)
     }
 }
 
-fn opt_spec_json(spec: &Option<QuantSpec>) -> Value {
-    spec.as_ref().map_or(Value::Null, spec_json)
+/// A parsed manifest, tensors still by name.
+struct Parsed {
+    name: String,
+    tensors: String,
+    inputs: Vec<GraphInput>,
+    outputs: Vec<String>,
+    nodes: Vec<RawNode>,
 }
 
-fn spec_json(spec: &QuantSpec) -> Value {
-    serde_json::to_value(spec).expect("specs always serialize")
+fn parse(text: &[u8], shown: &str) -> Result<Parsed> {
+    let value: Value = serde_json::from_slice(text)
+        .map_err(|e| Error::new(shown, "", format!("is not valid JSON: {e}")))?;
+    let Value::Object(map) = &value else {
+        return Err(Error::new(shown, "", "must be a JSON object"));
+    };
+    check_keys("manifest", map, &TOP_FIELDS)?;
+    let top: Top = fields("manifest", value)?;
+    if top.format != FORMAT {
+        return Err(Error::new(
+            "manifest",
+            "format",
+            format!("is {:?}, expected {FORMAT:?}", top.format),
+        ));
+    }
+    if top.version != VERSION {
+        return Err(Error::new(
+            "manifest",
+            "version",
+            format!("is {}; this qforge reads version {VERSION}", top.version),
+        ));
+    }
+    let nodes = top
+        .nodes
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| parse_node(i, v))
+        .collect::<Result<Vec<_>>>()?;
+    let inputs = top
+        .inputs
+        .into_iter()
+        .map(|d| GraphInput {
+            name: d.name,
+            shape: d.shape,
+        })
+        .collect();
+    Ok(Parsed {
+        name: top.name,
+        tensors: top.tensors,
+        inputs,
+        outputs: top.outputs,
+        nodes,
+    })
+}
+
+impl Parsed {
+    fn build(self, file: &TensorFile) -> Result<Model> {
+        let nodes = self
+            .nodes
+            .into_iter()
+            .map(|r| resolve(file, r))
+            .collect::<Result<Vec<_>>>()?;
+        Model::new(self.name, self.inputs, self.outputs, nodes)
+    }
 }

@@ -192,6 +192,12 @@ pub fn check_node(
                     ));
                 }
             }
+            if !(eps.is_finite() && *eps >= 0.0) {
+                return Err(err(
+                    "eps",
+                    format!("is {eps}; must be a finite number >= 0"),
+                ));
+            }
             for ch in 0..c {
                 let bn = BatchNorm {
                     gamma: gamma[ch],

@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use safetensors::tensor::{Dtype, TensorView};
+use safetensors::tensor::{Dtype, Metadata, TensorView};
 use safetensors::SafeTensors;
 
 use crate::error::{Error, Result};
@@ -67,6 +67,10 @@ pub struct TensorFile {
     /// The file's name as used in errors.
     pub name: String,
     bytes: Vec<u8>,
+    /// Where the data starts (8 + header length).
+    data_start: usize,
+    /// The parsed and validated header.
+    meta: Metadata,
 }
 
 impl TensorFile {
@@ -101,29 +105,30 @@ impl TensorFile {
                 "header length {header_len} exceeds the limit of {MAX_HEADER_LEN} bytes"
             )));
         }
-        SafeTensors::deserialize(&bytes)
+        let (n, meta) = SafeTensors::read_metadata(&bytes)
             .map_err(|e| err(format!("is not a valid safetensors file: {e}")))?;
-        Ok(TensorFile { name, bytes })
-    }
-
-    fn parsed(&self) -> SafeTensors<'_> {
-        SafeTensors::deserialize(&self.bytes).expect("checked in from_bytes")
+        Ok(TensorFile {
+            name,
+            bytes,
+            data_start: 8 + n,
+            meta,
+        })
     }
 
     /// Whether the file holds a tensor called `tensor`.
     pub fn contains(&self, tensor: &str) -> bool {
-        self.parsed().tensor(tensor).is_ok()
+        self.meta.info(tensor).is_some()
     }
 
     /// The tensor called `tensor`, widened to f64. Errors name the tensor and the file.
     pub fn get(&self, tensor: &str) -> Result<Tensor> {
         let at = format!("tensor {tensor:?} in {}", self.name);
-        let st = self.parsed();
-        let view = st
-            .tensor(tensor)
-            .map_err(|_| Error::new(&at, "", "is not in the file"))?;
-        let shape = view.shape().to_vec();
-        let size = match view.dtype() {
+        let info = self
+            .meta
+            .info(tensor)
+            .ok_or_else(|| Error::new(&at, "", "is not in the file"))?;
+        let shape = info.shape.clone();
+        let size = match info.dtype {
             Dtype::F32 => 4,
             Dtype::F64 => 8,
             other => {
@@ -134,7 +139,18 @@ impl TensorFile {
                 ))
             }
         };
-        let bytes = view.data();
+        let (lo, hi) = info.data_offsets;
+        let bytes = lo
+            .checked_add(self.data_start)
+            .zip(hi.checked_add(self.data_start))
+            .and_then(|(lo, hi)| self.bytes.get(lo..hi))
+            .ok_or_else(|| {
+                Error::new(
+                    &at,
+                    "data_offsets",
+                    format!("[{lo}, {hi}] lie outside the file"),
+                )
+            })?;
         let want = checked_numel(&shape).and_then(|n| n.checked_mul(size));
         if want != Some(bytes.len()) {
             return Err(Error::new(
@@ -143,7 +159,7 @@ impl TensorFile {
                 format!(
                     "hold {} bytes but shape {shape:?} of {:?} needs {}",
                     bytes.len(),
-                    view.dtype(),
+                    info.dtype,
                     want.map_or("more than usize::MAX".to_string(), |w| w.to_string())
                 ),
             ));

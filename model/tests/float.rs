@@ -222,3 +222,26 @@ fn input_errors() {
     let e = float::run(&m, &[1.0, f64::NAN, 0.0]).unwrap_err();
     assert_eq!(e.field, "[1]");
 }
+
+#[test]
+fn every_quantizer_value_rises_with_its_index() {
+    // docs/model.md relies on this: maxpool of values is maxpool of codes.
+    let specs = [
+        r#"{"method": "n2uq-act", "bits": 2, "start": 0.0, "a": [0.667, 0.667, 0.667], "beta1": 1.0, "beta2": 1.0}"#,
+        r#"{"method": "lcq-act", "bits": 3, "alpha": 2.5, "theta": [0, 1, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1]}"#,
+        r#"{"method": "qn", "levels": [-4, -2, -1, 0, 1, 2, 4], "biases": [-3, -1.5, -0.5, 0.5, 1.5, 3], "alpha": 0.25, "beta": 1.0, "offset": true}"#,
+        r#"{"method": "uniform", "bits": 4, "signed": true, "scale": 0.1, "zero_point": 0}"#,
+        r#"{"method": "binary", "scale": 1.0}"#,
+        r#"{"method": "ternary", "threshold": 0.05, "scale": 0.1}"#,
+        r#"{"method": "n2uq-weight", "bits": 3}"#,
+        r#"{"method": "lcq-weight", "bits": 3, "alpha": 2.0, "theta": null}"#,
+    ];
+    let w: Vec<f64> = (0..16).map(|i| (i as f64 - 7.5) / 4.0).collect();
+    for s in specs {
+        let p = spec(s).prepare(&w, &[2, 8]).unwrap();
+        for q in &p.quantizers {
+            let v: Vec<f64> = (0..q.num_levels()).map(|i| q.value(i)).collect();
+            assert!(v.windows(2).all(|p| p[0] < p[1]), "{s}: {v:?}");
+        }
+    }
+}

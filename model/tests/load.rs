@@ -145,3 +145,55 @@ fn every_op_loads_and_round_trips() {
     assert!(a.get("q1").unwrap().indices.is_some());
     assert!(a.get("conv_b").unwrap().indices.is_none());
 }
+
+#[test]
+fn grouped_conv_matches_im2col_per_group() {
+    // The engine lowering's view (quant::gemm::im2col per group, K ordered (c, dy, dx), the
+    // weight rows of QuantizedWeights) gives the float evaluator's conv exactly.
+    use quant::gemm::{im2col, Conv2d};
+    let dir = tempfile::tempdir().unwrap();
+    let (manifest, tensors) = common::every_op();
+    let mut manifest = manifest;
+    manifest["tensors"] = serde_json::json!("model.safetensors");
+    let path = common::write_model(dir.path(), &manifest, &tensors);
+    let m = Model::load(&path).unwrap();
+    let x: Vec<f64> = common::values(50, 7).iter().map(|v| v + 1.0).collect();
+    let run = float::run(&m, &x).unwrap();
+    let q_in = &run.tensor("q_in").unwrap().data;
+    let node = m.node("conv_a").unwrap();
+    let Op::Conv {
+        bias,
+        stride,
+        padding,
+        groups,
+        ..
+    } = &node.op
+    else {
+        panic!()
+    };
+    let w = node.quantized_weights().unwrap().unwrap();
+    let geom = Conv2d {
+        c_in: 1,
+        h: 5,
+        w: 5,
+        kh: 3,
+        kw: 3,
+        stride: *stride,
+        pad: *padding,
+    };
+    let n = geom.n();
+    let rows_per_group = w.m / groups;
+    let mut want = Vec::new();
+    for g in 0..*groups {
+        let cols = im2col(&q_in[g * 25..(g + 1) * 25], &geom, 0.0);
+        for row in g * rows_per_group..(g + 1) * rows_per_group {
+            for col in 0..n {
+                let dot: f64 = (0..w.k)
+                    .map(|k| w.values[row * w.k + k] * cols[k * n + col])
+                    .sum();
+                want.push(dot + bias.as_ref().unwrap().data[row]);
+            }
+        }
+    }
+    assert_eq!(run.tensor("conv_a").unwrap().data, want);
+}
