@@ -301,6 +301,8 @@ def make(name, cfg, d, float_models, args):
     # independent numpy reference of the exported files, on the fixture batch and the test set
     r_fix = ref.reference(out, xfix)
     np.save(os.path.join(out, "reference.npy"), r_fix.astype(np.float64))
+    np.save(os.path.join(out, "reference_float.npy"),
+            ref.reference(out, xfix, lcq_outer=False).astype(np.float64))
     r_all = ref.reference(out, xte.numpy())
     with torch.no_grad():
         t_all = model(xte).double().numpy()

@@ -12,6 +12,13 @@ both.
 INPUT is ``[B, *input_shape]`` (float32 or float64); OUT is float64 ``[B, ...]`` of the first
 output. Activation quantizers produce their float ``value`` (the spec's value); weights are
 quantized to their float values; every op is float64 arithmetic.
+
+LCQ levels: by default (``lcq_outer=True``, the deployed semantics of the spec's "LUT / outer
+bit-width" paragraph) every LCQ level is re-quantized to its ``outer_bits`` integer, so
+inference needs only integers: activation value ``alpha·Z/(2^b'−1)`` with
+``Z = round(f^-1(j/s)·(2^b'−1))``, weight value ``sign·alpha·sigma·Z/(2^(b'−1)−1)`` with
+``Z = round(f^-1(|j|/s)·(2^(b'−1)−1))``. ``--exact`` (``lcq_outer=False``) uses the exact
+``f^-1`` values the training forward computes.
 """
 
 import json
@@ -130,6 +137,9 @@ class Compander:
         return (u - self.c[m]) / self.g[m] + m / self.k
 
 
+LCQ_OUTER = True
+
+
 def lcq_act(spec, x):
     s = 2 ** spec["bits"] - 1
     comp = Compander(spec["theta"])
@@ -137,6 +147,9 @@ def lcq_act(spec, x):
     v = np.minimum(np.maximum(x, 0.0) / alpha, 1.0)
     code = np.round(comp.compress(v) * s)
     code = np.where(x > 0, code, 0.0)
+    if LCQ_OUTER:
+        omax = 2 ** spec.get("outer_bits", 8) - 1
+        return alpha * np.round(comp.expand(code / s) * omax) / omax
     return alpha * comp.expand(code / s)
 
 
@@ -160,6 +173,9 @@ def lcq_weight(spec, w):
     u = (w - mu) / sigma
     j = np.round(comp.compress(np.minimum(np.abs(u) / alpha, 1.0)) * s)
     sign = np.sign(u)
+    if LCQ_OUTER:
+        omax = 2 ** (spec.get("outer_bits", 8) - 1) - 1
+        return sign * alpha * sigma * np.round(comp.expand(j / s) * omax) / omax
     return sign * alpha * comp.expand(j / s) * sigma
 
 
@@ -298,13 +314,19 @@ def load(path):
     return manifest, tensors
 
 
-def reference(path, x):
+def reference(path, x, lcq_outer=True):
+    global LCQ_OUTER
     manifest, tensors = load(path)
-    return forward(manifest, tensors, x)[manifest["outputs"][0]]
+    old, LCQ_OUTER = LCQ_OUTER, lcq_outer
+    try:
+        return forward(manifest, tensors, x)[manifest["outputs"][0]]
+    finally:
+        LCQ_OUTER = old
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4:
+    args = [a for a in sys.argv[1:] if a != "--exact"]
+    if len(args) != 3:
         print(__doc__)
         sys.exit(2)
-    np.save(sys.argv[3], reference(sys.argv[1], np.load(sys.argv[2])))
+    np.save(args[2], reference(args[0], np.load(args[1]), lcq_outer="--exact" not in sys.argv))
