@@ -15,6 +15,7 @@ mod fit;
 mod generate;
 mod init;
 mod lower;
+mod modelreport;
 mod netreport;
 mod network;
 mod output;

@@ -33,15 +33,17 @@ pub struct Common {
     /// Weight/activation bits of the quantized layers, `W/A`.
     #[arg(long, default_value = "2/2")]
     pub bits: String,
-    /// Engine of the quantized layers: `bitserial` or `lut` (LCQ / QN levels).
-    #[arg(long, default_value = "bitserial")]
-    pub engine: String,
+    /// Engine of the quantized layers: `bitserial` (default) or `lut` (LCQ / QN levels); with
+    /// `--model` also `auto` (the default there: the engine `qforge run` picks).
+    #[arg(long)]
+    pub engine: Option<String>,
     /// Precision of the first conv and the last layer (32 = float).
     #[arg(long, default_value_t = 8)]
     pub first_last_bits: u32,
-    /// Array `DmxDnxDk` (Dk: bits per DPU, or lanes per LUT PE).
-    #[arg(long, default_value = "8x8x256")]
-    pub array: String,
+    /// Array `DmxDnxDk` (Dk: bits per DPU, or lanes per LUT PE); default 8x8x256 (with
+    /// `--model` on the LUT engine: 4x4x32).
+    #[arg(long)]
+    pub array: Option<String>,
     /// Clock in MHz.
     #[arg(long, default_value_t = 300.0)]
     pub clock_mhz: f64,
@@ -52,6 +54,10 @@ pub struct Common {
     /// (overrides those flags).
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// A trained model (`docs/model.md`) instead of `--network`: the report covers its own
+    /// layers on the engine `qforge run --model` uses.
+    #[arg(long, conflicts_with_all = ["network", "bits", "first_last_bits", "config", "prod_bits"])]
+    pub model: Option<PathBuf>,
     /// Print JSON instead of Markdown.
     #[arg(long)]
     pub json: bool,
@@ -61,6 +67,17 @@ pub struct Common {
     /// Also write SVG plots into this directory.
     #[arg(long)]
     pub svg: Option<PathBuf>,
+}
+
+impl Common {
+    /// The engine name (`bitserial` by default).
+    pub fn engine_name(&self) -> &str {
+        self.engine.as_deref().unwrap_or("bitserial")
+    }
+    /// The array (`8x8x256` by default).
+    pub fn array_str(&self) -> &str {
+        self.array.as_deref().unwrap_or("8x8x256")
+    }
 }
 
 /// `qforge report ...`.
@@ -120,8 +137,8 @@ pub fn load_network(name: &str) -> Result<Network> {
 /// The policy from the common flags.
 pub fn policy(c: &Common) -> Result<Policy> {
     let (w_bits, a_bits) = Policy::parse_bits(&c.bits)?;
-    let (dm, dn, dk) = Policy::parse_array(&c.array)?;
-    let engine = match c.engine.as_str() {
+    let (dm, dn, dk) = Policy::parse_array(c.array_str())?;
+    let engine = match c.engine_name() {
         "bitserial" => EngineKind::BitSerial,
         "lut" => EngineKind::Lut,
         other => bail!("--engine: {other:?} is not \"bitserial\" or \"lut\""),
@@ -357,6 +374,11 @@ pub fn report_cmd(c: &ReportCmd) -> Result<()> {
     if common.json && common.csv {
         bail!("--json and --csv: choose one");
     }
+    if let Some(m) = &common.model {
+        let out = crate::modelreport::report(c, m)?;
+        print!("{out}");
+        return Ok(());
+    }
     let net = load_network(&common.network)?;
     let p = policy(common)?;
     let out = match c {
@@ -402,7 +424,7 @@ fn memory_out(net: &Network, p: &Policy, c: &Common) -> Result<String> {
             })
             .collect();
         return Ok(serde_json::to_string_pretty(&json!({
-            "network": net.name, "bits": c.bits, "engine": c.engine, "first_last_bits": p.first_last_bits,
+            "network": net.name, "bits": c.bits, "engine": c.engine_name(), "first_last_bits": p.first_last_bits,
             "total_bytes": total, "total_bytes_without_lut": total - lut, "lut_bytes": lut,
             "weight_bytes": w + b, "batchnorm_bytes": bn, "layers": layers,
         }))? + "\n");
@@ -429,7 +451,11 @@ fn memory_out(net: &Network, p: &Policy, c: &Common) -> Result<String> {
     writeln!(
         s,
         "# {}: model memory, W{}/A{} on {}, first/last at {} bits\n",
-        net.name, p.w_bits, p.a_bits, c.engine, p.first_last_bits
+        net.name,
+        p.w_bits,
+        p.a_bits,
+        c.engine_name(),
+        p.first_last_bits
     )?;
     writeln!(s, "| part | bytes | MiB |\n|---|---|---|")?;
     for (n, v) in [
@@ -478,7 +504,7 @@ fn time_out(net: &Network, p: &Policy, c: &Common) -> Result<String> {
                             "us": r.cycles as f64 / p.clock_mhz}))
             .collect();
         return Ok(serde_json::to_string_pretty(&json!({
-            "network": net.name, "array": c.array, "engine": c.engine, "clock_mhz": p.clock_mhz,
+            "network": net.name, "array": c.array_str(), "engine": c.engine_name(), "clock_mhz": p.clock_mhz,
             "cycles": cycles, "ms": ms, "fps": 1e3 / ms, "layers": layers,
         }))? + "\n");
     }
@@ -497,7 +523,13 @@ fn time_out(net: &Network, p: &Policy, c: &Common) -> Result<String> {
     writeln!(
         s,
         "# {}: time on a {} {} engine at {} MHz (W{}/A{}, first/last {} bits)\n",
-        net.name, c.array, c.engine, p.clock_mhz, p.w_bits, p.a_bits, p.first_last_bits
+        net.name,
+        c.array_str(),
+        c.engine_name(),
+        p.clock_mhz,
+        p.w_bits,
+        p.a_bits,
+        p.first_last_bits
     )?;
     writeln!(
         s,
@@ -531,6 +563,12 @@ fn time_out(net: &Network, p: &Policy, c: &Common) -> Result<String> {
 fn resources_out(net: &Network, p: &Policy, c: &Common, synth: bool) -> Result<String> {
     let e = engine_of(net, p);
     e.validate().map_err(|m| anyhow!("--array/--bits: {m}"))?;
+    resources_text(&e, c, synth)
+}
+
+/// The resources report of engine `e` (fitted model, or Yosys with `synth`).
+pub fn resources_text(e: &hdl::params::EngineParams, c: &Common, synth: bool) -> Result<String> {
+    let e = *e;
     let (r, source) = if synth {
         let dir = tempfile::tempdir()?;
         let s = testbench::synth::synth(dir.path(), &hdl::engine::modules(&e), e.top_name(), "")
@@ -567,7 +605,7 @@ fn resources_out(net: &Network, p: &Policy, c: &Common, synth: bool) -> Result<S
             .collect::<serde_json::Map<_, _>>()
             .into();
         return Ok(serde_json::to_string_pretty(
-            &json!({"engine": e.top_name(), "array": c.array, "source": source, "resources": v}),
+            &json!({"engine": e.top_name(), "array": c.array_str(), "source": source, "resources": v}),
         )? + "\n");
     }
     if c.csv {
