@@ -83,7 +83,9 @@ fn bad_models_inputs_and_flags_are_errors_that_name_them() {
     std::fs::write(&bad_x, b"not numpy").unwrap();
     run(&m, &bx, &[], &["--input"]);
     // An unknown op, with the suggestion.
-    let e = edited(d, "n2uq_w2a2", |t| t.replacen("\"maxpool\"", "\"MaxPool\"", 1));
+    let e = edited(d, "n2uq_w2a2", |t| {
+        t.replacen("\"maxpool\"", "\"MaxPool\"", 1)
+    });
     run(&e.to_string_lossy(), &x, &[], &["\"MaxPool\"", "maxpool"]);
     // An unknown field (near miss).
     let e = edited(d, "n2uq_w2a2", |t| t.replacen("\"stride\"", "\"stide\"", 1));
@@ -99,7 +101,12 @@ fn bad_models_inputs_and_flags_are_errors_that_name_them() {
         .join("input.npy")
         .to_string_lossy()
         .to_string();
-    run(&lcq, &lx, &["--engine", "bitserial"], &["--engine", "non-uniform"]);
+    run(
+        &lcq,
+        &lx,
+        &["--engine", "bitserial"],
+        &["--engine", "non-uniform"],
+    );
     // Flags.
     run(&m, &x, &["--engine", "gpu"], &["--engine", "gpu"]);
     run(&m, &x, &["--array", "8x8"], &["--array"]);
@@ -109,7 +116,15 @@ fn bad_models_inputs_and_flags_are_errors_that_name_them() {
     run(&lcq, &lx, &["--array", "4x4x4096"], &["dk"]);
     // The output's directory is missing: nothing is written, nothing is run.
     let (ok, _, err) = qforge(
-        &["run", "--model", &m, "--input", &x, "--output", "missing/dir/y.npy"],
+        &[
+            "run",
+            "--model",
+            &m,
+            "--input",
+            &x,
+            "--output",
+            "missing/dir/y.npy",
+        ],
         d,
     );
     assert!(!ok && err.contains("--output"), "{err}");
