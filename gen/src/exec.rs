@@ -32,13 +32,6 @@ enum Val {
     Q(Vec<u32>, usize),
 }
 
-/// One job's run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct JobRun {
-    /// Cycles (the harness's count: first cycle after reset to the last output beat).
-    pub cycles: u64,
-}
-
 /// One sample through the whole model.
 #[derive(Debug, Clone)]
 pub struct SampleRun {
@@ -82,7 +75,9 @@ impl Plan {
                 // The hardware's value of a code: its integer level times the level scale
                 // (for LCQ the b'-bit outer level, the value the engine computes with).
                 let s = q.level_scale();
-                idx.iter().map(|&i| q.level(i as usize) as f64 * s).collect()
+                idx.iter()
+                    .map(|&i| q.level(i as usize) as f64 * s)
+                    .collect()
             }
         }
     }
@@ -92,9 +87,7 @@ impl Plan {
         let (m, k, n) = layer.geom.mkn();
         let zero = {
             let q = self.quants[layer.in_q].as_ref();
-            (0..q.num_levels())
-                .find(|&i| q.level(i) == 0)
-                .unwrap_or(0) as u32
+            (0..q.num_levels()).find(|&i| q.level(i) == 0).unwrap_or(0) as u32
         };
         let a_idx: Vec<u32> = match layer.geom {
             Geom::Conv { conv, .. } => {
@@ -160,8 +153,9 @@ impl Plan {
                 let mut out = vec![0i64; m * groups * n];
                 for g in 0..groups {
                     let job = self.job(layer, g, &idx);
-                    job.validate(&p)
-                        .map_err(|e| anyhow!("node {:?}: job does not fit the engine: {e}", node.name))?;
+                    job.validate(&p).map_err(|e| {
+                        anyhow!("node {:?}: job does not fit the engine: {e}", node.name)
+                    })?;
                     let (wt, act, want) = job.streams(&p);
                     let r = run(dut, &wt, &act, want.len(), Stalls::NONE, None, u64::MAX)
                         .map_err(|e| anyhow!("node {:?}: engine run: {e}", node.name))?;
@@ -244,10 +238,7 @@ impl Plan {
                 _ => {
                     let fs: Vec<Vec<f64>> = ins.iter().map(|v| self.floats(v)).collect();
                     let refs: Vec<&[f64]> = fs.iter().map(Vec::as_slice).collect();
-                    Val::F(
-                        model::float::eval_host(model, node, &refs)
-                            .map_err(|e| anyhow!("{e}"))?,
-                    )
+                    Val::F(model::float::eval_host(model, node, &refs).map_err(|e| anyhow!("{e}"))?)
                 }
             };
             vals.insert(node.name.as_str(), v);

@@ -108,7 +108,10 @@ pub fn read_input(plan: &Plan, path: &Path) -> Result<Vec<Vec<f64>>> {
             path.display(),
             x.shape,
             want,
-            want.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+            want.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     if x.shape[0] == 0 {
@@ -236,12 +239,21 @@ pub fn layer_table(plan: &Plan, cycles: &[u64]) -> Result<String> {
 fn argmax(v: &[f64]) -> usize {
     v.iter()
         .enumerate()
-        .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, &x)| if x > bv { (i, x) } else { (bi, bv) })
+        .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, &x)| {
+            if x > bv {
+                (i, x)
+            } else {
+                (bi, bv)
+            }
+        })
         .0
 }
 
 /// Build the Verilated RTL of the plan's engine.
-pub fn build_rtl(plan: &Plan, work: Option<&Path>) -> Result<(testbench::dynrtl::DynRtl, Option<tempfile::TempDir>)> {
+pub fn build_rtl(
+    plan: &Plan,
+    work: Option<&Path>,
+) -> Result<(testbench::dynrtl::DynRtl, Option<tempfile::TempDir>)> {
     let (dir, tmp) = match work {
         Some(w) => {
             std::fs::create_dir_all(w)
@@ -253,8 +265,8 @@ pub fn build_rtl(plan: &Plan, work: Option<&Path>) -> Result<(testbench::dynrtl:
             (t.path().to_path_buf(), Some(t))
         }
     };
-    let r = testbench::dynrtl::DynRtl::build(&plan.params, &dir)
-        .map_err(|e| anyhow!("--rtl: {e}"))?;
+    let r =
+        testbench::dynrtl::DynRtl::build(&plan.params, &dir).map_err(|e| anyhow!("--rtl: {e}"))?;
     Ok((r, tmp))
 }
 
@@ -307,7 +319,11 @@ pub fn run_cmd(a: &Args) -> Result<()> {
     }
     let total: u64 = cycles.iter().sum();
     let near: Vec<usize> = batch.samples.iter().map(|s| s.near).collect();
-    let classes: Vec<usize> = batch.samples.iter().map(|s| argmax(&s.outputs[0])).collect();
+    let classes: Vec<usize> = batch
+        .samples
+        .iter()
+        .map(|s| argmax(&s.outputs[0]))
+        .collect();
     let text = if a.json {
         serde_json::to_string_pretty(&json!({
             "model": plan.model.name,
@@ -328,8 +344,16 @@ pub fn run_cmd(a: &Args) -> Result<()> {
             "# {}: {} sample(s) on the {} ({} engine {}x{}x{}, W{}/A{}, out {} bits)\n",
             plan.model.name,
             samples.len(),
-            if a.rtl { "Verilated RTL" } else { "cycle model" },
-            if plan.params.is_lut() { "LUT" } else { "bit-serial" },
+            if a.rtl {
+                "Verilated RTL"
+            } else {
+                "cycle model"
+            },
+            if plan.params.is_lut() {
+                "LUT"
+            } else {
+                "bit-serial"
+            },
             plan.params.dm,
             plan.params.dn,
             plan.params.dk,
@@ -345,7 +369,15 @@ pub fn run_cmd(a: &Args) -> Result<()> {
             .filter(|n| plan.places[&n.name] == crate::lower::Place::Host)
             .map(|n| n.name.as_str())
             .collect();
-        writeln!(s, "Host nodes: {}.", if host.is_empty() { "none".into() } else { host.join(", ") })?;
+        writeln!(
+            s,
+            "Host nodes: {}.",
+            if host.is_empty() {
+                "none".into()
+            } else {
+                host.join(", ")
+            }
+        )?;
         writeln!(
             s,
             "Every job's output equals the golden integer reference; cycles equal `sim::timing` ({total} per sample)."
