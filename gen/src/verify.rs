@@ -165,12 +165,20 @@ fn verify_model(args: &Args, model: &Path, sims: &[Simulator]) -> Result<()> {
             )?;
             if !ok {
                 print!("{s}");
-                bail!("{sim:?}: layer {l}: RTL {} cycles, cycle model {}, sim::timing {}", rtl_layer[li], run.layer_cycles[li], closed[li]);
+                bail!(
+                    "{sim:?}: layer {l}: RTL {} cycles, cycle model {}, sim::timing {}",
+                    rtl_layer[li],
+                    run.layer_cycles[li],
+                    closed[li]
+                );
             }
         }
         let total: u64 = run.layer_cycles.iter().sum();
         if pass.cycles != total {
-            bail!("{sim:?}: RTL total {} cycles, cycle model {total}", pass.cycles);
+            bail!(
+                "{sim:?}: RTL total {} cycles, cycle model {total}",
+                pass.cycles
+            );
         }
         print!("{s}");
         println!(

@@ -88,12 +88,17 @@ fn parse(out: &str) -> (Vec<(String, u64)>, u64) {
             total = Some(c.trim().parse().unwrap());
         }
     }
-    (jobs, total.unwrap_or_else(|| panic!("no PASS line:\n{out}")))
+    (
+        jobs,
+        total.unwrap_or_else(|| panic!("no PASS line:\n{out}")),
+    )
 }
 
 fn generate(fx: &Path, input: bool, out: &Path, dir: &Path) {
     let (fxs, inp, outs) = (s(fx), s(&fx.join("input.npy")), s(out));
-    let mut args = vec!["generate", "--model", &fxs, "--array", ARRAY, "--out", &outs];
+    let mut args = vec![
+        "generate", "--model", &fxs, "--array", ARRAY, "--out", &outs,
+    ];
     if input {
         args.extend(["--input", &inp]);
     }
@@ -134,12 +139,17 @@ fn every_fixture_passes_its_network_testbench_under_verilator_with_the_model_cyc
         let (ok, text) = script(&out.join("tb/run_verilator.sh"));
         let sim_s = t1.elapsed().as_secs_f64();
         assert!(ok, "{name}: run_verilator.sh failed:\n{text}");
-        assert!(!text.contains("%Warning"), "{name}: Verilator warnings:\n{text}");
+        assert!(
+            !text.contains("%Warning"),
+            "{name}: Verilator warnings:\n{text}"
+        );
         let (jobs, total) = parse(&text);
         // The cycle model on the same array: every sample has sample 0's schedule.
         let (fxs, inp) = (s(&fx), s(&fx.join("input.npy")));
         let (ok, stdout, err) = qforge(
-            &["run", "--model", &fxs, "--input", &inp, "--array", ARRAY, "--json"],
+            &[
+                "run", "--model", &fxs, "--input", &inp, "--array", ARRAY, "--json",
+            ],
             d,
         );
         assert!(ok, "{name}: run failed: {err}");
@@ -148,7 +158,11 @@ fn every_fixture_passes_its_network_testbench_under_verilator_with_the_model_cyc
         let layers = j["layers"].as_array().unwrap();
         for l in layers {
             let lname = l["name"].as_str().unwrap();
-            let rtl: u64 = jobs.iter().filter(|(n, _)| n == lname).map(|(_, c)| c).sum();
+            let rtl: u64 = jobs
+                .iter()
+                .filter(|(n, _)| n == lname)
+                .map(|(_, c)| c)
+                .sum();
             assert_eq!(rtl, l["cycles"].as_u64().unwrap(), "{name}: layer {lname}");
             let groups = l["groups"].as_u64().unwrap() as usize;
             assert_eq!(
@@ -157,7 +171,13 @@ fn every_fixture_passes_its_network_testbench_under_verilator_with_the_model_cyc
                 "{name}: jobs of {lname}"
             );
         }
-        assert_eq!(jobs.len(), layers.iter().map(|l| l["groups"].as_u64().unwrap() as usize).sum::<usize>());
+        assert_eq!(
+            jobs.len(),
+            layers
+                .iter()
+                .map(|l| l["groups"].as_u64().unwrap() as usize)
+                .sum::<usize>()
+        );
         summary.push(format!(
             "{name}: PASS jobs={} cycles={total} (generate {gen_s:.1} s, verilator build+run {sim_s:.1} s)",
             jobs.len()
@@ -180,7 +200,9 @@ fn n2uq_w2a2_passes_under_icarus() {
     let (jobs, total) = parse(&text);
     let (fxs, inp) = (s(&fx), s(&fx.join("input.npy")));
     let (ok, stdout, err) = qforge(
-        &["run", "--model", &fxs, "--input", &inp, "--array", ARRAY, "--json"],
+        &[
+            "run", "--model", &fxs, "--input", &inp, "--array", ARRAY, "--json",
+        ],
         d,
     );
     assert!(ok, "{err}");
@@ -231,16 +253,61 @@ fn bad_model_flags_name_the_flag_and_write_nothing() {
     std::fs::write(d.join("small.toml"), "[engine]\ndm = 2\n").unwrap();
     let cases: Vec<(Vec<&str>, &[&str])> = vec![
         (
-            vec!["generate", "--model", &fx, "--config", "small.toml", "--out", "o"],
+            vec![
+                "generate",
+                "--model",
+                &fx,
+                "--config",
+                "small.toml",
+                "--out",
+                "o",
+            ],
             &["--model", "--config"],
         ),
-        (vec!["generate", "--model", "no_such_model", "--out", "o"], &["--model"]),
-        (vec!["generate", "--input", &wrong_input, "--out", "o"], &["--input", "--model"]),
-        (vec!["generate", "--model", &fx, "--input", &wrong_input, "--out", "o"], &["--input"]),
-        (vec!["generate", "--model", &fx, "--array", "2x2", "--out", "o"], &["--array"]),
-        (vec!["generate", "--model", &fx, "--engine", "fpga", "--out", "o"], &["--engine"]),
-        (vec!["generate", "--config", "small.toml", "--array", "2x2x32", "--out", "o"], &["--array"]),
-        (vec!["verify", "--model", &fx, "--config", "small.toml"], &["--model", "--config"]),
+        (
+            vec!["generate", "--model", "no_such_model", "--out", "o"],
+            &["--model"],
+        ),
+        (
+            vec!["generate", "--input", &wrong_input, "--out", "o"],
+            &["--input", "--model"],
+        ),
+        (
+            vec![
+                "generate",
+                "--model",
+                &fx,
+                "--input",
+                &wrong_input,
+                "--out",
+                "o",
+            ],
+            &["--input"],
+        ),
+        (
+            vec!["generate", "--model", &fx, "--array", "2x2", "--out", "o"],
+            &["--array"],
+        ),
+        (
+            vec!["generate", "--model", &fx, "--engine", "fpga", "--out", "o"],
+            &["--engine"],
+        ),
+        (
+            vec![
+                "generate",
+                "--config",
+                "small.toml",
+                "--array",
+                "2x2x32",
+                "--out",
+                "o",
+            ],
+            &["--array"],
+        ),
+        (
+            vec!["verify", "--model", &fx, "--config", "small.toml"],
+            &["--model", "--config"],
+        ),
         (vec!["verify", "--model", "no_such_model"], &["--model"]),
     ];
     for (args, needles) in cases {

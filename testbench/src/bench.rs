@@ -40,7 +40,16 @@ pub fn compile(
                     .current_dir(dir)
                     .args(["--binary", "--timing", "-O2"])
                     .args(waivers)
-                    .args(["-j", "2", "--top-module", top, "--Mdir", "obj_tb", "-o", top])
+                    .args([
+                        "-j",
+                        "2",
+                        "--top-module",
+                        top,
+                        "--Mdir",
+                        "obj_tb",
+                        "-o",
+                        top,
+                    ])
                     .args(files),
                 "verilator --binary",
             )?;

@@ -87,7 +87,10 @@ impl Network {
                 return Err(format!("job {i}: layer index {} out of range", j.layer));
             }
             if j.cycles > u32::MAX as u64 {
-                return Err(format!("job {i}: {} cycles do not fit the job table", j.cycles));
+                return Err(format!(
+                    "job {i}: {} cycles do not fit the job table",
+                    j.cycles
+                ));
             }
         }
         let (w, a, o) = self.totals();
@@ -277,7 +280,7 @@ endmodule
         njobs = net.jobs.len(),
         xorshift = XORSHIFT32,
         port_decls = PORT_DECLS,
-        dut = dut_instance(&top),
+        dut = dut_instance(top),
     )
 }
 
@@ -308,7 +311,11 @@ pub fn job_table(net: &Network) -> String {
 /// The vector files: (`wt.hex`, `act.hex`, `exp.hex`, `jobs.hex`) with their contents.
 pub fn vectors(p: &EngineParams, net: &Network) -> Vec<(&'static str, String)> {
     let wt: Vec<Packet> = net.jobs.iter().flat_map(|j| j.wt.iter().cloned()).collect();
-    let act: Vec<Packet> = net.jobs.iter().flat_map(|j| j.act.iter().cloned()).collect();
+    let act: Vec<Packet> = net
+        .jobs
+        .iter()
+        .flat_map(|j| j.act.iter().cloned())
+        .collect();
     let exp: Vec<Packet> = net
         .jobs
         .iter()

@@ -213,7 +213,7 @@ module tb_engine;
 endmodule"#,
         xorshift = XORSHIFT32,
         port_decls = PORT_DECLS,
-        dut = dut_instance(&top),
+        dut = dut_instance(top),
         wt_cap = cap.wt,
         act_cap = cap.act,
         out_cap = cap.out
