@@ -247,16 +247,11 @@ pub fn model_sample(plan: &Plan, input: Option<&Path>) -> Result<(Vec<f64>, Stri
 fn model_report(plan: &Plan, net: &Network, sample: &str) -> Result<String> {
     let p = &plan.params;
     let mut s = String::new();
-    writeln!(
-        s,
-        "# qforge model report: {}
-",
-        plan.model.name
-    )?;
+    writeln!(s, "# qforge model report: {}\n", plan.model.name)?;
     writeln!(
         s,
         "Engine `{}`: {} {}x{}x{}, weights {} bits ({:?}), activations {} bits ({:?}), output {} bits, \
-         max M x K x N {} x {} x {}, products {} bits, accumulators {} bits, at {} MHz on xcvu9p-flga2104-2L-e.\n",
+         max M x K x N {} x {} x {}, {}accumulators {} bits, at {} MHz on xcvu9p-flga2104-2L-e.\n",
         p.top_name(),
         if p.is_lut() { "LUT-multiplier engine" } else { "bit-serial engine" },
         p.dm,
@@ -270,7 +265,11 @@ fn model_report(plan: &Plan, net: &Network, sample: &str) -> Result<String> {
         p.max_m,
         p.max_k,
         p.max_n,
-        p.prod_bits(),
+        if p.is_lut() {
+            format!("products {} bits, ", p.prod_bits())
+        } else {
+            String::new()
+        },
         p.acc_width(),
         plan.clock_mhz
     )?;
