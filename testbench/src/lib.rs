@@ -2,7 +2,7 @@
 //!
 //! [`tools`] finds Verilator, Icarus Verilog and Yosys and checks their versions; [`tb`] is
 //! the single-job testbench, [`nettb`] the whole-network one (every job of a model on one
-//! engine), [`bench`] builds and runs them. [`dynrtl`] verilates any engine at run time and
+//! engine), [`mod@bench`] builds and runs them. [`dynrtl`] verilates any engine at run time and
 //! steps it from Rust.
 
 pub mod bench;
