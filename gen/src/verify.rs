@@ -5,7 +5,9 @@
 //! `--model M`: the whole-network testbench (`testbench::nettb`) of the engine the model runs
 //! on, with every job of one sample (sample 0 of `--input`, or the synthetic sample of
 //! `generate --model`); passes when every output beat equals the golden reference and every
-//! job's RTL cycle count equals the cycle model's (and, per layer, `sim::timing`'s).
+//! job's RTL cycle count equals the cycle model's (and, per layer, `sim::timing`'s); then the
+//! same with stalls on every port (70/60/50%, seed 12345) against the cycle model run job by
+//! job under the same stalls.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -13,6 +15,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Result};
 use sim::harness::{run_job, Stalls};
 use testbench::bench::{Bench, Simulator, MAX_CYCLES};
+use testbench::nettb::{NetBench, NetPass, Network};
 
 use crate::design::DesignCfg;
 use crate::run::EngineArgs;
@@ -98,14 +101,87 @@ pub fn run_cmd(args: &Args) -> Result<()> {
     Ok(())
 }
 
+/// The stalls of `verify --model`'s second run (the same as `verify --config`'s).
+const MODEL_STALLS: Stalls = Stalls {
+    wt_pct: 70,
+    act_pct: 60,
+    out_pct: 50,
+    seed: 12345,
+};
+
+/// Every job of `net` on one cycle-model engine under `stalls`, as the testbench runs them
+/// (`sim::harness::run` per job, in order); the cycles per job.
+fn model_job_cycles(
+    p: &hdl::params::EngineParams,
+    net: &Network,
+    stalls: Stalls,
+) -> Result<Vec<u64>> {
+    let mut e = sim::engine::Engine::new(*p);
+    net.jobs
+        .iter()
+        .enumerate()
+        .map(|(i, j)| {
+            let r = sim::harness::run(&mut e, &j.wt, &j.act, j.out.len(), stalls, None, MAX_CYCLES)
+                .map_err(|e| anyhow!("cycle model, job {i}: {e}"))?;
+            if r.beats != j.out {
+                bail!("cycle model, job {i}: output differs from the golden reference under stalls (a bug)");
+            }
+            Ok(r.cycles)
+        })
+        .collect()
+}
+
+/// Check the testbench's `JOB` lines against `want` (cycles per job); the RTL's cycles per
+/// layer.
+fn rtl_layers(sim: Simulator, pass: &NetPass, net: &Network, want: &[u64]) -> Result<Vec<u64>> {
+    if pass.jobs.len() != net.jobs.len() {
+        bail!(
+            "{sim:?}: the testbench ran {} jobs, the model has {}",
+            pass.jobs.len(),
+            net.jobs.len()
+        );
+    }
+    let mut per_layer = vec![0u64; net.layers.len()];
+    for (i, ((got, job), &w)) in pass.jobs.iter().zip(&net.jobs).zip(want).enumerate() {
+        let layer = &net.layers[job.layer];
+        if got.job != i || got.layer != *layer || got.cycles != w {
+            bail!(
+                "{sim:?}: job {i} ({layer}): RTL reports job {} ({}) in {} cycles, the cycle model {w} cycles",
+                got.job,
+                got.layer,
+                got.cycles
+            );
+        }
+        per_layer[job.layer] += got.cycles;
+    }
+    if pass.cycles != want.iter().sum::<u64>() {
+        bail!(
+            "{sim:?}: RTL total {} cycles, cycle model {}",
+            pass.cycles,
+            want.iter().sum::<u64>()
+        );
+    }
+    Ok(per_layer)
+}
+
 /// `verify --model`.
 fn verify_model(args: &Args, model: &Path, sims: &[Simulator]) -> Result<()> {
     let plan = crate::run::plan(model, &args.engine)?;
     let (x, sample) = crate::generate::model_sample(&plan, args.input.as_deref())?;
     let (net, run) = crate::generate::model_network(&plan, &x)?;
     let closed = crate::run::timing(&plan);
-    let tmp = tempfile::tempdir()?;
     let p = &plan.params;
+    let plain: Vec<u64> = net.jobs.iter().map(|j| j.cycles).collect();
+    let stalled = model_job_cycles(p, &net, MODEL_STALLS)?;
+    let per_layer = |cycles: &[u64]| {
+        let mut v = vec![0u64; net.layers.len()];
+        for (j, c) in net.jobs.iter().zip(cycles) {
+            v[j.layer] += c;
+        }
+        v
+    };
+    let stalled_layer = per_layer(&stalled);
+    let tmp = tempfile::tempdir()?;
     println!(
         "# {}: {} jobs of {} on the {} engine {}x{}x{}\n",
         plan.model.name,
@@ -124,67 +200,52 @@ fn verify_model(args: &Args, model: &Path, sims: &[Simulator]) -> Result<()> {
         };
         std::fs::create_dir_all(&dir)
             .map_err(|e| anyhow!("--work: cannot create {}: {e}", dir.display()))?;
-        let pass = testbench::nettb::build_and_run(p, &net, &dir, sim, MAX_CYCLES)
-            .map_err(|e| anyhow!("{sim:?}: {e}"))?;
-        if pass.jobs.len() != net.jobs.len() {
-            bail!(
-                "{sim:?}: the testbench ran {} jobs, the model has {}",
-                pass.jobs.len(),
-                net.jobs.len()
-            );
-        }
-        let mut rtl_layer = vec![0u64; net.layers.len()];
-        for (i, (got, want)) in pass.jobs.iter().zip(&net.jobs).enumerate() {
-            let layer = &net.layers[want.layer];
-            if got.job != i || got.layer != *layer || got.cycles != want.cycles {
-                bail!(
-                    "{sim:?}: job {i} ({layer}): RTL reports job {} ({}) in {} cycles, the cycle model {} cycles",
-                    got.job,
-                    got.layer,
-                    got.cycles,
-                    want.cycles
-                );
-            }
-            rtl_layer[want.layer] += got.cycles;
-        }
+        let bench = NetBench::build(p, &net, &dir, sim, MAX_CYCLES)
+            .map_err(|e| anyhow!("{sim:?} build: {e}"))?;
+        let pass = bench.run(None).map_err(|e| anyhow!("{sim:?}: {e}"))?;
+        let rtl = rtl_layers(sim, &pass, &net, &plain)?;
+        let pass_st = bench
+            .run(Some(MODEL_STALLS))
+            .map_err(|e| anyhow!("{sim:?} (stalls): {e}"))?;
+        let rtl_st = rtl_layers(sim, &pass_st, &net, &stalled)?;
+        let st = MODEL_STALLS;
         let mut s = String::new();
         writeln!(
             s,
-            "| layer | jobs | RTL cycles ({name}) | cycle model | sim::timing | |\n|---|---|---|---|---|---|"
+            "| layer | jobs | RTL ({name}) | cycle model | sim::timing | RTL, stalls {}/{}/{}% | cycle model, stalls | |\n|---|---|---|---|---|---|---|---|",
+            st.wt_pct, st.act_pct, st.out_pct
         )?;
+        let mut bad = None;
         for (li, l) in net.layers.iter().enumerate() {
             let jobs = net.jobs.iter().filter(|j| j.layer == li).count();
-            let ok = rtl_layer[li] == run.layer_cycles[li] && rtl_layer[li] == closed[li];
+            let ok = rtl[li] == run.layer_cycles[li]
+                && rtl[li] == closed[li]
+                && rtl_st[li] == stalled_layer[li];
             writeln!(
                 s,
-                "| {l} | {jobs} | {} | {} | {} | {} |",
-                rtl_layer[li],
+                "| {l} | {jobs} | {} | {} | {} | {} | {} | {} |",
+                rtl[li],
                 run.layer_cycles[li],
                 closed[li],
+                rtl_st[li],
+                stalled_layer[li],
                 if ok { "ok" } else { "MISMATCH" }
             )?;
-            if !ok {
-                print!("{s}");
-                bail!(
-                    "{sim:?}: layer {l}: RTL {} cycles, cycle model {}, sim::timing {}",
-                    rtl_layer[li],
-                    run.layer_cycles[li],
-                    closed[li]
-                );
+            if !ok && bad.is_none() {
+                bad = Some(l.clone());
             }
         }
-        let total: u64 = run.layer_cycles.iter().sum();
-        if pass.cycles != total {
-            bail!(
-                "{sim:?}: RTL total {} cycles, cycle model {total}",
-                pass.cycles
-            );
-        }
         print!("{s}");
+        if let Some(l) = bad {
+            bail!("{sim:?}: layer {l}: the RTL's cycles differ from the cycle model's or sim::timing's");
+        }
         println!(
-            "\nPASS {sim:?}: {} jobs, every output beat equal to golden; RTL {} cycles = cycle model {total} cycles\n",
+            "\nPASS {sim:?}: {} jobs, every output beat equal to golden; RTL {} cycles = cycle model {} cycles; with stalls RTL {} = cycle model {}\n",
             net.jobs.len(),
-            pass.cycles
+            pass.cycles,
+            run.layer_cycles.iter().sum::<u64>(),
+            pass_st.cycles,
+            stalled.iter().sum::<u64>()
         );
     }
     println!("PASS");
