@@ -1,7 +1,8 @@
 //! `qforge generate --model` / `verify --model`: the whole-network testbench of every model
 //! fixture (`testbench/fixtures/models/*`) on a small 2x2x32 array passes under Verilator as
 //! shipped (`tb/run_verilator.sh`) with the same per-layer and total cycles as
-//! `qforge run --json`; one fixture also under Icarus; generation is byte-identical; bad flags
+//! `qforge run --json`; one fixture also under Icarus and `verilator -Wall` clean; generation
+//! is byte-identical; bad flags
 //! are errors naming the flag that write nothing.
 
 mod common;
@@ -187,7 +188,7 @@ fn every_fixture_passes_its_network_testbench_under_verilator_with_the_model_cyc
 }
 
 #[test]
-fn n2uq_w2a2_passes_under_icarus() {
+fn n2uq_w2a2_passes_under_icarus_and_lints_clean() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let fx = fixture("n2uq_w2a2");
@@ -210,6 +211,30 @@ fn n2uq_w2a2_passes_under_icarus() {
     assert_eq!(total, j["cycles"].as_u64().unwrap());
     assert_eq!(jobs.len(), 3);
     eprintln!("n2uq_w2a2 under Icarus: PASS cycles={total} in {secs:.1} s");
+    // The testbench is -Wall clean without waivers (the RTL is, by its own tests).
+    let mut files: Vec<PathBuf> = std::fs::read_dir(out.join("rtl"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files.push(out.join("tb/tb_network.sv"));
+    let lint = Command::new("verilator")
+        .args([
+            "--lint-only",
+            "-Wall",
+            "--timing",
+            "--top-module",
+            "tb_network",
+        ])
+        .args(&files)
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&lint.stdout).to_string() + &String::from_utf8_lossy(&lint.stderr);
+    assert!(
+        lint.status.success() && !text.contains("%Warning"),
+        "verilator -Wall on tb_network.sv:\n{text}"
+    );
 }
 
 #[test]
