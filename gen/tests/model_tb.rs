@@ -2,8 +2,7 @@
 //! fixture (`testbench/fixtures/models/*`) on a small 2x2x32 array passes under Verilator as
 //! shipped (`tb/run_verilator.sh`) with the same per-layer and total cycles as
 //! `qforge run --json`; one fixture also under Icarus and `verilator -Wall` clean; generation
-//! is byte-identical; bad flags
-//! are errors naming the flag that write nothing.
+//! is byte-identical; bad flags are errors naming the flag that write nothing.
 
 mod common;
 
