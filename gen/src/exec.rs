@@ -55,6 +55,8 @@ pub struct JobStreams {
     pub act: Vec<Packet>,
     /// Expected output beats (packed words, tlast).
     pub out: Vec<(Vec<u64>, bool)>,
+    /// The job's cycles on the device it ran on (the harness's count).
+    pub cycles: u64,
 }
 
 fn near(q: &dyn ScalarQuantizer, x: f64) -> bool {
@@ -180,6 +182,7 @@ impl Plan {
                             wt,
                             act,
                             out: want,
+                            cycles: r.cycles,
                         });
                     }
                 }

@@ -1,10 +1,10 @@
 //! `qforge`: learned low-bit quantizers to verified hardware.
 //!
-//! Subcommands: `generate` (RTL, testbench, XDC, report for a design), `simulate` (cycle
-//! model), `verify` (RTL under Verilator/Icarus vs golden and model), `quantize` (apply a
-//! quantizer spec to a .npy tensor), `init` (derive a spec's parameters from a tensor),
-//! `reference` (the default layer through the integer reference vs the float path),
-//! `bench` (measurements), `report` (network memory / time / resources / compare) and
+//! Subcommands: `generate` (RTL, testbench, XDC, report for a design or a model),
+//! `simulate` (cycle model), `verify` (RTL under Verilator/Icarus vs golden and model),
+//! `quantize` (apply a quantizer spec to a .npy tensor), `init` (derive a spec's parameters
+//! from a tensor), `reference` (the default layer through the integer reference vs the float
+//! path), `bench` (measurements), `report` (network memory / time / resources / compare) and
 //! `network` (the built-in catalog).
 
 mod bench;
@@ -50,7 +50,8 @@ enum Command {
     /// Run the built-in default layer through the exact integer reference and cross-check it
     /// against the float path.
     Reference(reference::Args),
-    /// Write RTL, testbench, vectors, XDC and a report for a design.
+    /// Write RTL, testbench, vectors, XDC and a report for a design, or (`--model`) for the
+    /// engine a model runs on with a whole-network testbench.
     Generate(generate::Args),
     /// Run a design's layer on the cycle-accurate model (optionally with a VCD).
     Simulate(simulate::Args),

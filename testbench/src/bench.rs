@@ -23,6 +23,71 @@ pub enum Simulator {
     Icarus,
 }
 
+/// Build testbench `top` from `files` in `dir` under `sim`; `waivers` are extra Verilator
+/// flags (e.g. `-Wno-WIDTH`). Returns the executable (Verilator) or the `.vvp` file (Icarus).
+pub fn compile(
+    dir: &Path,
+    files: &[PathBuf],
+    sim: Simulator,
+    top: &str,
+    waivers: &[&str],
+) -> Result<PathBuf, String> {
+    match sim {
+        Simulator::Verilator => {
+            let v = find(Tool::Verilator)?;
+            run(
+                Command::new(&v.command)
+                    .current_dir(dir)
+                    .args(["--binary", "--timing", "-O2"])
+                    .args(waivers)
+                    .args([
+                        "-j",
+                        "2",
+                        "--top-module",
+                        top,
+                        "--Mdir",
+                        "obj_tb",
+                        "-o",
+                        top,
+                    ])
+                    .args(files),
+                "verilator --binary",
+            )?;
+            Ok(dir.join("obj_tb").join(top))
+        }
+        Simulator::Icarus => {
+            let i = find(Tool::Icarus)?;
+            let vvp = format!("{top}.vvp");
+            run(
+                Command::new(&i.command)
+                    .current_dir(dir)
+                    .args(["-g2012", "-s", top, "-o", &vvp])
+                    .args(files),
+                "iverilog",
+            )?;
+            Ok(dir.join(vvp))
+        }
+    }
+}
+
+/// Run a testbench built by [`compile`] in `dir` with plusargs `args`; its output.
+pub fn simulate(dir: &Path, exe: &Path, sim: Simulator, args: &[String]) -> Result<String, String> {
+    match sim {
+        Simulator::Verilator => run(
+            Command::new(exe).current_dir(dir).args(args),
+            "RTL simulation",
+        ),
+        Simulator::Icarus => run(
+            Command::new("vvp")
+                .current_dir(dir)
+                .arg("-n")
+                .arg(exe)
+                .args(args),
+            "RTL simulation",
+        ),
+    }
+}
+
 /// A built testbench for one design.
 pub struct Bench {
     p: EngineParams,
@@ -42,44 +107,7 @@ impl Bench {
         let tb = dir.join("tb_engine.sv");
         std::fs::write(&tb, testbench(p, Capacity::of(p), MAX_CYCLES)).map_err(io)?;
         files.push(tb);
-        let exe = match sim {
-            Simulator::Verilator => {
-                let v = find(Tool::Verilator)?;
-                run(
-                    Command::new(&v.command)
-                        .current_dir(dir)
-                        .args([
-                            "--binary",
-                            "--timing",
-                            "-O2",
-                            "-Wno-fatal",
-                            "-Wno-WIDTH",
-                            "-j",
-                            "2",
-                            "--top-module",
-                            "tb_engine",
-                            "--Mdir",
-                            "obj_tb",
-                            "-o",
-                            "tb_engine",
-                        ])
-                        .args(&files),
-                    "verilator --binary",
-                )?;
-                dir.join("obj_tb").join("tb_engine")
-            }
-            Simulator::Icarus => {
-                let i = find(Tool::Icarus)?;
-                run(
-                    Command::new(&i.command)
-                        .current_dir(dir)
-                        .args(["-g2012", "-s", "tb_engine", "-o", "tb_engine.vvp"])
-                        .args(&files),
-                    "iverilog",
-                )?;
-                dir.join("tb_engine.vvp")
-            }
-        };
+        let exe = compile(dir, &files, sim, "tb_engine", &["-Wno-fatal", "-Wno-WIDTH"])?;
         Ok(Bench {
             p: *p,
             dir: dir.to_path_buf(),
@@ -92,20 +120,7 @@ impl Bench {
     pub fn run_job(&self, job: &Job, stalls: Stalls, reset_at: Option<u64>) -> Result<u64, String> {
         let args =
             write_vectors(&self.dir, &self.p, job, stalls, reset_at).map_err(|e| e.to_string())?;
-        let out = match self.sim {
-            Simulator::Verilator => run(
-                Command::new(&self.exe).current_dir(&self.dir).args(&args),
-                "RTL simulation",
-            )?,
-            Simulator::Icarus => run(
-                Command::new("vvp")
-                    .current_dir(&self.dir)
-                    .arg("-n")
-                    .arg(&self.exe)
-                    .args(&args),
-                "RTL simulation",
-            )?,
-        };
+        let out = simulate(&self.dir, &self.exe, self.sim, &args)?;
         parse_pass(&out).ok_or_else(|| format!("RTL simulation did not pass:\n{out}"))
     }
 }

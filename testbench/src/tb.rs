@@ -48,6 +48,48 @@ impl Capacity {
     }
 }
 
+/// The testbench's xorshift32 step, the same as `sim::harness::xorshift32`.
+pub(crate) const XORSHIFT32: &str = r#"    function automatic logic [31:0] xorshift32(input logic [31:0] x);
+        logic [31:0] y;
+        y = x ^ (x << 13);
+        y = y ^ (y >> 17);
+        y = y ^ (y << 5);
+        return y;
+    endfunction
+"#;
+
+/// Declarations of the DUT's stream ports (widths `WTW`, `ACW`, `OW`).
+pub(crate) const PORT_DECLS: &str = r#"    logic [WTW-1:0] s_axis_wt_tdata;
+    logic s_axis_wt_tvalid, s_axis_wt_tready, s_axis_wt_tlast;
+    logic [ACW-1:0] s_axis_act_tdata;
+    logic s_axis_act_tvalid, s_axis_act_tready, s_axis_act_tlast;
+    logic [OW-1:0] m_axis_out_tdata;
+    logic m_axis_out_tvalid, m_axis_out_tlast;
+"#;
+
+/// The DUT instance `u_dut` of `top`, its output `tready` driven by `ready`.
+pub(crate) fn dut_instance(top: &str) -> String {
+    format!(
+        r#"    {top} u_dut (
+        .clk               (clk),
+        .rst               (rst),
+        .s_axis_wt_tdata   (s_axis_wt_tdata),
+        .s_axis_wt_tvalid  (s_axis_wt_tvalid),
+        .s_axis_wt_tready  (s_axis_wt_tready),
+        .s_axis_wt_tlast   (s_axis_wt_tlast),
+        .s_axis_act_tdata  (s_axis_act_tdata),
+        .s_axis_act_tvalid (s_axis_act_tvalid),
+        .s_axis_act_tready (s_axis_act_tready),
+        .s_axis_act_tlast  (s_axis_act_tlast),
+        .m_axis_out_tdata  (m_axis_out_tdata),
+        .m_axis_out_tvalid (m_axis_out_tvalid),
+        .m_axis_out_tready (ready),
+        .m_axis_out_tlast  (m_axis_out_tlast)
+    );
+"#
+    )
+}
+
 /// The testbench source (`tb_engine.sv`).
 pub fn testbench(p: &EngineParams, cap: Capacity, max_cycles: u64) -> String {
     let (wtw, acw, ow, dn, ob) = (
@@ -84,14 +126,7 @@ module tb_engine;
     int wt_n, act_n, out_n, wt_pct, act_pct, out_pct, reset_at;
     int unsigned seed;
 
-    function automatic logic [31:0] xorshift32(input logic [31:0] x);
-        logic [31:0] y;
-        y = x ^ (x << 13);
-        y = y ^ (y >> 17);
-        y = y ^ (y << 5);
-        return y;
-    endfunction
-
+{xorshift}
     logic started = 1'b0;
     longint cyc = 0;
     logic rst;
@@ -102,13 +137,7 @@ module tb_engine;
     logic wt_valid, act_valid, ready;
     logic [31:0] lfsr_w, lfsr_a, lfsr_r;
 
-    logic [WTW-1:0] s_axis_wt_tdata;
-    logic s_axis_wt_tvalid, s_axis_wt_tready, s_axis_wt_tlast;
-    logic [ACW-1:0] s_axis_act_tdata;
-    logic s_axis_act_tvalid, s_axis_act_tready, s_axis_act_tlast;
-    logic [OW-1:0] m_axis_out_tdata;
-    logic m_axis_out_tvalid, m_axis_out_tlast;
-
+{port_decls}
     assign s_axis_wt_tvalid = wt_valid && !rst;
     assign s_axis_wt_tdata = (wt_valid && !rst) ? wt_mem[wt_idx][WTW-1:0] : '0;
     assign s_axis_wt_tlast = wt_valid && !rst && wt_mem[wt_idx][WTW];
@@ -116,23 +145,7 @@ module tb_engine;
     assign s_axis_act_tdata = (act_valid && !rst) ? act_mem[act_idx][ACW-1:0] : '0;
     assign s_axis_act_tlast = act_valid && !rst && act_mem[act_idx][ACW];
 
-    {top} u_dut (
-        .clk               (clk),
-        .rst               (rst),
-        .s_axis_wt_tdata   (s_axis_wt_tdata),
-        .s_axis_wt_tvalid  (s_axis_wt_tvalid),
-        .s_axis_wt_tready  (s_axis_wt_tready),
-        .s_axis_wt_tlast   (s_axis_wt_tlast),
-        .s_axis_act_tdata  (s_axis_act_tdata),
-        .s_axis_act_tvalid (s_axis_act_tvalid),
-        .s_axis_act_tready (s_axis_act_tready),
-        .s_axis_act_tlast  (s_axis_act_tlast),
-        .m_axis_out_tdata  (m_axis_out_tdata),
-        .m_axis_out_tvalid (m_axis_out_tvalid),
-        .m_axis_out_tready (ready),
-        .m_axis_out_tlast  (m_axis_out_tlast)
-    );
-
+{dut}
     initial begin
         if (!$value$plusargs("wt_n=%d", wt_n)) $fatal(1, "missing +wt_n");
         if (!$value$plusargs("act_n=%d", act_n)) $fatal(1, "missing +act_n");
@@ -198,6 +211,9 @@ module tb_engine;
         end
     end
 endmodule"#,
+        xorshift = XORSHIFT32,
+        port_decls = PORT_DECLS,
+        dut = dut_instance(top),
         wt_cap = cap.wt,
         act_cap = cap.act,
         out_cap = cap.out
@@ -224,7 +240,7 @@ fn hex_line(data: &[u64], width: u32, last: bool) -> String {
         .collect()
 }
 
-fn hex_file(packets: &[Packet], width: u32) -> String {
+pub(crate) fn hex_file(packets: &[Packet], width: u32) -> String {
     packets
         .iter()
         .map(|p| hex_line(&p.data, width, p.last) + "\n")
