@@ -136,3 +136,34 @@ fn reset_recovers(gen: fn(&mut ChaCha8Rng) -> EngineParams, seed: u64) {
         assert_eq!(again.beats, want, "reset at cycle {at} of {}", full.cycles);
     }
 }
+
+#[test]
+fn raw_mode_checks_tlast_on_the_last_weight_word() {
+    let mut rng = ChaCha8Rng::seed_from_u64(19);
+    for gen in [design as fn(&mut ChaCha8Rng) -> EngineParams, lut_design] {
+        for _ in 0..20 {
+            let p = gen(&mut rng);
+            let job = &raw_jobs(&p, 1, &mut rng)[5];
+            let (mut wt, act, want) = job.streams(&p);
+            assert!(wt.last().unwrap().last);
+            assert_eq!(wt.iter().filter(|b| b.last).count(), 1);
+            // The stream is exactly header, table, weights: no thresholds.
+            let table = if p.is_lut() { p.table_entries() } else { 0 } as usize;
+            let words = (job.m * job.kc(&p) * p.w_planes()) as usize;
+            assert_eq!(wt.len(), 1 + table + words);
+            // tlast moved off the last weight word: the protocol check fires.
+            let n = wt.len();
+            wt[n - 1].last = false;
+            if n > 2 {
+                wt[n - 2].last = true;
+            }
+            let mut e = sim::engine::Engine::new(p);
+            let _ = sim::harness::run(&mut e, &wt, &act, want.len(), Stalls::NONE, None, 1_000_000);
+            assert!(
+                e.protocol_errors.iter().any(|m| m.contains("weight beat")),
+                "{p:?}: {:?}",
+                e.protocol_errors
+            );
+        }
+    }
+}
