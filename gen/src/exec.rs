@@ -80,7 +80,9 @@ impl Plan {
                 // The hardware's value of a code: its integer level times the level scale
                 // (for LCQ the b'-bit outer level, the value the engine computes with).
                 let s = q.level_scale();
-                idx.iter().map(|&i| q.level(i as usize) as f64 * s).collect()
+                idx.iter()
+                    .map(|&i| q.level(i as usize) as f64 * s)
+                    .collect()
             }
         }
     }
@@ -90,9 +92,7 @@ impl Plan {
         let (m, k, n) = layer.geom.mkn();
         let zero = {
             let q = self.quants[layer.in_q].as_ref();
-            (0..q.num_levels())
-                .find(|&i| q.level(i) == 0)
-                .unwrap_or(0) as u32
+            (0..q.num_levels()).find(|&i| q.level(i) == 0).unwrap_or(0) as u32
         };
         let a_idx: Vec<u32> = match layer.geom {
             Geom::Conv { conv, .. } => {
@@ -114,7 +114,8 @@ impl Plan {
         }
     }
 
-    /// Run one sample (`x`: the graph input, one sample, float64) on `dut`. `dump` collects
+    /// Run one sample (`x`: the graph input, one sample, float64; with several graph inputs,
+    /// their values concatenated in `Model::inputs` order) on `dut`. `dump` collects
     /// every job's streams when given.
     pub fn run_sample<D: Dut + ?Sized>(
         &self,
@@ -125,12 +126,21 @@ impl Plan {
         let p = *dut.params();
         let model = &self.model;
         let mut vals: HashMap<&str, Val> = HashMap::new();
-        let input = &model.inputs[0];
-        let want: usize = input.shape.iter().product();
+        // Several graph inputs: the sample is their values concatenated in order.
+        let want: usize = model
+            .inputs
+            .iter()
+            .map(|g| g.shape.iter().product::<usize>())
+            .sum();
         if x.len() != want {
             bail!("input: a sample needs {want} values, got {}", x.len());
         }
-        vals.insert(input.name.as_str(), Val::F(x.to_vec()));
+        let mut off = 0;
+        for g in &model.inputs {
+            let len: usize = g.shape.iter().product();
+            vals.insert(g.name.as_str(), Val::F(x[off..off + len].to_vec()));
+            off += len;
+        }
         let layer_of: HashMap<&str, usize> = self
             .layers
             .iter()
@@ -158,8 +168,9 @@ impl Plan {
                 let mut out = vec![0i64; m * groups * n];
                 for g in 0..groups {
                     let job = self.job(layer, g, &idx);
-                    job.validate(&p)
-                        .map_err(|e| anyhow!("node {:?}: job does not fit the engine: {e}", node.name))?;
+                    job.validate(&p).map_err(|e| {
+                        anyhow!("node {:?}: job does not fit the engine: {e}", node.name)
+                    })?;
                     let (wt, act, want) = job.streams(&p);
                     let r = run(dut, &wt, &act, want.len(), Stalls::NONE, None, u64::MAX)
                         .map_err(|e| anyhow!("node {:?}: engine run: {e}", node.name))?;
@@ -241,10 +252,7 @@ impl Plan {
                 _ => {
                     let fs: Vec<Vec<f64>> = ins.iter().map(|v| self.floats(v)).collect();
                     let refs: Vec<&[f64]> = fs.iter().map(Vec::as_slice).collect();
-                    Val::F(
-                        model::float::eval_host(model, node, &refs)
-                            .map_err(|e| anyhow!("{e}"))?,
-                    )
+                    Val::F(model::float::eval_host(model, node, &refs).map_err(|e| anyhow!("{e}"))?)
                 }
             };
             vals.insert(node.name.as_str(), v);
