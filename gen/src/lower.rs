@@ -186,7 +186,10 @@ struct Pre {
 fn is_uniform_weight(spec: &QuantSpec) -> bool {
     matches!(
         spec,
-        QuantSpec::N2uqWeight(_) | QuantSpec::Uniform(_) | QuantSpec::Binary(_) | QuantSpec::Ternary(_)
+        QuantSpec::N2uqWeight(_)
+            | QuantSpec::Uniform(_)
+            | QuantSpec::Binary(_)
+            | QuantSpec::Ternary(_)
     )
 }
 
@@ -445,7 +448,10 @@ impl Plan {
             });
         }
         if pres.is_empty() {
-            bail!("model {:?}: no quantized conv/fc layer runs on the engine", model.name);
+            bail!(
+                "model {:?}: no quantized conv/fc layer runs on the engine",
+                model.name
+            );
         }
         for n in &model.nodes {
             places.entry(n.name.clone()).or_insert(Place::Host);
@@ -563,7 +569,10 @@ fn engine_params(
             ActEnc::Unsigned,
         )
     } else {
-        let all_w: Vec<i64> = pres.iter().flat_map(|p| p.w_levels.iter().copied()).collect();
+        let all_w: Vec<i64> = pres
+            .iter()
+            .flat_map(|p| p.w_levels.iter().copied())
+            .collect();
         let (w_enc, w_bits) = [WeightEnc::Offset, WeightEnc::Signed, WeightEnc::Unsigned]
             .into_iter()
             .filter_map(|e| enc_bits(e, &all_w).map(|b| (e, b)))
@@ -583,7 +592,11 @@ fn engine_params(
             ActEnc::Signed => WeightEnc::Signed,
         };
         let a_bits = enc_bits(wenc, &all_a).ok_or_else(|| {
-            anyhow!("activations: levels {:?}..{:?} need more than 8 bits", all_a.iter().min(), all_a.iter().max())
+            anyhow!(
+                "activations: levels {:?}..{:?} need more than 8 bits",
+                all_a.iter().min(),
+                all_a.iter().max()
+            )
         })?;
         (Kind::BitSerial, w_bits, a_bits, w_enc, a_enc)
     };

@@ -42,7 +42,9 @@ fn run(fx: &Path, rtl: bool, dir: &Path) -> (Vec<f64>, Vec<usize>, Value) {
         fx.join("input.npy").to_string_lossy().to_string(),
         out.to_string_lossy().to_string(),
     );
-    let mut args = vec!["run", "--model", &fxs, "--input", &inp, "--output", &outs, "--json"];
+    let mut args = vec![
+        "run", "--model", &fxs, "--input", &inp, "--output", &outs, "--json",
+    ];
     if rtl {
         args.push("--rtl");
     }
@@ -75,7 +77,10 @@ fn every_fixture_matches_its_reference_on_model_and_rtl() {
             let (ys, rs) = (&y[s * c..(s + 1) * c], &r.data[s * c..(s + 1) * c]);
             assert_eq!(argmax(ys), argmax(rs), "{name} sample {s}: predicted class");
             if near[s] == 0 {
-                let d = ys.iter().zip(rs).fold(0f64, |a, (x, y)| a.max((x - y).abs()));
+                let d = ys
+                    .iter()
+                    .zip(rs)
+                    .fold(0f64, |a, (x, y)| a.max((x - y).abs()));
                 // Float64 summation order only: the engine's accumulators are exact.
                 assert!(
                     d <= 1e-9 * scale,

@@ -419,7 +419,11 @@ pub fn eval_host(model: &Model, node: &Node, inputs: &[&[f64]]) -> Result<Vec<f6
         return Err(Error::new(
             format!("node {:?}", node.name),
             "inputs",
-            format!("{} tensors given for {} inputs", inputs.len(), node.inputs.len()),
+            format!(
+                "{} tensors given for {} inputs",
+                inputs.len(),
+                node.inputs.len()
+            ),
         ));
     }
     let xs: Vec<(&[f64], &[usize])> = node
