@@ -168,10 +168,14 @@ impl Plan {
                 let mut out = vec![0i64; m * groups * n];
                 for g in 0..groups {
                     let job = self.job(layer, g, &idx);
-                    job.validate(&p).map_err(|e| {
+                    // The golden accumulators, once: the raw-field check, the expected beats
+                    // and the near-threshold count all read them.
+                    let acc = job.accumulators(&p);
+                    job.validate_with(&p, Some(&acc)).map_err(|e| {
                         anyhow!("node {:?}: job does not fit the engine: {e}", node.name)
                     })?;
-                    let (wt, act, want) = job.streams(&p);
+                    let (wt, act, want) =
+                        (job.wt_stream(&p), job.act_stream(&p), job.expected_from(&p, &acc));
                     let r = run(dut, &wt, &act, want.len(), Stalls::NONE, None, u64::MAX)
                         .map_err(|e| anyhow!("node {:?}: engine run: {e}", node.name))?;
                     if r.beats != want {
@@ -187,7 +191,6 @@ impl Plan {
                     out[g * m * n..(g + 1) * m * n].copy_from_slice(&vals_g);
                     // Near-threshold decisions of a fused output, from the exact accumulators.
                     if let Some(q) = layer.out_q {
-                        let acc = job.accumulators(&p);
                         n_near += self.count_near(layer, g, &acc, n, q);
                     }
                     if let Some(d) = dump.as_deref_mut() {

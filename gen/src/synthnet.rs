@@ -47,7 +47,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use model::{GraphInput, Model, Node, Op as MOp, Tensor};
 use quant::example_layer::normal;
 use quant::fold::BatchNorm;
-use quant::gemm::{im2col, Conv2d};
+use quant::gemm::{gemm, im2col, Conv2d};
 use quant::n2uq::{N2uqActSpec, N2uqWeightSpec};
 use quant::scalar::ScalarQuantizer;
 use quant::spec::QuantSpec;
@@ -133,24 +133,6 @@ fn pool_params(h: usize, want: usize) -> Option<(usize, usize, usize)> {
     cands
         .into_iter()
         .find(|&(k, s, p)| h + 2 * p >= k && (h + 2 * p - k) / s + 1 == want)
-}
-
-/// `C = W·A` over small integer levels (i32 lanes; every partial sum fits, checked by the
-/// caller), row-major `W` `M×K`, `A` `K×N`.
-fn gemm_i32(w: &[i32], a: &[i32], m: usize, k: usize, n: usize) -> Vec<i32> {
-    let mut c = vec![0i32; m * n];
-    for (row, c_row) in c.chunks_mut(n).enumerate() {
-        for kk in 0..k {
-            let wv = w[row * k + kk];
-            if wv == 0 {
-                continue;
-            }
-            for (cv, &av) in c_row.iter_mut().zip(&a[kk * n..(kk + 1) * n]) {
-                *cv += wv * av;
-            }
-        }
-    }
-    c
 }
 
 impl Builder {
@@ -291,12 +273,12 @@ impl Builder {
         let prepared = wspec
             .prepare(&weights, &wshape)
             .map_err(|e| anyhow!("{name}: weights: {e}"))?;
-        let w_lv: Vec<i32> = weights
+        let w_lv: Vec<i64> = weights
             .iter()
             .enumerate()
             .map(|(i, &x)| {
                 let q = prepared.quantizer_of(i);
-                q.level(q.index(x)) as i32
+                q.level(q.index(x))
             })
             .collect();
         let b: Vec<f64> = if bias {
@@ -308,17 +290,12 @@ impl Builder {
         let Data::Q(idx) = &self.vals[input].data else {
             bail!("{name}: input {input:?} is not quantized (a bug)")
         };
-        let a_lv: Vec<i32> = idx
+        let a_lv: Vec<i64> = idx
             .iter()
-            .map(|&i| self.act_q.level(i as usize) as i32)
+            .map(|&i| self.act_q.level(i as usize))
             .collect();
-        let w_max = w_lv.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0) as u64;
-        let a_max = a_lv.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0) as u64;
-        if w_max * a_max * fan_in as u64 >= 1 << 31 {
-            bail!("{name}: accumulators exceed 31 bits at these widths");
-        }
         let m = co / groups;
-        let mut acc = vec![0i32; co * n];
+        let mut acc = vec![0i64; co * n];
         for g in 0..groups {
             let a_g = match conv {
                 Some((c, _)) => {
@@ -328,7 +305,7 @@ impl Builder {
                 None => a_lv.clone(),
             };
             let w_g = &w_lv[g * m * fan_in..(g + 1) * m * fan_in];
-            let c_g = gemm_i32(w_g, &a_g, m, fan_in, n);
+            let c_g = gemm(w_g, &a_g, m, fan_in, n);
             acc[g * m * n..(g + 1) * m * n].copy_from_slice(&c_g);
         }
         let s_a = self.act_q.level_scale();
