@@ -36,7 +36,8 @@
 //!   of the list name the inserted nodes.
 //! - **Fallback.** A compute layer whose input shape follows from none of the above reads a
 //!   separate seeded graph input of its shape (quantized like the first input), named
-//!   `<layer>.in`, and a note says so. Catalog networks need no fallback.
+//!   `<layer>.in`, and a note says so; layers no output reads any more are dropped (noted).
+//!   Catalog networks need no fallback.
 //!
 //! The graph input samples are seeded too (uniform in `[0, 2)`, which covers the initial
 //! `n2uq-act` range), from a generator separate from the weights'.
@@ -290,10 +291,7 @@ impl Builder {
         let Data::Q(idx) = &self.vals[input].data else {
             bail!("{name}: input {input:?} is not quantized (a bug)")
         };
-        let a_lv: Vec<i64> = idx
-            .iter()
-            .map(|&i| self.act_q.level(i as usize))
-            .collect();
+        let a_lv: Vec<i64> = idx.iter().map(|&i| self.act_q.level(i as usize)).collect();
         let m = co / groups;
         let mut acc = vec![0i64; co * n];
         for g in 0..groups {
@@ -683,6 +681,31 @@ pub fn build(net: &Network, w_bits: u32, a_bits: u32, seed: u64) -> Result<Synth
     } else {
         out
     }];
+    // A fallback input can leave earlier layers unused: drop what no output reads.
+    let mut used: HashSet<String> = outputs.iter().cloned().collect();
+    for n in b.nodes.iter().rev() {
+        if used.contains(&n.name) {
+            used.extend(n.inputs.iter().cloned());
+        }
+    }
+    let dropped: Vec<String> = b
+        .nodes
+        .iter()
+        .filter(|n| !used.contains(&n.name) && n.op.weight_quant().is_some())
+        .map(|n| n.name.clone())
+        .collect();
+    if !dropped.is_empty() {
+        b.notes.push(format!(
+            "unused (no output reads them, dropped): {}",
+            dropped.join(", ")
+        ));
+    }
+    b.nodes.retain(|n| used.contains(&n.name));
+    let keep: Vec<bool> = b.inputs.iter().map(|g| used.contains(&g.name)).collect();
+    let mut k = keep.iter();
+    b.inputs.retain(|_| *k.next().unwrap());
+    let mut k = keep.iter();
+    b.samples.retain(|_| *k.next().unwrap());
     let model = Model::new(net.name.clone(), b.inputs, outputs, b.nodes)
         .map_err(|e| anyhow!("building the model: {e}"))?;
     Ok(SynthNet {
