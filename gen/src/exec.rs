@@ -32,13 +32,6 @@ enum Val {
     Q(Vec<u32>, usize),
 }
 
-/// One job's run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct JobRun {
-    /// Cycles (the harness's count: first cycle after reset to the last output beat).
-    pub cycles: u64,
-}
-
 /// One sample through the whole model.
 #[derive(Debug, Clone)]
 pub struct SampleRun {
@@ -174,8 +167,11 @@ impl Plan {
                     job.validate_with(&p, Some(&acc)).map_err(|e| {
                         anyhow!("node {:?}: job does not fit the engine: {e}", node.name)
                     })?;
-                    let (wt, act, want) =
-                        (job.wt_stream(&p), job.act_stream(&p), job.expected_from(&p, &acc));
+                    let (wt, act, want) = (
+                        job.wt_stream(&p),
+                        job.act_stream(&p),
+                        job.expected_from(&p, &acc),
+                    );
                     let r = run(dut, &wt, &act, want.len(), Stalls::NONE, None, u64::MAX)
                         .map_err(|e| anyhow!("node {:?}: engine run: {e}", node.name))?;
                     if r.beats != want {

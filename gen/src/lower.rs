@@ -173,7 +173,6 @@ struct Pre {
     in_q: usize,
     out_q: Option<usize>,
     output: String,
-    fused: Vec<String>,
     geom: Geom,
     weight_q: Vec<Box<dyn ScalarQuantizer>>,
     weight_idx: Vec<usize>,
@@ -367,8 +366,7 @@ impl Plan {
             let mut cur = n.name.clone();
             let mut out_q = None;
             let mut relu_seen = false;
-            loop {
-                let Some(c) = only(&cur) else { break };
+            while let Some(c) = only(&cur) {
                 let cn = &model.nodes[c];
                 match &cn.op {
                     Op::BatchNorm {
@@ -437,7 +435,6 @@ impl Plan {
                 in_q,
                 out_q,
                 output,
-                fused,
                 geom,
                 weight_q: prepared.quantizers,
                 weight_idx,
