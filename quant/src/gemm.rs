@@ -357,7 +357,11 @@ mod tests {
             let lim: i64 = [3, 255, 1 << 13, 1 << 20][i % 4];
             let w: Vec<i64> = (0..m * k).map(|_| rng.gen_range(-lim..=lim)).collect();
             let a: Vec<i64> = (0..k * n).map(|_| rng.gen_range(-lim..=lim)).collect();
-            assert_eq!(gemm(&w, &a, m, k, n), gemm_i64(&w, &a, m, k, n), "{m}x{k}x{n} {lim}");
+            assert_eq!(
+                gemm(&w, &a, m, k, n),
+                gemm_i64(&w, &a, m, k, n),
+                "{m}x{k}x{n} {lim}"
+            );
         }
         // Sums at the very edge of 32 bits.
         let (k, big) = (2usize, 32767i64);
