@@ -109,7 +109,8 @@ impl Plan {
         }
     }
 
-    /// Run one sample (`x`: the graph input, one sample, float64) on `dut`. `dump` collects
+    /// Run one sample (`x`: the graph input, one sample, float64; with several graph inputs,
+    /// their values concatenated in `Model::inputs` order) on `dut`. `dump` collects
     /// every job's streams when given.
     pub fn run_sample<D: Dut + ?Sized>(
         &self,
@@ -120,12 +121,21 @@ impl Plan {
         let p = *dut.params();
         let model = &self.model;
         let mut vals: HashMap<&str, Val> = HashMap::new();
-        let input = &model.inputs[0];
-        let want: usize = input.shape.iter().product();
+        // Several graph inputs: the sample is their values concatenated in order.
+        let want: usize = model
+            .inputs
+            .iter()
+            .map(|g| g.shape.iter().product::<usize>())
+            .sum();
         if x.len() != want {
             bail!("input: a sample needs {want} values, got {}", x.len());
         }
-        vals.insert(input.name.as_str(), Val::F(x.to_vec()));
+        let mut off = 0;
+        for g in &model.inputs {
+            let len: usize = g.shape.iter().product();
+            vals.insert(g.name.as_str(), Val::F(x[off..off + len].to_vec()));
+            off += len;
+        }
         let layer_of: HashMap<&str, usize> = self
             .layers
             .iter()
@@ -153,10 +163,17 @@ impl Plan {
                 let mut out = vec![0i64; m * groups * n];
                 for g in 0..groups {
                     let job = self.job(layer, g, &idx);
-                    job.validate(&p).map_err(|e| {
+                    // The golden accumulators, once: the raw-field check, the expected beats
+                    // and the near-threshold count all read them.
+                    let acc = job.accumulators(&p);
+                    job.validate_with(&p, Some(&acc)).map_err(|e| {
                         anyhow!("node {:?}: job does not fit the engine: {e}", node.name)
                     })?;
-                    let (wt, act, want) = job.streams(&p);
+                    let (wt, act, want) = (
+                        job.wt_stream(&p),
+                        job.act_stream(&p),
+                        job.expected_from(&p, &acc),
+                    );
                     let r = run(dut, &wt, &act, want.len(), Stalls::NONE, None, u64::MAX)
                         .map_err(|e| anyhow!("node {:?}: engine run: {e}", node.name))?;
                     if r.beats != want {
@@ -172,7 +189,6 @@ impl Plan {
                     out[g * m * n..(g + 1) * m * n].copy_from_slice(&vals_g);
                     // Near-threshold decisions of a fused output, from the exact accumulators.
                     if let Some(q) = layer.out_q {
-                        let acc = job.accumulators(&p);
                         n_near += self.count_near(layer, g, &acc, n, q);
                     }
                     if let Some(d) = dump.as_deref_mut() {

@@ -28,6 +28,7 @@ mod run;
 mod simulate;
 mod streams;
 mod svg;
+mod synthnet;
 mod verify;
 
 use clap::{Parser, Subcommand};

@@ -644,6 +644,27 @@ pub fn resources_text(e: &hdl::params::EngineParams, c: &Common, synth: bool) ->
     Ok(s)
 }
 
+/// The largest square array (`Dm = Dn` up to 512, `p`'s Dk, bits and engine) whose modelled
+/// LUTs (`crate::resources::model` of [`engine_of`]) fit `budget` of the xcvu9p's, with its
+/// resources; `None` when even 1×1 does not fit. `report compare` and `bench --resnet18`.
+pub fn largest_square(net: &Network, p: &Policy, budget: f64) -> Option<(Policy, Resources)> {
+    let cap = budget * resources::VU9P_LUTS as f64;
+    let mut best = None;
+    for d in 1..=512u32 {
+        let q = Policy {
+            dm: d,
+            dn: d,
+            ..p.clone()
+        };
+        let r = resources::model(&engine_of(net, &q));
+        if r.luts > cap {
+            break;
+        }
+        best = Some((q, r));
+    }
+    best
+}
+
 /// One configuration of the comparison.
 struct Config {
     name: &'static str,
@@ -709,31 +730,18 @@ fn compare_out(net: &Network, c: &Common, budget: f64) -> Result<String> {
             dk: 32,
         },
     ];
-    let cap = budget * resources::VU9P_LUTS as f64;
     let mut rows = Vec::new();
     for cfg in &configs {
-        // Largest square array (Dm = Dn) whose modelled LUTs fit the budget.
-        let mut best = None;
-        for d in 1..=512u32 {
-            let p = Policy {
-                w_bits: cfg.bits.0,
-                a_bits: cfg.bits.1,
-                engine: cfg.engine,
-                dm: d,
-                dn: d,
-                dk: cfg.dk,
-                prod_bits: cfg.prod_bits,
-                ..base.clone()
-            };
-            let e = engine_of(net, &p);
-            let r = resources::model(&e);
-            if r.luts > cap {
-                break;
-            }
-            best = Some((p, r));
-        }
-        let (p, r) =
-            best.ok_or_else(|| anyhow!("{}: even a 1x1 array exceeds the budget", cfg.name))?;
+        let p = Policy {
+            w_bits: cfg.bits.0,
+            a_bits: cfg.bits.1,
+            engine: cfg.engine,
+            dk: cfg.dk,
+            prod_bits: cfg.prod_bits,
+            ..base.clone()
+        };
+        let (p, r) = largest_square(net, &p, budget)
+            .ok_or_else(|| anyhow!("{}: even a 1x1 array exceeds the budget", cfg.name))?;
         let cycles: u64 = time(net, &p).iter().map(|t| t.cycles).sum();
         let mem: u64 = memory(net, &p).iter().map(|m| m.total()).sum();
         rows.push((cfg.name, p, r, cycles, mem));

@@ -1,5 +1,6 @@
-//! `qforge run --model M --input X.npy --output Y.npy [--rtl] [--json] [--dump-streams DIR]`:
-//! a whole model on one engine instance, sample by sample (`crate::exec`), on the cycle model
+//! `qforge run --model M --input X.npy --output Y.npy [--rtl] [--json] [--dump-streams DIR]`,
+//! or `qforge run --network NAME|FILE.json --bits W/A [--seed S]` (a seeded synthetic network,
+//! `crate::synthnet`; `--input` optional, default one seeded sample): a whole model on one engine instance, sample by sample (`crate::exec`), on the cycle model
 //! or (`--rtl`) on the Verilated RTL of the same engine. Prints per engine layer and in total
 //! cycles, latency at the clock and utilization (equal to `report time --model`), and where
 //! every node ran.
@@ -58,11 +59,22 @@ impl EngineArgs {
 #[derive(clap::Args)]
 pub struct Args {
     /// The model: a `model.json` manifest or a directory holding one (`docs/model.md`).
+    #[arg(long, conflicts_with = "network", required_unless_present = "network")]
+    pub model: Option<PathBuf>,
+    /// Instead of `--model`: a built-in network (`qforge network list`) or a network JSON file,
+    /// built with seeded synthetic weights and calibrated BatchNorm (`crate::synthnet`).
     #[arg(long)]
-    pub model: PathBuf,
-    /// Input batch: float32/float64 .npy with the model's input shape and a leading batch axis.
-    #[arg(long)]
-    pub input: PathBuf,
+    pub network: Option<String>,
+    /// With `--network`: weight/activation bits `W/A` of every layer.
+    #[arg(long, requires = "network", default_value = "2/2")]
+    pub bits: String,
+    /// With `--network`: seed of the synthetic weights, BatchNorm and input sample.
+    #[arg(long, requires = "network", default_value_t = 1)]
+    pub seed: u64,
+    /// Input batch: float32/float64 .npy with the model's input shape and a leading batch axis
+    /// (required with `--model`; with `--network` the default is one seeded synthetic sample).
+    #[arg(long, required_unless_present = "network")]
+    pub input: Option<PathBuf>,
     /// Write the model's output (float64 .npy, batch first).
     #[arg(long)]
     pub output: Option<PathBuf>,
@@ -88,6 +100,24 @@ pub fn plan(model: &Path, engine: &EngineArgs) -> Result<Plan> {
     let cfg = engine.cfg()?;
     let m = model::Model::load(model).map_err(|e| anyhow!("--model {}: {e}", model.display()))?;
     Plan::new(m, &cfg).map_err(|e| anyhow!("--model {}: {e:#}", model.display()))
+}
+
+/// A built-in network or network file, built with seeded weights (`crate::synthnet`) and
+/// lowered onto an engine; errors name `--network` or `--bits`.
+pub fn network_plan(
+    network: &str,
+    bits: &str,
+    seed: u64,
+    engine: &EngineArgs,
+) -> Result<(Plan, crate::synthnet::SynthNet)> {
+    let cfg = engine.cfg()?;
+    let (w, a) = crate::policy::Policy::parse_bits(bits)?;
+    let net = crate::netreport::load_network(network)?;
+    let synth = crate::synthnet::build(&net, w, a, seed)
+        .map_err(|e| anyhow!("--network {network}: {e:#}"))?;
+    let plan =
+        Plan::new(synth.model.clone(), &cfg).map_err(|e| anyhow!("--network {network}: {e:#}"))?;
+    Ok((plan, synth))
 }
 
 /// A whole batch's result.
@@ -272,8 +302,27 @@ pub fn build_rtl(
 
 /// Run the command.
 pub fn run_cmd(a: &Args) -> Result<()> {
-    let plan = plan(&a.model, &a.engine)?;
-    let samples = read_input(&plan, &a.input)?;
+    let (plan, synth) = match (&a.model, &a.network) {
+        (Some(m), None) => (plan(m, &a.engine)?, None),
+        (None, Some(n)) => {
+            let (p, s) = network_plan(n, &a.bits, a.seed, &a.engine)?;
+            (p, Some(s))
+        }
+        _ => bail!("--model / --network: give exactly one"),
+    };
+    let samples = match (&a.input, &synth) {
+        (Some(i), _) => {
+            if plan.model.inputs.len() > 1 {
+                bail!(
+                    "--input: the network has {} graph inputs (see the notes); run it without --input",
+                    plan.model.inputs.len()
+                );
+            }
+            read_input(&plan, i)?
+        }
+        (None, Some(s)) => vec![s.sample()],
+        (None, None) => bail!("--input: required with --model"),
+    };
     let mut outs = Outputs::default();
     if let Some(o) = &a.output {
         // Checked before any work so a bad path fails fast; written at the end.
@@ -327,6 +376,10 @@ pub fn run_cmd(a: &Args) -> Result<()> {
     let text = if a.json {
         serde_json::to_string_pretty(&json!({
             "model": plan.model.name,
+            "network": synth.as_ref().map(|s| json!({
+                "bits": a.bits, "seed": a.seed, "notes": s.notes,
+                "graph_inputs": plan.model.inputs.iter().map(|g| json!({"name": g.name, "shape": g.shape})).collect::<Vec<_>>(),
+            })),
             "engine": engine_json(&plan),
             "simulator": if a.rtl { "verilator" } else { "cycle model" },
             "samples": samples.len(),
@@ -361,6 +414,17 @@ pub fn run_cmd(a: &Args) -> Result<()> {
             plan.params.a_bits,
             plan.params.out_bits
         )?;
+        if let Some(syn) = &synth {
+            writeln!(
+                s,
+                "Synthetic network: W/A {}, seed {}, seeded weights and calibrated BatchNorm.",
+                a.bits, a.seed
+            )?;
+            for n in &syn.notes {
+                writeln!(s, "- {n}")?;
+            }
+            writeln!(s)?;
+        }
         s += &layer_table(&plan, &cycles)?;
         let host: Vec<&str> = plan
             .model

@@ -11,9 +11,92 @@ use crate::fold::{channel_affine, fold, BatchNorm, ChannelThresholds};
 use crate::scalar::ScalarQuantizer;
 
 /// `C[m][n] = Σ_k W[m][k]·A[k][n]` in 64-bit integers.
+///
+/// When `K·max|W|·max|A| < 2^31` every partial sum fits 32 bits and the product runs in
+/// 32-bit lanes, four rows at a time (AVX2 when the CPU has it, checked at run time): the
+/// same exact result, several times faster on the low-bit layers the engine runs.
 pub fn gemm(w: &[i64], a: &[i64], m: usize, k: usize, n: usize) -> Vec<i64> {
     assert_eq!(w.len(), m * k, "W must be M×K");
     assert_eq!(a.len(), k * n, "A must be K×N");
+    let max_abs = |x: &[i64]| x.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0) as u128;
+    if max_abs(w) * max_abs(a) * (k as u128) < 1 << 31 {
+        let w32: Vec<i32> = w.iter().map(|&v| v as i32).collect();
+        let a32: Vec<i32> = a.iter().map(|&v| v as i32).collect();
+        return gemm_i32(&w32, &a32, m, k, n)
+            .into_iter()
+            .map(i64::from)
+            .collect();
+    }
+    gemm_i64(w, a, m, k, n)
+}
+
+/// [`gemm`] in 32-bit lanes; every partial sum must fit (the caller checks).
+fn gemm_i32(w: &[i32], a: &[i32], m: usize, k: usize, n: usize) -> Vec<i32> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above).
+        return unsafe { gemm_i32_avx2(w, a, m, k, n) };
+    }
+    gemm_i32_body(w, a, m, k, n)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn gemm_i32_avx2(w: &[i32], a: &[i32], m: usize, k: usize, n: usize) -> Vec<i32> {
+    gemm_i32_body(w, a, m, k, n)
+}
+
+#[inline(always)]
+fn gemm_i32_body(w: &[i32], a: &[i32], m: usize, k: usize, n: usize) -> Vec<i32> {
+    let mut c = vec![0i32; m * n];
+    if n == 0 {
+        return c;
+    }
+    // Four rows share each row of A (a quarter of the memory traffic).
+    for (blk, rows) in c.chunks_mut(4 * n).enumerate() {
+        let r0 = 4 * blk;
+        if rows.len() == 4 * n {
+            let (c0, rest) = rows.split_at_mut(n);
+            let (c1, rest) = rest.split_at_mut(n);
+            let (c2, c3) = rest.split_at_mut(n);
+            for kk in 0..k {
+                let ar = &a[kk * n..(kk + 1) * n];
+                let (w0, w1, w2, w3) = (
+                    w[r0 * k + kk],
+                    w[(r0 + 1) * k + kk],
+                    w[(r0 + 2) * k + kk],
+                    w[(r0 + 3) * k + kk],
+                );
+                for ((((x0, x1), x2), x3), &av) in c0
+                    .iter_mut()
+                    .zip(c1.iter_mut())
+                    .zip(c2.iter_mut())
+                    .zip(c3.iter_mut())
+                    .zip(ar)
+                {
+                    *x0 += w0 * av;
+                    *x1 += w1 * av;
+                    *x2 += w2 * av;
+                    *x3 += w3 * av;
+                }
+            }
+        } else {
+            for (i, c_row) in rows.chunks_mut(n).enumerate() {
+                let row = r0 + i;
+                for kk in 0..k {
+                    let wv = w[row * k + kk];
+                    for (cv, &av) in c_row.iter_mut().zip(&a[kk * n..(kk + 1) * n]) {
+                        *cv += wv * av;
+                    }
+                }
+            }
+        }
+    }
+    c
+}
+
+/// [`gemm`] in 64-bit lanes.
+fn gemm_i64(w: &[i64], a: &[i64], m: usize, k: usize, n: usize) -> Vec<i64> {
     let mut c = vec![0i64; m * n];
     for (row, c_row) in c.chunks_mut(n.max(1)).enumerate().take(m) {
         for kk in 0..k {
@@ -258,6 +341,35 @@ mod tests {
         // [1 -3; 3 1] · [0 1 2; 3 2 1] = [-9 -5 -1; 3 5 7]
         let c = gemm(&[1, -3, 3, 1], &[0, 1, 2, 3, 2, 1], 2, 2, 3);
         assert_eq!(c, vec![-9, -5, -1, 3, 5, 7]);
+    }
+
+    #[test]
+    fn gemm_32_bit_lanes_equal_64_bit() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        for i in 0..60 {
+            let (m, k, n) = (
+                rng.gen_range(1..11),
+                rng.gen_range(1..40),
+                rng.gen_range(1..23),
+            );
+            // Small levels (the 32-bit path), and near and past its limit (the 64-bit one).
+            let lim: i64 = [3, 255, 1 << 13, 1 << 20][i % 4];
+            let w: Vec<i64> = (0..m * k).map(|_| rng.gen_range(-lim..=lim)).collect();
+            let a: Vec<i64> = (0..k * n).map(|_| rng.gen_range(-lim..=lim)).collect();
+            assert_eq!(
+                gemm(&w, &a, m, k, n),
+                gemm_i64(&w, &a, m, k, n),
+                "{m}x{k}x{n} {lim}"
+            );
+        }
+        // Sums at the very edge of 32 bits.
+        let (k, big) = (2usize, 32767i64);
+        let w = vec![big; k];
+        let a = vec![big; k];
+        assert_eq!(gemm(&w, &a, 1, k, 1), vec![2 * big * big]);
+        let w = vec![i64::from(i32::MAX); 3];
+        assert_eq!(gemm(&w, &[1, 1, 1], 1, 3, 1), vec![3 * i64::from(i32::MAX)]);
     }
 
     #[test]

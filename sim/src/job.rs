@@ -98,6 +98,12 @@ fn words_for(width: u32) -> usize {
 impl Job {
     /// Check the job against the engine's limits; errors name the field.
     pub fn validate(&self, p: &EngineParams) -> Result<(), String> {
+        self.validate_with(p, None)
+    }
+
+    /// [`Job::validate`] with the job's accumulators ([`Job::accumulators`]) already computed
+    /// (raw jobs check them against the output field; `None` computes them when needed).
+    pub fn validate_with(&self, p: &EngineParams, acc: Option<&[i64]>) -> Result<(), String> {
         if self.m == 0 || self.m > p.max_m {
             return Err(format!("M: must be in 1..={}, got {}", p.max_m, self.m));
         }
@@ -173,7 +179,15 @@ impl Job {
         if self.raw {
             let aw = p.acc_width();
             let (lo, hi) = (-(1i64 << (aw - 1)), (1i64 << (aw - 1)) - 1);
-            if let Some(i) = self.accumulators(p).iter().position(|&v| v < lo || v > hi) {
+            let owned;
+            let acc = match acc {
+                Some(a) => a,
+                None => {
+                    owned = self.accumulators(p);
+                    &owned
+                }
+            };
+            if let Some(i) = acc.iter().position(|&v| v < lo || v > hi) {
                 return Err(format!(
                     "accumulator C[{}][{}] does not fit the {aw}-bit output field",
                     i / n,
@@ -379,7 +393,12 @@ impl Job {
     /// The output beats the engine must send: per n-tile, m-tile and row, `dn` codes (or `dn`
     /// exact accumulators in raw mode), packed as the engine drives `m_axis_out_tdata`.
     pub fn expected(&self, p: &EngineParams) -> Vec<OutBeat> {
-        let acc = self.accumulators(p);
+        self.expected_from(p, &self.accumulators(p))
+    }
+
+    /// [`Job::expected`] from the job's accumulators ([`Job::accumulators`]), computed once
+    /// by a caller that needs them too.
+    pub fn expected_from(&self, p: &EngineParams, acc: &[i64]) -> Vec<OutBeat> {
         let n = self.n as usize;
         let mut out = Vec::new();
         for n0 in (0..self.n).step_by(p.dn as usize) {
