@@ -139,12 +139,12 @@ fn resnet18_run(
                 .engine_for(&g, policy.role(net, i))
                 .expect("quantized at 2 bits");
             let raw = l.out_q.is_none();
-            let as_raw = g.groups as u64 * sim::timing::job_cycles(&e, g.m, g.k, g.n, raw);
-            if raw && as_raw == c {
-                "raw mode (report time counts every layer in code mode: thresholds loaded, out_bits+1 emit stages)".to_string()
-            } else {
-                format!("unexplained (report's engine in this layer's mode: {as_raw})")
-            }
+            let as_run = g.groups as u64 * sim::timing::job_cycles(&e, g.m, g.k, g.n, raw);
+            format!(
+                "differs: the run's mode is {} and report time's is {} ({as_run} cycles in the run's mode on the report's engine)",
+                if raw { "raw" } else { "codes" },
+                if r.raw { "raw" } else { "codes" }
+            )
         });
         report.push((r.cycles, cause));
     }

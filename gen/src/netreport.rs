@@ -255,12 +255,17 @@ pub struct TimeRow {
     pub bits: (u32, u32),
     /// Cycles (0 when not on the engine).
     pub cycles: u64,
+    /// Whether the layer returns raw accumulators (the last layer, convs feeding a residual
+    /// `add`), as `qforge run --network` runs it, rather than thresholded codes.
+    pub raw: bool,
 }
 
 /// The time report's rows.
 pub fn time(net: &Network, p: &Policy) -> Vec<TimeRow> {
     let mut rows = Vec::new();
+    let raw_of = crate::synthnet::raw_layers(net);
     for i in net.compute_layers() {
+        let raw = raw_of[i];
         let l = &net.layers[i];
         let g = l.gemm().expect("compute layer");
         let role = p.role(net, i);
@@ -269,8 +274,7 @@ pub fn time(net: &Network, p: &Policy) -> Vec<TimeRow> {
             Some(e) => (
                 if e.is_lut() { "lut" } else { "bitserial" },
                 (e.w_bits, e.a_bits),
-                // Every layer in code mode (thresholds loaded), as the report has always counted.
-                g.groups as u64 * sim::timing::job_cycles(&e, g.m, g.k, g.n, false),
+                g.groups as u64 * sim::timing::job_cycles(&e, g.m, g.k, g.n, raw),
             ),
         };
         rows.push(TimeRow {
@@ -279,6 +283,7 @@ pub fn time(net: &Network, p: &Policy) -> Vec<TimeRow> {
             on,
             bits,
             cycles,
+            raw,
         });
     }
     rows
@@ -501,6 +506,7 @@ fn time_out(net: &Network, p: &Policy, c: &Common) -> Result<String> {
             .iter()
             .map(|r| json!({"name": r.name, "m": r.gemm.0, "k": r.gemm.1, "n": r.gemm.2, "groups": r.gemm.3,
                             "on": r.on, "w_bits": r.bits.0, "a_bits": r.bits.1, "cycles": r.cycles,
+                            "mode": if r.raw { "raw" } else { "codes" },
                             "us": r.cycles as f64 / p.clock_mhz}))
             .collect();
         return Ok(serde_json::to_string_pretty(&json!({
@@ -958,10 +964,26 @@ mod tests {
             let (m, k, n, groups) = rows[at].gemm;
             let g = Gemm { m, k, n, groups };
             let e = p.engine_for(&g, p.role(&net, compute[at])).unwrap();
-            let job = sim::random::job(&e, sim::random::Data::Random, m, k, n, &mut rng);
+            let data = sim::random::Data::Random;
+            let job = if rows[at].raw {
+                sim::random::raw_job(&e, data, m, k, n, &mut rng)
+            } else {
+                sim::random::job(&e, data, m, k, n, &mut rng)
+            };
             let (r, _) = run_job(&e, &job, Stalls::NONE, None, u64::MAX).unwrap();
             assert_eq!(r.cycles * groups as u64, rows[at].cycles, "{name}");
         }
+        // The last layer and the convs feeding a residual add return raw accumulators.
+        let raw: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.raw)
+            .map(|r| r.name.as_str())
+            .collect();
+        assert!(
+            raw.contains(&"fc") && raw.contains(&"layer3.1.conv2"),
+            "{raw:?}"
+        );
+        assert!(raw.contains(&"layer2.0.downsample.0") && !raw.contains(&"layer3.1.conv1"));
         // And a LUT-engine layer of MobileNet-V2 (depthwise: one GEMM per group).
         let mb = catalog::get("mobilenet_v2").unwrap();
         let lp = Policy {

@@ -432,6 +432,62 @@ impl Builder {
 
 /// Build `net` at `w_bits`/`a_bits` with weights, BatchNorm and the input sample seeded by
 /// `seed` (see the module docs for the structure rules).
+/// Blocks closed by an `add` layer.
+fn add_blocks(layers: &[crate::network::Layer]) -> HashSet<&str> {
+    layers
+        .iter()
+        .filter(|l| l.op == NOp::Other("add".into()))
+        .map(|l| block_of(&l.name))
+        .collect()
+}
+
+/// How compute layer `i` ends (`last` is the last compute layer's index): the one rule
+/// [`build`] and the time report ([`raw_layers`]) share.
+fn layer_mode(
+    layers: &[crate::network::Layer],
+    add_blocks: &HashSet<&str>,
+    i: usize,
+    last: usize,
+) -> Mode {
+    let l = &layers[i];
+    let blk = block_of(&l.name);
+    let in_block = add_blocks.contains(blk);
+    if i == last {
+        Mode::Last
+    } else if in_block && is_downsample(&l.name) {
+        Mode::Residual
+    } else {
+        // Feeds the add when the next non-BN/ReLU layer closes or short-cuts the block.
+        let next = layers[i + 1..].iter().find(|nl| {
+            !matches!(nl.op, NOp::BatchNorm { .. }) && nl.op != NOp::Other("relu".into())
+        });
+        match next {
+            Some(nl)
+                if in_block
+                    && block_of(&nl.name) == blk
+                    && (nl.op == NOp::Other("add".into()) || is_downsample(&nl.name)) =>
+            {
+                Mode::Residual
+            }
+            _ => Mode::Fused,
+        }
+    }
+}
+
+/// Per layer of `net` (by index): whether a whole-network run returns that layer's raw
+/// accumulators (the last layer, and the convs feeding a residual `add`) rather than codes.
+pub fn raw_layers(net: &Network) -> Vec<bool> {
+    let layers = &net.layers;
+    let compute = net.compute_layers();
+    let Some(&last) = compute.last() else {
+        return vec![false; layers.len()];
+    };
+    let blocks = add_blocks(layers);
+    (0..layers.len())
+        .map(|i| compute.contains(&i) && layer_mode(layers, &blocks, i, last) != Mode::Fused)
+        .collect()
+}
+
 pub fn build(net: &Network, w_bits: u32, a_bits: u32, seed: u64) -> Result<SynthNet> {
     let act_spec =
         QuantSpec::N2uqAct(N2uqActSpec::init(a_bits).map_err(|e| anyhow!("--bits: {e}"))?);
@@ -452,11 +508,7 @@ pub fn build(net: &Network, w_bits: u32, a_bits: u32, seed: u64) -> Result<Synth
     let compute = net.compute_layers();
     let last = *compute.last().expect("a network has a compute layer");
     // Blocks closed by an `add`.
-    let add_blocks: HashSet<&str> = layers
-        .iter()
-        .filter(|l| l.op == NOp::Other("add".into()))
-        .map(|l| block_of(&l.name))
-        .collect();
+    let add_blocks = add_blocks(layers);
     let mut block_input: HashMap<String, String> = HashMap::new();
     let mut shortcut: HashMap<String, String> = HashMap::new();
     let mut cur: Option<String> = None;
@@ -567,29 +619,7 @@ pub fn build(net: &Network, w_bits: u32, a_bits: u32, seed: u64) -> Result<Synth
                     }
                     _ => format!("{}.bn", l.name),
                 };
-                let mode = if i == last {
-                    Mode::Last
-                } else if in_block && is_downsample(&l.name) {
-                    Mode::Residual
-                } else {
-                    // Feeds the add when the next non-BN/ReLU layer closes or short-cuts the
-                    // block.
-                    let next = layers[i + 1..].iter().find(|nl| {
-                        !matches!(nl.op, NOp::BatchNorm { .. })
-                            && nl.op != NOp::Other("relu".into())
-                    });
-                    match next {
-                        Some(nl)
-                            if in_block
-                                && block_of(&nl.name) == blk
-                                && (nl.op == NOp::Other("add".into())
-                                    || is_downsample(&nl.name)) =>
-                        {
-                            Mode::Residual
-                        }
-                        _ => Mode::Fused,
-                    }
-                };
+                let mode = layer_mode(layers, &add_blocks, i, last);
                 let (co, conv, bias) = match &l.op {
                     NOp::Conv(c) => (
                         c.out_channels as usize,
