@@ -9,6 +9,9 @@
 //!   `w_bits`, thresholds at the engine's threshold width, product tables (LUT engine), and the
 //!   host's float32 parameters (biases and BatchNorm of raw-output layers, float layers).
 //! - resources: the engine's LUT/FF/BRAM (fitted model, or Yosys with `--synth`).
+//! - compare: the model's own conv/fc shapes (engine layers and float host layers) as a
+//!   network, under `report compare`'s standard configurations (each at the largest engine in
+//!   the LUT budget; the first conv and last layer at `--first-last-bits`), as ratios to binary.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -19,6 +22,57 @@ use serde_json::json;
 use crate::lower::{Place, Plan};
 use crate::netreport::{Common, ReportCmd};
 use crate::run::{layer_rows, layer_table, plan, timing, EngineArgs};
+
+/// The model's conv/fc layers (engine and host) as a network of shapes, in graph order.
+fn as_network(plan: &Plan) -> crate::network::Network {
+    use crate::network::{Conv, Layer, Network, Op as NOp};
+    let m = &plan.model;
+    let layers = m
+        .nodes
+        .iter()
+        .filter_map(|n| {
+            let op = match &n.op {
+                model::Op::Conv {
+                    weight,
+                    bias,
+                    stride,
+                    padding,
+                    groups,
+                    ..
+                } => {
+                    let s = crate::lower::shape_of(m, &n.inputs[0]);
+                    NOp::Conv(Conv {
+                        in_channels: s[0] as u32,
+                        out_channels: weight.shape[0] as u32,
+                        kernel: [weight.shape[2] as u32, weight.shape[3] as u32],
+                        stride: *stride as u32,
+                        padding: *padding as u32,
+                        groups: *groups as u32,
+                        bias: bias.is_some(),
+                        in_hw: [s[1] as u32, s[2] as u32],
+                    })
+                }
+                model::Op::Fc { weight, bias, .. } => NOp::Fc {
+                    in_features: weight.shape[1] as u32,
+                    out_features: weight.shape[0] as u32,
+                    bias: bias.is_some(),
+                },
+                model::Op::BatchNorm { gamma, .. } => NOp::BatchNorm {
+                    channels: gamma.len() as u32,
+                },
+                _ => return None,
+            };
+            Some(Layer {
+                name: n.name.clone(),
+                op,
+            })
+        })
+        .collect();
+    Network {
+        name: m.name.clone(),
+        layers,
+    }
+}
 
 /// Bytes one layer needs.
 struct MemRow {
@@ -98,9 +152,10 @@ pub fn report(cmd: &ReportCmd, path: &Path) -> Result<String> {
     let (c, synth) = match cmd {
         ReportCmd::Memory(c) | ReportCmd::Time(c) => (c, false),
         ReportCmd::Resources { common, synth } => (common, *synth),
-        ReportCmd::Compare { .. } => bail!(
-            "report compare --model: not available; compare sweeps engine configurations of a --network (a model fixes its own bits)"
-        ),
+        ReportCmd::Compare { common, budget } => {
+            let plan = plan(path, &engine_args(common))?;
+            return crate::netreport::compare_out(&as_network(&plan), common, *budget);
+        }
     };
     if c.svg.is_some() {
         bail!("--svg: not available with --model yet");

@@ -56,7 +56,7 @@ pub struct Common {
     pub config: Option<PathBuf>,
     /// A trained model (`docs/model.md`) instead of `--network`: the report covers its own
     /// layers on the engine `qforge run --model` uses.
-    #[arg(long, conflicts_with_all = ["network", "bits", "first_last_bits", "config", "prod_bits"])]
+    #[arg(long, conflicts_with_all = ["network", "bits", "config", "prod_bits"])]
     pub model: Option<PathBuf>,
     /// Print JSON instead of Markdown.
     #[arg(long)]
@@ -680,7 +680,7 @@ struct Config {
     dk: u32,
 }
 
-fn compare_out(net: &Network, c: &Common, budget: f64) -> Result<String> {
+pub fn compare_out(net: &Network, c: &Common, budget: f64) -> Result<String> {
     if !(budget > 0.0 && budget <= 1.0) {
         bail!("--budget: must be in (0, 1], got {budget}");
     }

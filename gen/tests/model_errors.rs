@@ -128,11 +128,18 @@ fn bad_models_inputs_and_flags_are_errors_that_name_them() {
         d,
     );
     assert!(!ok && err.contains("--output"), "{err}");
-    // Reports on a bad model name the flag too, and compare is refused with a reason.
+    // Reports on a bad model name the flag too; flags that describe a --network conflict.
     let (ok, _, err) = qforge(&["report", "time", "--model", "no/such/model"], d);
     assert!(!ok && err.contains("--model"), "{err}");
-    let (ok, _, err) = qforge(&["report", "compare", "--model", &m], d);
-    assert!(!ok && err.contains("compare"), "{err}");
+    let (ok, _, err) = qforge(&["report", "time", "--model", &m, "--bits", "2/2"], d);
+    assert!(!ok && err.contains("--bits"), "{err}");
+    // compare: the model's own shapes under every configuration.
+    let (ok, out, err) = qforge(&["report", "compare", "--model", &m, "--json"], d);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("binary 1/1") && out.contains("LCQ 2/2"),
+        "{out}"
+    );
 }
 
 #[test]
