@@ -225,7 +225,27 @@ impl EngineParams {
 
     /// Range of one element's contribution to the accumulator at any point of the schedule
     /// (0, a full product, or a prefix of its steps in `(i, j)` order), found exhaustively.
+    ///
+    /// The search visits `2^(a_bits + w_bits)` code pairs (65,536 at 8/8, each with 64 steps),
+    /// and widths derived from it are asked for per output beat, so results are memoized per
+    /// `(w_enc, a_enc, w_bits, a_bits)`: the only fields the range depends on.
     pub fn element_range(&self) -> (i64, i64) {
+        use std::collections::HashMap;
+        use std::sync::{Mutex, OnceLock};
+        type Key = (WeightEnc, ActEnc, u32, u32);
+        static CACHE: OnceLock<Mutex<HashMap<Key, (i64, i64)>>> = OnceLock::new();
+        let key = (self.w_enc, self.a_enc, self.w_bits, self.a_bits);
+        let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+        if let Some(&r) = cache.lock().expect("not poisoned").get(&key) {
+            return r;
+        }
+        let r = self.element_range_search();
+        cache.lock().expect("not poisoned").insert(key, r);
+        r
+    }
+
+    /// [`Self::element_range`] without the memo: the exhaustive search.
+    fn element_range_search(&self) -> (i64, i64) {
         let (mut lo, mut hi) = (0i64, 0i64);
         for a in 0..1u32 << self.a_bits {
             for w in 0..1u32 << self.w_bits {
