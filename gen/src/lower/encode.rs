@@ -3,25 +3,11 @@
 
 use anyhow::{anyhow, Result};
 use hdl::params::EngineParams;
-use quant::fold::{ChannelThresholds, Direction};
 use quant::gemm::LayerParams;
 use quant::scalar::ScalarQuantizer;
-use sim::job::LutLevels;
 
 use super::{levels, GroupJob, Layer, Pre};
-
-/// Distinct non-zero weight magnitudes of a layer, sorted.
-pub(super) fn magnitudes(p: &Pre) -> Vec<u64> {
-    let mut m: Vec<u64> = p
-        .weight_q
-        .iter()
-        .flat_map(|q| (0..q.num_levels()).map(|i| q.level(i).unsigned_abs()))
-        .filter(|&v| v != 0)
-        .collect();
-    m.sort_unstable();
-    m.dedup();
-    m
-}
+use crate::{lutmap, thresholds};
 
 /// Encode one layer's jobs for the chosen engine.
 pub(super) fn encode(
@@ -49,13 +35,10 @@ pub(super) fn encode(
     let (m, k, _) = p.geom.mkn();
     let (m, k) = (m as usize, k as usize);
     let co = m * p.geom.groups();
-    let mags = magnitudes(&p);
+    let mags = lutmap::magnitudes(&p.weight_q);
     let w_code = |v: i64| -> Result<u32> {
         if e.is_lut() {
-            let j = mags
-                .binary_search(&v.unsigned_abs())
-                .map_or(0, |i| i as u32 + 1);
-            Ok(if v < 0 { (1 << (e.w_bits - 1)) | j } else { j })
+            Ok(lutmap::weight_code(&mags, e.w_bits, v))
         } else {
             e.w_code(v).ok_or_else(|| {
                 anyhow!(
@@ -68,12 +51,7 @@ pub(super) fn encode(
         }
     };
     let levels_of_job = if e.is_lut() {
-        let a = levels(aq);
-        let mut a_level: Vec<u64> = a[1..].iter().map(|&v| v as u64).collect();
-        a_level.resize(e.a_nonzero() as usize, 0);
-        let mut w_mag = mags.clone();
-        w_mag.resize(e.w_mags() as usize, 0);
-        Some(LutLevels { w_mag, a_level })
+        Some(lutmap::lut_levels(&mags, &levels(aq), e))
     } else {
         None
     };
@@ -93,22 +71,11 @@ pub(super) fn encode(
             let int = lp
                 .to_int()
                 .map_err(|err| anyhow!("node {:?}: {err}", p.name))?;
-            let want = e.thresholds() as usize;
-            let (lo, hi) = (int.bound.lo as i64 - 1, int.bound.hi as i64 + 1);
-            let padded: Vec<ChannelThresholds> = int
-                .thresholds
-                .into_iter()
-                .map(|mut t| {
-                    let never = if t.direction == Direction::Descending {
-                        lo
-                    } else {
-                        hi
-                    };
-                    t.t.resize(want, never);
-                    t
-                })
-                .collect();
-            Some(padded)
+            Some(thresholds::pad(
+                int.thresholds,
+                &int.bound,
+                e.thresholds() as usize,
+            ))
         }
     };
     let mut jobs = Vec::new();

@@ -7,8 +7,8 @@ use hdl::popcount::ubits;
 use quant::scalar::ScalarQuantizer;
 use quant::spec::QuantSpec;
 
-use super::encode::magnitudes;
 use super::{levels, ArrayCfg, EngineChoice, Pre};
+use crate::lutmap;
 
 /// Whether a weight spec has uniform codes (bit-serial capable).
 pub(super) fn is_uniform_weight(spec: &QuantSpec) -> bool {
@@ -83,21 +83,20 @@ pub(super) fn engine_params(
         let mut a_bits = 1;
         let mut max_prod = 1u64;
         for p in pres {
-            let mags = magnitudes(p);
+            let mags = lutmap::magnitudes(&p.weight_q);
             if mags.is_empty() {
                 bail!("node {:?}: every weight level is zero", p.name);
             }
-            w_bits = w_bits.max(1 + ubits(mags.len() as u64));
+            w_bits = w_bits.max(lutmap::weight_bits(&mags));
             let a = levels(quants[p.in_q].as_ref());
-            if a[0] != 0 || a.iter().any(|&v| v < 0) {
+            if !lutmap::act_levels_ok(&a) {
                 bail!(
                     "node {:?}: the LUT engine needs input activation levels >= 0 with index 0 at level 0, got {a:?}",
                     p.name
                 );
             }
-            a_bits = a_bits.max(ubits(a.len() as u64 - 1));
-            let amax = *a.iter().max().unwrap() as u64;
-            max_prod = max_prod.max(mags.last().unwrap() * amax);
+            a_bits = a_bits.max(lutmap::act_bits(&a));
+            max_prod = max_prod.max(lutmap::max_product(&mags, &a));
         }
         (
             Kind::Lut {
