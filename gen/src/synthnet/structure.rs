@@ -52,7 +52,7 @@ pub(super) fn add_blocks(layers: &[crate::network::Layer]) -> HashSet<&str> {
 }
 
 /// How compute layer `i` ends (`last` is the last compute layer's index): the one rule
-/// [`build`] and the time report ([`raw_layers`]) share.
+/// [`build`](super::build) and the time report ([`raw_layers`]) share.
 pub(super) fn layer_mode(
     layers: &[crate::network::Layer],
     add_blocks: &HashSet<&str>,
