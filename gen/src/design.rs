@@ -15,10 +15,11 @@ use anyhow::{bail, Context, Result};
 use hdl::params::{ActEnc, EngineParams, Kind, WeightEnc};
 use hdl::popcount::ubits;
 use quant::example_layer::{ExampleLayer, Method, DEFAULT_SEED};
-use quant::fold::Direction;
 use quant::gemm::IntLayer;
 use serde::Deserialize;
-use sim::job::{Job, LutLevels};
+use sim::job::Job;
+
+use crate::{lutmap, thresholds};
 
 /// `[engine]`: the hardware.
 #[derive(Debug, Clone, Deserialize)]
@@ -406,30 +407,20 @@ fn lut_design(
     e: &EngineCfg,
     (m, k, n): (u32, u32, u32),
 ) -> Result<(EngineParams, Job)> {
-    let mut mags: Vec<u64> = layer
-        .weight_q
-        .quantizers
-        .iter()
-        .flat_map(|q| (0..q.num_levels()).map(|i| q.level(i).unsigned_abs()))
-        .filter(|&v| v != 0)
-        .collect();
-    mags.sort();
-    mags.dedup();
+    let mags = lutmap::magnitudes(&layer.weight_q.quantizers);
     if mags.is_empty() {
         bail!("layer: every weight level is zero");
     }
-    let w_bits = 1 + ubits(mags.len() as u64);
+    let w_bits = lutmap::weight_bits(&mags);
     let aq = &layer.act_q;
     let a_lv: Vec<i64> = (0..aq.num_levels()).map(|i| aq.level(i)).collect();
-    if a_lv[0] != 0 || a_lv.iter().any(|&v| v < 0) {
+    if !lutmap::act_levels_ok(&a_lv) {
         bail!(
             "layer: the LUT engine needs activation levels >= 0 with index 0 at level 0, got {a_lv:?}"
         );
     }
-    let a_bits = ubits(a_lv.len() as u64 - 1);
-    let mut a_level: Vec<u64> = a_lv[1..].iter().map(|&v| v as u64).collect();
-    a_level.resize((1 << a_bits) - 1, 0);
-    let max_prod = mags.last().unwrap() * a_level.iter().max().copied().unwrap_or(0);
+    let a_bits = lutmap::act_bits(&a_lv);
+    let max_prod = lutmap::max_product(&mags, &a_lv);
     let next_levels = layer.next_q.num_levels() as u64;
     let out_bits = ubits(next_levels - 1);
     let params = engine_params(
@@ -442,38 +433,17 @@ fn lut_design(
         (w_bits, a_bits, out_bits),
         WeightEnc::SignMag,
     )?;
-    let sign_bit = 1u32 << (w_bits - 1);
     let w_codes = int
         .weights
         .iter()
-        .map(|&v| {
-            let j = mags
-                .binary_search(&v.unsigned_abs())
-                .map_or(0, |i| i as u32 + 1);
-            if v < 0 {
-                sign_bit | j
-            } else {
-                j
-            }
-        })
+        .map(|&v| lutmap::weight_code(&mags, w_bits, v))
         .collect();
     // Pad each channel's thresholds to 2^out_bits − 1 with entries no accumulator passes.
-    let want = params.thresholds() as usize;
-    let (lo, hi) = (int.bound.lo as i64 - 1, int.bound.hi as i64 + 1);
-    let thresholds = int
-        .thresholds
-        .iter()
-        .map(|t| {
-            let mut t = t.clone();
-            let never = if t.direction == Direction::Descending {
-                lo
-            } else {
-                hi
-            };
-            t.t.resize(want, never);
-            t
-        })
-        .collect();
+    let thresholds = thresholds::pad(
+        int.thresholds.clone(),
+        &int.bound,
+        params.thresholds() as usize,
+    );
     let job = Job {
         m,
         k,
@@ -481,15 +451,7 @@ fn lut_design(
         w_codes,
         a_codes: layer.act_idx_im2col().iter().map(|&i| i as u32).collect(),
         thresholds,
-        levels: Some(LutLevels {
-            // Magnitude indices past the layer's own are never used: their products are 0.
-            w_mag: {
-                let mut w = mags;
-                w.resize(params.w_mags() as usize, 0);
-                w
-            },
-            a_level,
-        }),
+        levels: Some(lutmap::lut_levels(&mags, &a_lv, &params)),
         raw: false,
     };
     Ok((params, job))

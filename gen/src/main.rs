@@ -15,6 +15,7 @@ mod fit;
 mod generate;
 mod init;
 mod lower;
+mod lutmap;
 mod modelreport;
 mod netreport;
 mod network;
@@ -29,6 +30,7 @@ mod simulate;
 mod streams;
 mod svg;
 mod synthnet;
+mod thresholds;
 mod verify;
 
 use clap::{Parser, Subcommand};

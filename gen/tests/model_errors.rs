@@ -5,13 +5,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::qforge;
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../testbench/fixtures/models")
-        .join(name)
-}
+use common::{fixture, qforge};
 
 /// Copy a fixture into `dir` and let `edit` change its manifest text.
 fn edited(dir: &Path, name: &str, edit: impl Fn(String) -> String) -> PathBuf {

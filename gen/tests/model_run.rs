@@ -6,22 +6,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use common::qforge;
+use common::{fixtures, qforge};
 use serde_json::Value;
-
-fn fixtures() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testbench/fixtures/models");
-    let mut v: Vec<PathBuf> = std::fs::read_dir(&root)
-        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("model.json").is_file())
-        .collect();
-    v.sort();
-    assert!(!v.is_empty(), "no model fixtures under {}", root.display());
-    v
-}
 
 fn argmax(v: &[f64]) -> usize {
     let mut b = 0;

@@ -10,28 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use common::qforge;
+use common::{fixture, fixtures, qforge};
 use serde_json::Value;
 
 const ARRAY: &str = "2x2x32";
-
-fn fixtures() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testbench/fixtures/models");
-    let mut v: Vec<PathBuf> = std::fs::read_dir(&root)
-        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("model.json").is_file())
-        .collect();
-    v.sort();
-    assert!(!v.is_empty(), "no model fixtures under {}", root.display());
-    v
-}
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../testbench/fixtures/models")
-        .join(name)
-}
 
 fn s(p: &Path) -> String {
     p.to_string_lossy().into_owned()

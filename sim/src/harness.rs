@@ -223,3 +223,77 @@ pub fn run_traced<D: Dut + ?Sized>(
         beats.len()
     ))
 }
+
+/// Step `model` (the reference) and `rtl` together through `job` under `stalls`, comparing
+/// every output every cycle and every accepted beat with the golden `Job::expected`; returns
+/// the cycles run, or the first divergence (its cycle, the model's state when it reports one,
+/// both outputs). With `reset`, both get one reset cycle first; without, the job follows
+/// whatever they last did (back-to-back jobs on one instance). Both must be the same design.
+pub fn lockstep<A: Dut + ?Sized, B: Dut + ?Sized>(
+    model: &mut A,
+    rtl: &mut B,
+    job: &crate::job::Job,
+    stalls: Stalls,
+    reset: bool,
+    max_cycles: u64,
+) -> Result<u64, String> {
+    let p = *model.params();
+    let (wt, act, want) = job.streams(&p);
+    if reset {
+        let r = Inputs {
+            rst: true,
+            ..Inputs::default()
+        };
+        model.step(&r);
+        rtl.step(&r);
+    }
+    let mut src_w = Source::new(stalls.seed, stalls.wt_pct);
+    let mut src_a = Source::new(stalls.seed.wrapping_add(1), stalls.act_pct);
+    let (mut ready, mut lfsr) = (false, stalls.seed.wrapping_add(2).max(1));
+    let thresh = Stalls::threshold(stalls.out_pct);
+    let mut beats = 0;
+    for cycle in 0..max_cycles {
+        let inp = Inputs {
+            rst: false,
+            wt: src_w.beat(&wt),
+            act: src_a.beat(&act),
+            out_ready: ready,
+        };
+        let state = model.state();
+        let m = model.step(&inp);
+        let r = rtl.step(&inp);
+        // The model leaves the codes empty while not valid; the RTL must then drive zeros.
+        let mut m_cmp = m.clone();
+        if m_cmp.out_data.is_empty() {
+            m_cmp.out_data = vec![0; p.out_stream_width().div_ceil(64) as usize];
+        }
+        if m_cmp != r {
+            let state = match state {
+                Some(s) => format!(" (model state {s:?})"),
+                None => String::new(),
+            };
+            return Err(format!("cycle {cycle}{state}: model {m:?} but RTL {r:?}"));
+        }
+        src_w.edge(inp.wt.valid && m.wt_ready, wt.len());
+        src_a.edge(inp.act.valid && m.act_ready, act.len());
+        if m.out_valid && ready {
+            if (m.out_data.clone(), m.out_last) != want[beats] {
+                return Err(format!(
+                    "cycle {cycle}: beat {beats} is {:?}, golden {:?}",
+                    (&m.out_data, m.out_last),
+                    want[beats]
+                ));
+            }
+            beats += 1;
+            if beats == want.len() {
+                return Ok(cycle + 1);
+            }
+        }
+        ready = (lfsr & 255) < thresh;
+        lfsr = xorshift32(lfsr);
+    }
+    Err(format!(
+        "no final beat after {max_cycles} cycles ({beats} of {} beats)",
+        want.len()
+    ))
+}

@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 use hdl::params::EngineParams;
 use libloading::Library;
 use sim::engine::{Engine, Inputs, Outputs};
-use sim::harness::{xorshift32, Source, Stalls};
+use sim::harness::Stalls;
 use sim::job::Job;
 
 pub use build::engine_sources;
@@ -270,7 +270,8 @@ fn load(lib: &Path, p: &EngineParams) -> Result<Loaded, String> {
 /// Step `model` and `rtl` together through `job` under `stalls`, comparing every output
 /// every cycle and every accepted beat with the golden `Job::expected`; returns the cycles
 /// run, or the first divergence. With `reset`, both get one reset cycle first; without,
-/// the job follows whatever they last did (back-to-back jobs on one instance).
+/// the job follows whatever they last did (back-to-back jobs on one instance). Checks that
+/// both are one design, then runs the shared loop, [`sim::harness::lockstep`].
 pub fn cross_check(
     model: &mut Engine,
     rtl: &mut DynRtl,
@@ -279,64 +280,8 @@ pub fn cross_check(
     reset: bool,
     max_cycles: u64,
 ) -> Result<u64, String> {
-    let p = *rtl.params();
-    if model.params() != &p {
+    if model.params() != rtl.params() {
         return Err("cross_check: the model and the RTL are different designs".into());
     }
-    let (wt, act, want) = job.streams(&p);
-    if reset {
-        let r = Inputs {
-            rst: true,
-            ..Inputs::default()
-        };
-        model.step(&r);
-        rtl.step(&r);
-    }
-    let mut src_w = Source::new(stalls.seed, stalls.wt_pct);
-    let mut src_a = Source::new(stalls.seed.wrapping_add(1), stalls.act_pct);
-    let (mut ready, mut lfsr) = (false, stalls.seed.wrapping_add(2).max(1));
-    let thresh = stalls.out_pct.min(100) * 256 / 100;
-    let mut beats = 0;
-    for cycle in 0..max_cycles {
-        let inp = Inputs {
-            rst: false,
-            wt: src_w.beat(&wt),
-            act: src_a.beat(&act),
-            out_ready: ready,
-        };
-        let state = model.state();
-        let m = model.step(&inp);
-        let r = rtl.step(&inp);
-        // The model leaves the codes empty while not valid; the RTL must then drive zeros.
-        let mut m_cmp = m.clone();
-        if m_cmp.out_data.is_empty() {
-            m_cmp.out_data = vec![0; p.out_stream_width().div_ceil(64) as usize];
-        }
-        if m_cmp != r {
-            return Err(format!(
-                "cycle {cycle} (model state {state:?}): model {m:?} but RTL {r:?}"
-            ));
-        }
-        src_w.edge(inp.wt.valid && m.wt_ready, wt.len());
-        src_a.edge(inp.act.valid && m.act_ready, act.len());
-        if m.out_valid && ready {
-            if (m.out_data.clone(), m.out_last) != want[beats] {
-                return Err(format!(
-                    "cycle {cycle}: beat {beats} is {:?}, golden {:?}",
-                    (&m.out_data, m.out_last),
-                    want[beats]
-                ));
-            }
-            beats += 1;
-            if beats == want.len() {
-                return Ok(cycle + 1);
-            }
-        }
-        ready = (lfsr & 255) < thresh;
-        lfsr = xorshift32(lfsr);
-    }
-    Err(format!(
-        "no final beat after {max_cycles} cycles ({beats} of {} beats)",
-        want.len()
-    ))
+    sim::harness::lockstep(model, rtl, job, stalls, reset, max_cycles)
 }

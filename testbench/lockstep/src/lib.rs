@@ -10,7 +10,7 @@
 use hdl::params::EngineParams;
 use sim::dut::Dut;
 use sim::engine::{Engine, Inputs, Outputs};
-use sim::harness::{xorshift32, Source, Stalls};
+use sim::harness::{lockstep, Stalls};
 use sim::job::Job;
 
 mod ffi {
@@ -121,56 +121,10 @@ impl Drop for Rtl {
 }
 
 /// Step the model and the RTL of design `d` together through `job` under `stalls`; returns
-/// the cycle count, or the first divergence.
+/// the cycle count, or the first divergence ([`sim::harness::lockstep`] after a reset).
 pub fn run(d: usize, job: &Job, stalls: Stalls, max_cycles: u64) -> Result<u64, String> {
     let p = designs()[d];
-    let (wt, act, want) = job.streams(&p);
     let mut model = Engine::new(p);
     let mut rtl = Rtl::new(d);
-    let reset = Inputs {
-        rst: true,
-        ..Inputs::default()
-    };
-    model.step(&reset);
-    rtl.step(&reset);
-    let mut src_w = Source::new(stalls.seed, stalls.wt_pct);
-    let mut src_a = Source::new(stalls.seed.wrapping_add(1), stalls.act_pct);
-    let (mut ready, mut lfsr) = (false, stalls.seed.wrapping_add(2).max(1));
-    let thresh = stalls.out_pct.min(100) * 256 / 100;
-    let mut beats = 0;
-    for cycle in 0..max_cycles {
-        let inp = Inputs {
-            rst: false,
-            wt: src_w.beat(&wt),
-            act: src_a.beat(&act),
-            out_ready: ready,
-        };
-        let state = model.state();
-        let m = model.step(&inp);
-        let r = rtl.step(&inp);
-        // The model leaves the data empty while not valid; the RTL must then drive zeros.
-        let mut m_cmp = m.clone();
-        if m_cmp.out_data.is_empty() {
-            m_cmp.out_data = vec![0; p.out_stream_width().div_ceil(64) as usize];
-        }
-        if m_cmp != r {
-            return Err(format!(
-                "cycle {cycle} (model state {state:?}): model {m:?} but RTL {r:?}"
-            ));
-        }
-        src_w.edge(inp.wt.valid && m.wt_ready, wt.len());
-        src_a.edge(inp.act.valid && m.act_ready, act.len());
-        if m.out_valid && ready {
-            if (m.out_data.clone(), m.out_last) != want[beats] {
-                return Err(format!("cycle {cycle}: beat {beats} differs from golden"));
-            }
-            beats += 1;
-            if beats == want.len() {
-                return Ok(cycle + 1);
-            }
-        }
-        ready = (lfsr & 255) < thresh;
-        lfsr = xorshift32(lfsr);
-    }
-    Err(format!("no final beat after {max_cycles} cycles"))
+    lockstep(&mut model, &mut rtl, job, stalls, true, max_cycles)
 }
