@@ -243,7 +243,12 @@ def graph_info(path, weights):
              "- graph output: " + ", ".join(
                  f"`{o.name}` {[d.dim_value or d.dim_param for d in o.type.tensor_type.shape.dim]}"
                  for o in g.output),
-             f"- initializers: {len(g.initializer)}; value_info entries: {len(g.value_info)}"]
+             f"- initializers: {len(g.initializer)} (dtypes "
+             f"{dict(collections.Counter(onnx.TensorProto.DataType.Name(t.data_type) for t in g.initializer))}"
+             f"); value_info entries: {len(g.value_info)}",
+             "- node metadata_props keys: "
+             + (", ".join(f"`{k}`" for k in sorted({p.key for n in g.node for p in n.metadata_props}))
+                or "none")]
     # producer of each tensor (to see whether MatMul weights come out of a Transpose / Quant)
     prod = {o: n for n in g.node for o in n.output}
     for n in g.node:
@@ -280,6 +285,9 @@ def graph_info(path, weights):
                      f"{weight_layout(onnx.numpy_helper.to_array(inits[src]), weights)}"
                      if src in inits else f"`{prod[src].op_type if src in prod else 'graph input'}`")
             lines.append(f"- {n.op_type} `{n.name}` x<-{src_s} params {ins} attrs {attrs}")
+        else:
+            attrs = {a.name: onnx.helper.get_attribute_value(a) for a in n.attribute}
+            lines.append(f"- {n.op_type} `{n.name}` attrs {attrs}")
     return ops, lines
 
 
