@@ -17,6 +17,7 @@ If an exporter fails, the error is recorded in the README and the other is kept.
 
     /work/venv/bin/python scripts/make_qonnx_fixtures.py               # all fixtures
     /work/venv/bin/python scripts/make_qonnx_fixtures.py mlp_bipolar   # some
+    QF_EPOCHS=1 /work/venv/bin/python scripts/make_qonnx_fixtures.py   # smoke test (do not commit)
 
 Only needed to regenerate the fixtures (scripts/requirements-qonnx.txt); CI never runs it.
 Deterministic: fixed seeds, one thread, split ``train_test_split(test_size=0.25, random_state=0,
