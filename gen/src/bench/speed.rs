@@ -1,0 +1,65 @@
+//! (a) of `qforge bench`: simulated cycles per second of the Rust cycle model and of
+//! Verilator on the design's layer, no stalls (the model reuses one engine, each run starting
+//! with a reset; Verilator's figure is the wall time of the generated testbench binary, build
+//! excluded, best of 3).
+
+use std::time::Instant;
+
+use anyhow::{anyhow, Result};
+use sim::engine::Engine;
+use sim::harness::{run, Stalls};
+use testbench::bench::{Bench, Simulator};
+
+use super::Args;
+use crate::design::DesignCfg;
+
+/// (a): the model against Verilator on the design's layer; prints the table.
+pub(super) fn speed_table(args: &Args) -> Result<()> {
+    let d = DesignCfg::load(args.config.as_deref())?.resolve()?;
+    let p = d.params;
+    let (wt, act, want) = d.job.streams(&p);
+    let mut e = Engine::new(p);
+    let mut cycles = 0u64;
+    let t0 = Instant::now();
+    let mut runs = 0;
+    while runs < 3 || t0.elapsed().as_secs_f64() < 2.0 {
+        let r = run(&mut e, &wt, &act, want.len(), Stalls::NONE, None, u64::MAX)
+            .map_err(|e| anyhow!(e))?;
+        if r.beats != want {
+            return Err(anyhow!("cycle model disagrees with golden"));
+        }
+        cycles += r.cycles;
+        runs += 1;
+    }
+    let model_rate = cycles as f64 / t0.elapsed().as_secs_f64();
+    let per_run = cycles / runs;
+    let dir = tempfile::tempdir()?;
+    let t_build = Instant::now();
+    let bench = Bench::build(&p, dir.path(), Simulator::Verilator).map_err(|e| anyhow!(e))?;
+    let build_s = t_build.elapsed().as_secs_f64();
+    let mut best = f64::INFINITY;
+    for _ in 0..3 {
+        let t = Instant::now();
+        let c = bench
+            .run_job(&d.job, Stalls::NONE, None)
+            .map_err(|e| anyhow!(e))?;
+        best = best.min(t.elapsed().as_secs_f64());
+        if c != per_run {
+            return Err(anyhow!("Verilator took {c} cycles, the model {per_run}"));
+        }
+    }
+    let v_rate = per_run as f64 / best;
+    println!(
+        "## (a) simulation speed, {} x {} x {} array, layer M={} K={} N={}: {} cycles\n",
+        p.dm, p.dn, p.dk, d.job.m, d.job.k, d.job.n, per_run
+    );
+    println!("| simulator | cycles/s | run time | notes |\n|---|---|---|---|");
+    println!(
+        "| Rust cycle model | {:.0} | {:.1} ms | mean of {runs} runs |",
+        model_rate,
+        per_run as f64 / model_rate * 1e3
+    );
+    println!("| Verilator 5 (--binary --timing -O2) | {:.0} | {:.1} ms | best of 3; build {:.0} s excluded |", v_rate, best * 1e3, build_s);
+    println!("\nmodel / Verilator: {:.1}x\n", model_rate / v_rate);
+    Ok(())
+}
