@@ -98,21 +98,30 @@ fn script(sim: &str, files: &str) -> String {
 /// Files to write: (relative path, bytes).
 pub type Files = Vec<(PathBuf, Vec<u8>)>;
 
-/// Every file of a design: (relative path, bytes).
-pub fn files(d: &Design) -> Result<Files> {
-    let p = &d.params;
-    let mut out = Vec::new();
+/// The engine's modules as `rtl/<module>.sv` files, and their paths as the testbench's run
+/// scripts name them (`../rtl/<module>.sv`).
+fn rtl_files(p: &hdl::params::EngineParams) -> (Files, Vec<String>) {
     let mods = modules(p);
-    let rtl_list: Vec<String> = mods
+    let list = mods
         .iter()
         .map(|m| format!("../rtl/{}.sv", m.name))
         .collect();
-    for m in &mods {
-        out.push((
-            PathBuf::from(format!("rtl/{}.sv", m.name)),
-            module_file(m).into_bytes(),
-        ));
-    }
+    let files = mods
+        .iter()
+        .map(|m| {
+            (
+                PathBuf::from(format!("rtl/{}.sv", m.name)),
+                module_file(m).into_bytes(),
+            )
+        })
+        .collect();
+    (files, list)
+}
+
+/// Every file of a design: (relative path, bytes).
+pub fn files(d: &Design) -> Result<Files> {
+    let p = &d.params;
+    let (mut out, rtl_list) = rtl_files(p);
     out.push((
         "tb/tb_engine.sv".into(),
         testbench(p, Capacity::of(p), testbench::bench::MAX_CYCLES).into_bytes(),
@@ -317,18 +326,7 @@ pub fn model_files(plan: &Plan, input: Option<&Path>) -> Result<(Files, String)>
     let (x, sample) = model_sample(plan, input)?;
     let (net, _) = model_network(plan, &x)?;
     let p = &plan.params;
-    let mut out = Vec::new();
-    let mods = modules(p);
-    let rtl_list: Vec<String> = mods
-        .iter()
-        .map(|m| format!("../rtl/{}.sv", m.name))
-        .collect();
-    for m in &mods {
-        out.push((
-            PathBuf::from(format!("rtl/{}.sv", m.name)),
-            module_file(m).into_bytes(),
-        ));
-    }
+    let (mut out, rtl_list) = rtl_files(p);
     out.push((
         format!("tb/{}.sv", testbench::nettb::TOP).into(),
         testbench::nettb::testbench(p, &net, testbench::bench::MAX_CYCLES).into_bytes(),
