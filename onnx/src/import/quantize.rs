@@ -1,0 +1,426 @@
+//! The QONNX quantizer ops: `Quant` (`IntQuant`), `BipolarQuant`, `MultiThreshold` and `Trunc`.
+//!
+//! On a constant (a weight initializer) `Quant`/`BipolarQuant` are evaluated here exactly as
+//! qonnx's executor does (float32 `x / scale`, clip, round half to even): the constant becomes
+//! its dequantized values `code · scale` (exact in f64) and remembers the quantizer, which the
+//! consuming `Gemm`/`MatMul`/`Conv` turns into its `weight_quant` (per output channel when the
+//! scale is). On a computed tensor they become an IR `quant` node with the equivalent spec
+//! (`uniform` with `narrow`, `binary` for bipolar and for 1-bit signed `Quant`).
+
+use model::Op;
+use quant::spec::QuantSpec;
+use serde_json::{json, Value};
+
+use super::attrs::Attrs;
+use super::{Ctx, Cst, Val};
+use crate::error::{Error, Result};
+use crate::graph::Node;
+
+/// The quantizer of a quantized weight constant.
+#[derive(Debug, Clone)]
+pub(crate) struct WeightQuant {
+    /// `uniform` (`bits`, `signed`, `narrow`) or bipolar.
+    pub kind: WKind,
+    /// Scale values, broadcast against the weight (`scale_dims`, numpy rules).
+    pub scale: Vec<f64>,
+    /// Dims of `scale`.
+    pub scale_dims: Vec<usize>,
+}
+
+/// Which weight quantizer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum WKind {
+    /// Integer codes.
+    Uniform {
+        /// Bits.
+        bits: u32,
+        /// Signed codes.
+        signed: bool,
+        /// Narrow range.
+        narrow: bool,
+    },
+    /// ±1.
+    Bipolar,
+}
+
+impl WeightQuant {
+    /// The spec for a weight whose output channels are axis 0 of `dims`.
+    pub fn spec(&self, dims: &[usize], at: &str) -> Result<QuantSpec> {
+        let scale: Value = if self.scale.len() == 1 {
+            json!(self.scale[0])
+        } else {
+            // Per channel: the scale must vary along axis 0 of the weight only.
+            let rank = dims.len();
+            let mut sd = vec![1usize; rank.saturating_sub(self.scale_dims.len())];
+            sd.extend(&self.scale_dims);
+            if sd.len() != rank || sd[0] != dims[0] || sd[1..].iter().any(|&d| d != 1) {
+                return Err(Error::new(
+                    at,
+                    format!(
+                        "weight scale of shape {:?} for a weight of shape {dims:?}: only per-tensor or per-output-channel scales ([{}, 1, ...]) are supported",
+                        self.scale_dims, dims[0]
+                    ),
+                ));
+            }
+            json!(self.scale)
+        };
+        let v = match self.kind {
+            WKind::Uniform {
+                bits,
+                signed,
+                narrow,
+            } => uniform_json(bits, signed, narrow, scale),
+            WKind::Bipolar => {
+                if self.scale.len() != 1 {
+                    return Err(Error::new(
+                        at,
+                        "bipolar weights with a per-channel scale are not supported (per-tensor only)",
+                    ));
+                }
+                json!({"method": "binary", "scale": scale})
+            }
+        };
+        QuantSpec::from_value(v)
+            .map_err(|e| Error::new(at, format!("weight quantizer: {e}")))
+    }
+}
+
+/// A `uniform` spec (`narrow` written only when set).
+fn uniform_json(bits: u32, signed: bool, narrow: bool, scale: Value) -> Value {
+    let mut v = json!({"method": "uniform", "bits": bits, "signed": signed, "scale": scale});
+    if narrow {
+        v["narrow"] = json!(true);
+    }
+    v
+}
+
+/// A scalar constant input (`zeropt`, `bitwidth`), or an error naming it.
+fn scalar(cx: &Ctx, node: &Node, i: usize, what: &str) -> Result<f64> {
+    let c = cx.constant(node, i, what)?;
+    if c.values.len() != 1 {
+        return Err(Error::new(
+            format!("{}: input {i} ({what})", node.at()),
+            format!("must be a scalar, got shape {:?}", c.dims),
+        ));
+    }
+    Ok(c.values[0])
+}
+
+/// A positive, finite scale constant (any shape), as float32 values widened to f64.
+fn scales(cx: &Ctx, node: &Node, i: usize) -> Result<(Vec<f64>, Vec<usize>)> {
+    let c = cx.constant(node, i, "scale")?;
+    if let Some(bad) = c.values.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
+        return Err(Error::new(
+            format!("{}: input {i} (scale)", node.at()),
+            format!("every scale must be finite and > 0, got {bad}"),
+        ));
+    }
+    if c.values.is_empty() {
+        return Err(Error::new(format!("{}: input {i} (scale)", node.at()), "is empty"));
+    }
+    Ok((c.values.clone(), c.dims.clone()))
+}
+
+/// Broadcast index: the element of `sd`-shaped `s` that numpy pairs with flat index `i` of a
+/// `dims`-shaped tensor (`sd` already checked broadcastable).
+fn bcast(s: &[f64], sd: &[usize], dims: &[usize], i: usize) -> f64 {
+    if s.len() == 1 {
+        return s[0];
+    }
+    let off = dims.len() - sd.len();
+    let (mut rem, mut idx, mut stride) = (i, 0usize, 1usize);
+    let mut coords = vec![0usize; dims.len()];
+    for ax in (0..dims.len()).rev() {
+        coords[ax] = rem % dims[ax];
+        rem /= dims[ax];
+    }
+    for ax in (0..sd.len()).rev() {
+        let c = if sd[ax] == 1 { 0 } else { coords[ax + off] };
+        idx += c * stride;
+        stride *= sd[ax];
+    }
+    s[idx]
+}
+
+/// Whether `sd` broadcasts against `dims` (numpy rules, result shape `dims`).
+fn broadcasts(sd: &[usize], dims: &[usize]) -> bool {
+    sd.len() <= dims.len()
+        && sd
+            .iter()
+            .rev()
+            .zip(dims.iter().rev())
+            .all(|(&a, &b)| a == 1 || a == b)
+}
+
+/// `Quant(x, scale, zeropt, bitwidth)`.
+pub(crate) fn quant(cx: &mut Ctx, node: &Node) -> Result<()> {
+    let a = Attrs::new(node, &["signed", "narrow", "rounding_mode"])?;
+    let signed = a.int_in("signed", 1, &[0, 1])? == 1;
+    let narrow = a.int_in("narrow", 0, &[0, 1])? == 1;
+    let mode = a.string("rounding_mode", "ROUND")?;
+    if !matches!(mode.to_ascii_uppercase().as_str(), "ROUND" | "HALF_EVEN") {
+        return Err(a.err(
+            "rounding_mode",
+            format!("{mode:?} is not supported (ROUND, i.e. half to even)"),
+        ));
+    }
+    let (s, sd) = scales(cx, node, 1)?;
+    let zp = scalar(cx, node, 2, "zeropt")?;
+    if zp != 0.0 {
+        return Err(Error::new(
+            format!("{}: input 2 (zeropt)", node.at()),
+            format!("zero point {zp} is not supported (only 0: symmetric or unsigned codes)"),
+        ));
+    }
+    let bw = scalar(cx, node, 3, "bitwidth")?;
+    if bw.fract() != 0.0 || !(1.0..=8.0).contains(&bw) {
+        return Err(Error::new(
+            format!("{}: input 3 (bitwidth)", node.at()),
+            format!("bit width {bw} is not supported (an integer 1..8)"),
+        ));
+    }
+    let bits = bw as u32;
+    // qonnx: a signed 1-bit Quant is the sign function (±1), like BipolarQuant.
+    let bipolar = bits == 1 && signed;
+    let kind = if bipolar {
+        WKind::Bipolar
+    } else {
+        WKind::Uniform {
+            bits,
+            signed,
+            narrow,
+        }
+    };
+    match cx.input(node, 0)?.clone() {
+        Val::Const(c) => {
+            let v = quantize_const(node, &c, &s, &sd, kind)?;
+            cx.set(node, Val::Const(v))
+        }
+        Val::Dyn { ir, shape } => {
+            if s.len() != 1 {
+                return Err(Error::new(
+                    format!("{}: input 1 (scale)", node.at()),
+                    format!(
+                        "a per-channel scale (shape {:?}) on activations is not supported (per-tensor only)", sd
+                    ),
+                ));
+            }
+            let spec = match kind {
+                WKind::Bipolar => json!({"method": "binary", "scale": s[0]}),
+                WKind::Uniform { .. } => uniform_json(bits, signed, narrow, json!(s[0])),
+            };
+            let spec = QuantSpec::from_value(spec)
+                .map_err(|e| Error::new(node.at(), format!("quantizer: {e}")))?;
+            cx.emit(node, Op::Quant { spec }, vec![ir], shape)
+        }
+    }
+}
+
+/// `BipolarQuant(x, scale)`: `x >= 0 → +scale`, else `−scale`.
+pub(crate) fn bipolar(cx: &mut Ctx, node: &Node) -> Result<()> {
+    Attrs::new(node, &[])?;
+    let (s, sd) = scales(cx, node, 1)?;
+    match cx.input(node, 0)?.clone() {
+        Val::Const(c) => {
+            let v = quantize_const(node, &c, &s, &sd, WKind::Bipolar)?;
+            cx.set(node, Val::Const(v))
+        }
+        Val::Dyn { ir, shape } => {
+            if s.len() != 1 {
+                return Err(Error::new(
+                    format!("{}: input 1 (scale)", node.at()),
+                    "a per-channel scale on activations is not supported (per-tensor only)",
+                ));
+            }
+            let spec = QuantSpec::from_value(json!({"method": "binary", "scale": s[0]}))
+                .map_err(|e| Error::new(node.at(), format!("quantizer: {e}")))?;
+            cx.emit(node, Op::Quant { spec }, vec![ir], shape)
+        }
+    }
+}
+
+/// Evaluate a weight quantizer on a constant as qonnx does (float32 arithmetic).
+fn quantize_const(node: &Node, c: &Cst, s: &[f64], sd: &[usize], kind: WKind) -> Result<Cst> {
+    if c.wq.is_some() {
+        return Err(Error::new(
+            node.at(),
+            "quantizes an already quantized constant (two weight quantizers in a row)",
+        ));
+    }
+    if !broadcasts(sd, &c.dims) {
+        return Err(Error::new(
+            format!("{}: input 1 (scale)", node.at()),
+            format!("shape {sd:?} does not broadcast to the weight's {:?}", c.dims),
+        ));
+    }
+    let mut values = Vec::with_capacity(c.values.len());
+    for (i, &x) in c.values.iter().enumerate() {
+        if !x.is_finite() {
+            return Err(Error::new(
+                format!("{}: input 0", node.at()),
+                format!("weight element {i} is {x}"),
+            ));
+        }
+        let sc = bcast(s, sd, &c.dims, i);
+        let code = match kind {
+            WKind::Bipolar => {
+                if x >= 0.0 {
+                    1.0
+                } else {
+                    -1.0
+                }
+            }
+            WKind::Uniform {
+                bits,
+                signed,
+                narrow,
+            } => {
+                let (lo, hi) = code_range(bits, signed, narrow);
+                // float32 as numpy: y = x / scale (the file's float32 values), clip, round.
+                let y = (x as f32) / (sc as f32);
+                (y as f64).clamp(lo as f64, hi as f64).round_ties_even()
+            }
+        };
+        values.push(code * sc);
+    }
+    Ok(Cst {
+        dims: c.dims.clone(),
+        values,
+        int: false,
+        wq: Some(WeightQuant {
+            kind,
+            scale: s.to_vec(),
+            scale_dims: sd.to_vec(),
+        }),
+    })
+}
+
+/// The code range of a uniform quantizer (qonnx `min_int` / `max_int`).
+pub(crate) fn code_range(bits: u32, signed: bool, narrow: bool) -> (i64, i64) {
+    let b = bits as i64;
+    match (signed, narrow) {
+        (true, true) => (-(1 << (b - 1)) + 1, (1 << (b - 1)) - 1),
+        (true, false) => (-(1 << (b - 1)), (1 << (b - 1)) - 1),
+        (false, true) => (0, (1 << b) - 2),
+        (false, false) => (0, (1 << b) - 1),
+    }
+}
+
+/// `MultiThreshold(x, thresholds)` with `out_scale` / `out_bias` (per-tensor thresholds).
+pub(crate) fn multithreshold(cx: &mut Ctx, node: &Node) -> Result<()> {
+    let a = Attrs::new(node, &["out_dtype", "out_scale", "out_bias", "data_layout"])?;
+    let layout = a.string("data_layout", "NCHW")?;
+    if !matches!(layout.as_str(), "" | "NCHW" | "NC") {
+        return Err(a.err(
+            "data_layout",
+            format!("{layout:?} is not supported (channels first: NCHW or NC)"),
+        ));
+    }
+    let out_scale = a.float("out_scale", 1.0)? as f64;
+    let out_bias = a.float("out_bias", 0.0)? as f64;
+    let (ir, shape) = cx.dynamic(node, 0)?;
+    let t = cx.constant(node, 1, "thresholds")?.clone();
+    let at = format!("{}: input 1 (thresholds)", node.at());
+    if t.dims.len() != 2 || t.dims[1] == 0 {
+        return Err(Error::new(
+            &at,
+            format!("shape {:?}: expected [C, T] or [1, T]", t.dims),
+        ));
+    }
+    let (rows, steps) = (t.dims[0], t.dims[1]);
+    if rows != 1 && rows != shape[0] {
+        return Err(Error::new(
+            &at,
+            format!("{rows} rows for an input of {} channels", shape[0]),
+        ));
+    }
+    let first = &t.values[..steps];
+    if t.values.chunks(steps).any(|r| r != first) {
+        return Err(Error::new(
+            &at,
+            "per-channel thresholds (rows that differ) are not supported yet; only thresholds shared by every channel",
+        ));
+    }
+    let spec = QuantSpec::from_value(json!({
+        "method": "multithreshold",
+        "thresholds": first,
+        "out_scale": out_scale,
+        "out_bias": out_bias,
+    }))
+    .map_err(|e| Error::new(node.at(), format!("quantizer: {e}")))?;
+    cx.emit(node, Op::Quant { spec }, vec![ir], shape)
+}
+
+/// `Trunc(x, scale, zeropt, in_bits, out_scale, out_bits)` (qonnx opset 2), where it is an
+/// exact shift: `x` holds the codes of a `uniform` quantizer of the same `scale`, and
+/// `out_scale = scale · 2^k`; then it is a floor-rounding uniform quantizer of `out_scale`.
+pub(crate) fn trunc(cx: &mut Ctx, node: &Node) -> Result<()> {
+    let a = Attrs::new(node, &["rounding_mode", "signed", "narrow"])?;
+    let mode = a.string("rounding_mode", "FLOOR")?;
+    let rounding = match mode.to_ascii_uppercase().as_str() {
+        "FLOOR" => "floor",
+        "ROUND" | "HALF_EVEN" => "round",
+        _ => {
+            return Err(a.err(
+                "rounding_mode",
+                format!("{mode:?} is not supported (FLOOR or ROUND)"),
+            ))
+        }
+    };
+    let signed = a.int_in("signed", 1, &[0, 1])? == 1;
+    let narrow = a.int_in("narrow", 0, &[0, 1])? == 1;
+    let qonnx_opset = node_opset(cx, node);
+    if qonnx_opset < 2 || node.inputs.len() < 6 {
+        return Err(Error::new(
+            node.at(),
+            "Trunc version 1 (qonnx opset 1, rescaling by the input scale) is not supported; re-export with qonnx opset 2",
+        ));
+    }
+    let (ir, shape) = cx.dynamic(node, 0)?;
+    let s = scalar(cx, node, 1, "scale")?;
+    let zp = scalar(cx, node, 2, "zeropt")?;
+    if zp != 0.0 {
+        return Err(Error::new(
+            format!("{}: input 2 (zeropt)", node.at()),
+            format!("zero point {zp} is not supported (only 0)"),
+        ));
+    }
+    let os = scalar(cx, node, 4, "output_scale")?;
+    let ob = scalar(cx, node, 5, "output_bit_width")?;
+    if ob.fract() != 0.0 || !(1.0..=8.0).contains(&ob) {
+        return Err(Error::new(
+            format!("{}: input 5 (output_bit_width)", node.at()),
+            format!("bit width {ob} is not supported (an integer 1..8)"),
+        ));
+    }
+    let shift = (os / s).log2().round();
+    if !(s > 0.0 && os > 0.0) || s * 2f64.powf(shift) != os {
+        return Err(Error::new(
+            format!("{}: input 4 (output_scale)", node.at()),
+            format!("output scale {os} is not the input scale {s} times a power of two: not an exact shift"),
+        ));
+    }
+    // Exact only if x lies on the `scale` grid: it must be the output of a uniform quant
+    // node of exactly this scale.
+    let on_grid = cx.nodes.iter().any(|n| {
+        n.name == ir
+            && matches!(&n.op, Op::Quant { spec: QuantSpec::Uniform(u) }
+                if serde_json::to_value(u).ok().and_then(|v| v.get("scale").and_then(Value::as_f64)) == Some(s))
+    });
+    if !on_grid {
+        return Err(Error::new(
+            format!("{}: input 0 {:?}", node.at(), node.inputs[0]),
+            format!("Trunc is supported where it is an exact shift: its input must come straight from a Quant node of scale {s}"),
+        ));
+    }
+    let spec = QuantSpec::from_value(json!({
+        "method": "uniform", "bits": ob as u32, "signed": signed, "narrow": narrow,
+        "scale": os, "rounding": rounding,
+    }))
+    .map_err(|e| Error::new(node.at(), format!("quantizer: {e}")))?;
+    cx.emit(node, Op::Quant { spec }, vec![ir], shape)
+}
+
+fn node_opset(cx: &Ctx, node: &Node) -> i64 {
+    cx.graph.opset(&node.domain).unwrap_or(1)
+}

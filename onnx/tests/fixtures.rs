@@ -1,0 +1,52 @@
+//! Every committed QONNX fixture (both exporters) imports, and qforge's float64 evaluator of
+//! the imported model reproduces the qonnx executor's outputs: max abs difference within
+//! 1e-4 of the largest output magnitude and the same argmax on every sample.
+
+use std::path::PathBuf;
+
+const FIXTURES: [&str; 3] = ["mlp_w2a2_bn", "mlp_bipolar", "cnn_w4_perchannel"];
+
+fn dir(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../testbench/fixtures/qonnx")
+        .join(name)
+}
+
+fn argmax(v: &[f64]) -> usize {
+    let mut best = 0;
+    for (i, &x) in v.iter().enumerate() {
+        if x > v[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+#[test]
+fn fixtures_import_and_match_the_executor_in_float() {
+    for name in FIXTURES {
+        for exporter in ["dynamo", "legacy"] {
+            let d = dir(name);
+            let m = onnx::import::import(&d.join(format!("{name}_{exporter}.onnx")))
+                .unwrap_or_else(|e| panic!("{name} {exporter}: {e}"));
+            let x = quant::npy::read_float(&d.join("input.npy")).unwrap();
+            let r = quant::npy::read_float(&d.join(format!("reference_{exporter}.npy"))).unwrap();
+            let n = x.shape[0];
+            let per = x.data.len() / n;
+            let outs = r.data.len() / n;
+            let big = r.data.iter().fold(0f64, |a, &b| a.max(b.abs()));
+            let mut worst = 0f64;
+            for s in 0..n {
+                let run = model::float::run(&m, &x.data[s * per..(s + 1) * per]).unwrap();
+                let y = &run.outputs(&m)[0].data;
+                let want = &r.data[s * outs..(s + 1) * outs];
+                for (a, b) in y.iter().zip(want) {
+                    worst = worst.max((a - b).abs());
+                }
+                assert_eq!(argmax(y), argmax(want), "{name} {exporter} sample {s}");
+            }
+            eprintln!("{name} {exporter}: max |diff| {worst:.3e}, largest |output| {big:.3}");
+            assert!(worst <= 1e-4 * big, "{name} {exporter}: {worst} > 1e-4 * {big}");
+        }
+    }
+}
