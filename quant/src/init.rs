@@ -35,8 +35,10 @@ pub fn uniform_init(bits: u32, signed: bool, data: &[f64]) -> Result<UniformSpec
     let spec = UniformSpec {
         bits,
         signed,
-        scale: max / qmax as f64,
+        scale: (max / qmax as f64).into(),
         zero_point: 0,
+        narrow: false,
+        rounding: Default::default(),
     };
     Uniform::new(&spec)?;
     Ok(spec)

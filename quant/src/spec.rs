@@ -137,12 +137,14 @@ impl QuantSpec {
         match self {
             QuantSpec::N2uqWeight(s) => s.prepare(&[0.0], &[1]).map(|_| ()),
             QuantSpec::LcqWeight(s) => s.prepare(&[-1.0, 1.0]).map(|_| ()),
+            QuantSpec::Uniform(s) => s.validate(),
             _ => self.scalar().map(|_| ()),
         }
     }
 
     /// The quantizer of a method that needs no tensor statistics. N2UQ and LCQ weights need
-    /// their tensor: use [`QuantSpec::prepare`].
+    /// their tensor, and a uniform spec with a per-channel `scale` array its channels: use
+    /// [`QuantSpec::prepare`] (here they are errors).
     pub fn scalar(&self) -> Result<Box<dyn ScalarQuantizer>> {
         Ok(match self {
             QuantSpec::N2uqAct(s) => Box::new(N2uqAct::new(s)?),
@@ -164,7 +166,8 @@ impl QuantSpec {
     }
 
     /// Fix tensor statistics against `data` (row-major, `shape`) and return one quantizer per
-    /// channel. Only `n2uq-weight` has more than one channel (axis 0).
+    /// channel. Only `n2uq-weight` and `uniform` with a per-channel `scale` array have more
+    /// than one channel (axis 0).
     pub fn prepare(&self, data: &[f64], shape: &[usize]) -> Result<Prepared> {
         check_tensor(data, shape)?;
         let quantizers: Vec<Box<dyn ScalarQuantizer>> = match self {
@@ -174,6 +177,11 @@ impl QuantSpec {
                 .map(|q| Box::new(q) as Box<dyn ScalarQuantizer>)
                 .collect(),
             QuantSpec::LcqWeight(s) => vec![Box::new(s.prepare(data)?)],
+            QuantSpec::Uniform(s) => s
+                .prepare(shape)?
+                .into_iter()
+                .map(|q| Box::new(q) as Box<dyn ScalarQuantizer>)
+                .collect(),
             _ => vec![self.scalar()?],
         };
         let channel_len = data.len() / quantizers.len().max(1);

@@ -109,6 +109,17 @@ pub fn rounding_steps(first: i64, last: i64) -> Vec<Threshold> {
         .collect()
 }
 
+/// Thresholds of `floor(u)` for output integers `first+1 ..= last`: the step into integer
+/// `q` sits at `q` and is inclusive (`u >= q`).
+pub fn floor_steps(first: i64, last: i64) -> Vec<Threshold> {
+    ((first + 1)..=last)
+        .map(|q| Threshold {
+            value: q as f64,
+            inclusive: true,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

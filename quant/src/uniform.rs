@@ -1,12 +1,13 @@
 //! The baselines every report compares to: uniform n-bit (DoReFa / LSQ style,
-//! `code = clamp(round(x/scale) + zero_point)`), binary (`x >= 0` → +1) and ternary
+//! `code = clamp(round(x/scale) + zero_point)`, optionally narrow-range, floor-rounded or with
+//! one scale per output channel, as QONNX `Quant`/`Trunc`), binary (`x >= 0` → +1) and ternary
 //! (`|x| > threshold` → ±1).
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{bits_in, finite, positive, Error, Result};
 use crate::scalar::ScalarQuantizer;
-use crate::staircase::{round_half_even, rounding_steps, Staircase, Threshold};
+use crate::staircase::{floor_steps, round_half_even, rounding_steps, Staircase, Threshold};
 
 /// Spec of a uniform quantizer (`method = "uniform"`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -16,11 +17,116 @@ pub struct UniformSpec {
     pub bits: u32,
     /// Two's-complement codes `−2^(n−1) ..= 2^(n−1) − 1` when true, `0 ..= 2^n − 1` when false.
     pub signed: bool,
-    /// Step size.
-    pub scale: f64,
+    /// Step size: one number, or (weights only) one per output channel (axis 0).
+    pub scale: Scale,
     /// Code of the real value 0 (default 0); must be a valid code.
     #[serde(default)]
     pub zero_point: i64,
+    /// Narrow range (default false): signed codes `−(2^(n−1) − 1) ..= 2^(n−1) − 1`, unsigned
+    /// `0 ..= 2^n − 2` (QONNX `Quant` with `narrow = 1`). Needs at least 2 bits.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub narrow: bool,
+    /// How `x/scale` becomes an integer (default `"round"`, half to even).
+    #[serde(default, skip_serializing_if = "Rounding::is_round")]
+    pub rounding: Rounding,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// The step size of a uniform quantizer: per tensor, or per output channel (axis 0 of a
+/// weight tensor). Written in spec files as a number or an array of numbers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Scale {
+    /// One scale for the whole tensor.
+    Tensor(f64),
+    /// One scale per output channel (weights only).
+    Channel(Vec<f64>),
+}
+
+impl From<f64> for Scale {
+    fn from(s: f64) -> Self {
+        Scale::Tensor(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Scale {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            One(f64),
+            Many(Vec<f64>),
+        }
+        match Raw::deserialize(d) {
+            Ok(Raw::One(s)) => Ok(Scale::Tensor(s)),
+            Ok(Raw::Many(v)) => Ok(Scale::Channel(v)),
+            Err(_) => Err(serde::de::Error::custom(
+                "must be a number, or an array of one number per output channel",
+            )),
+        }
+    }
+}
+
+/// How a uniform quantizer turns `x/scale` into an integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Rounding {
+    /// Round half to even (`torch.round`, QONNX `Quant`; the default).
+    #[default]
+    Round,
+    /// Round toward −∞ (QONNX `Trunc` with `rounding_mode = "FLOOR"`).
+    Floor,
+}
+
+impl Rounding {
+    fn is_round(&self) -> bool {
+        *self == Rounding::Round
+    }
+}
+
+impl UniformSpec {
+    /// Check every parameter; with a per-channel scale, every entry (`scale[i]`).
+    pub fn validate(&self) -> Result<()> {
+        match &self.scale {
+            Scale::Tensor(s) => Uniform::with_scale(self, *s, "scale").map(|_| ()),
+            Scale::Channel(v) => {
+                if v.is_empty() {
+                    return Err(Error::new("scale", "a per-channel scale array is empty"));
+                }
+                for (i, &s) in v.iter().enumerate() {
+                    Uniform::with_scale(self, s, &format!("scale[{i}]"))?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// One quantizer per output channel of a weight tensor of `shape` (a per-tensor scale
+    /// gives one quantizer). A per-channel scale needs exactly `shape[0]` entries.
+    pub fn prepare(&self, shape: &[usize]) -> Result<Vec<Uniform>> {
+        match &self.scale {
+            Scale::Tensor(_) => Ok(vec![Uniform::new(self)?]),
+            Scale::Channel(v) => {
+                let channels = shape.first().copied().unwrap_or(1);
+                if v.len() != channels {
+                    return Err(Error::new(
+                        "scale",
+                        format!(
+                            "has {} per-channel entries but the tensor of shape {shape:?} has {channels} output channels (axis 0)",
+                            v.len()
+                        ),
+                    ));
+                }
+                v.iter()
+                    .enumerate()
+                    .map(|(i, &s)| Uniform::with_scale(self, s, &format!("scale[{i}]")))
+                    .collect()
+            }
+        }
+    }
 }
 
 /// A prepared uniform quantizer.
@@ -30,17 +136,37 @@ pub struct Uniform {
     qmax: i64,
     scale: f64,
     zero_point: i64,
+    rounding: Rounding,
 }
 
 impl Uniform {
-    /// Validate the spec.
+    /// Validate the spec (a per-tensor scale; per-channel scales are for weights, through
+    /// [`UniformSpec::prepare`]).
     pub fn new(spec: &UniformSpec) -> Result<Self> {
+        match spec.scale {
+            Scale::Tensor(s) => Uniform::with_scale(spec, s, "scale"),
+            Scale::Channel(_) => Err(Error::new(
+                "scale",
+                "per-channel scale is for weights only (an activation needs one number)",
+            )),
+        }
+    }
+
+    /// The quantizer of `spec` with step `scale` (named `field` in errors).
+    fn with_scale(spec: &UniformSpec, scale: f64, field: &str) -> Result<Self> {
         let bits = bits_in("bits", spec.bits, 1, 8)?;
-        let scale = positive("scale", spec.scale)?;
+        let scale = positive(field, scale)?;
+        if spec.narrow && bits < 2 {
+            return Err(Error::new(
+                "narrow",
+                "needs bits >= 2 (a 1-bit narrow range holds a single code)",
+            ));
+        }
+        let narrow = spec.narrow as i64;
         let (qmin, qmax) = if spec.signed {
-            (-(1i64 << (bits - 1)), (1i64 << (bits - 1)) - 1)
+            (-(1i64 << (bits - 1)) + narrow, (1i64 << (bits - 1)) - 1)
         } else {
-            (0, (1i64 << bits) - 1)
+            (0, (1i64 << bits) - 1 - narrow)
         };
         if !(qmin..=qmax).contains(&spec.zero_point) {
             return Err(Error::new(
@@ -56,6 +182,7 @@ impl Uniform {
             qmax,
             scale,
             zero_point: spec.zero_point,
+            rounding: spec.rounding,
         })
     }
 }
@@ -66,16 +193,24 @@ impl ScalarQuantizer for Uniform {
     }
 
     fn index(&self, x: f64) -> usize {
-        let q = round_half_even(x / self.scale) + self.zero_point as f64;
+        let r = match self.rounding {
+            Rounding::Round => round_half_even(x / self.scale),
+            Rounding::Floor => (x / self.scale).floor(),
+        };
+        let q = r + self.zero_point as f64;
         (q.clamp(self.qmin as f64, self.qmax as f64) as i64 - self.qmin) as usize
     }
 
     fn staircase(&self) -> Staircase {
         let zp = self.zero_point;
+        let (first, last) = (self.qmin - zp, self.qmax - zp);
         Staircase {
             gain: 1.0 / self.scale,
             offset: 0.0,
-            thresholds: rounding_steps(self.qmin - zp, self.qmax - zp),
+            thresholds: match self.rounding {
+                Rounding::Round => rounding_steps(first, last),
+                Rounding::Floor => floor_steps(first, last),
+            },
         }
     }
 

@@ -11,7 +11,7 @@ use proptest::test_runner::{Config, TestRunner};
 use quant::accum::{fits, AccBound, LevelRange};
 use quant::fold::{fold, Affine, BatchNorm};
 use quant::gemm::{gemm, LayerParams};
-use quant::uniform::{Uniform, UniformSpec};
+use quant::uniform::{Scale, Uniform, UniformSpec};
 use quant::{QuantSpec, ScalarQuantizer};
 
 #[derive(Debug, Clone)]
@@ -63,6 +63,16 @@ fn case() -> impl Strategy<Value = Case> {
                 QuantSpec::LcqWeight(mut s) if m * k < 2 => {
                     s.lwn = false;
                     QuantSpec::LcqWeight(s)
+                }
+                // A per-channel uniform scale: one entry per output channel, all different.
+                QuantSpec::Uniform(mut s) => {
+                    if let Scale::Channel(v) = &s.scale {
+                        let base = v[0];
+                        s.scale = Scale::Channel(
+                            (0..m).map(|c| base * (1.0 + 0.37 * c as f64)).collect(),
+                        );
+                    }
+                    QuantSpec::Uniform(s)
                 }
                 other => other,
             };
@@ -177,8 +187,10 @@ fn exact_ties_follow_the_quantizers_own_rule() {
     let q = Uniform::new(&UniformSpec {
         bits: 2,
         signed: false,
-        scale: 1.0,
+        scale: 1.0.into(),
         zero_point: 0,
+        narrow: false,
+        rounding: Default::default(),
     })
     .unwrap();
     let bound = AccBound::new(8, LevelRange::new(-1, 1), LevelRange::new(0, 1)).unwrap();

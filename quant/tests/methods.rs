@@ -5,7 +5,9 @@
 use quant::lcq::{LcqAct, LcqActSpec, LcqWeightSpec};
 use quant::n2uq::{N2uqAct, N2uqActSpec, N2uqWeightSpec};
 use quant::qn::{Qn, QnSpec};
-use quant::uniform::{Binary, BinarySpec, Ternary, TernarySpec, Uniform, UniformSpec};
+use quant::uniform::{
+    Binary, BinarySpec, Rounding, Scale, Ternary, TernarySpec, Uniform, UniformSpec,
+};
 use quant::{Compare, ScalarQuantizer};
 
 fn close(a: f64, b: f64) -> bool {
@@ -365,8 +367,10 @@ fn uniform_bits_1_to_4() {
         Uniform::new(&UniformSpec {
             bits,
             signed,
-            scale,
+            scale: Scale::Tensor(scale),
             zero_point,
+            narrow: false,
+            rounding: Rounding::Round,
         })
         .unwrap()
     };

@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use quant::lcq::{LcqActSpec, LcqWeightSpec};
 use quant::n2uq::{N2uqActSpec, N2uqWeightSpec};
 use quant::qn::QnSpec;
-use quant::uniform::{BinarySpec, TernarySpec, UniformSpec};
+use quant::uniform::{BinarySpec, Rounding, Scale, TernarySpec, UniformSpec};
 use quant::{Compare, QuantSpec};
 
 pub fn compare() -> impl Strategy<Value = Compare> {
@@ -112,22 +112,45 @@ pub fn lcq_act(max_bits: u32) -> impl Strategy<Value = QuantSpec> {
         })
 }
 
-pub fn uniform(signed: bool, max_bits: u32) -> impl Strategy<Value = QuantSpec> {
-    (1..=max_bits, 0.01..2.0f64).prop_flat_map(move |(bits, scale)| {
-        let (lo, hi) = if signed {
-            (-(1i64 << (bits - 1)), (1i64 << (bits - 1)) - 1)
-        } else {
-            (0, (1i64 << bits) - 1)
-        };
-        (lo..=hi).prop_map(move |zero_point| {
-            QuantSpec::Uniform(UniformSpec {
-                bits,
-                signed,
-                scale,
-                zero_point,
+/// A uniform spec: any width, zero point, narrow range and rounding; `per_channel` (weights)
+/// sometimes gives the scale as a one-entry array (the property tests prepare one channel).
+pub fn uniform(signed: bool, max_bits: u32, per_channel: bool) -> impl Strategy<Value = QuantSpec> {
+    (
+        1..=max_bits,
+        0.01..2.0f64,
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_flat_map(move |(bits, scale, narrow, floor, array)| {
+            let narrow = narrow && bits >= 2;
+            let n = narrow as i64;
+            let (lo, hi) = if signed {
+                (-(1i64 << (bits - 1)) + n, (1i64 << (bits - 1)) - 1)
+            } else {
+                (0, (1i64 << bits) - 1 - n)
+            };
+            let scale = if per_channel && array {
+                Scale::Channel(vec![scale])
+            } else {
+                Scale::Tensor(scale)
+            };
+            let rounding = if floor {
+                Rounding::Floor
+            } else {
+                Rounding::Round
+            };
+            (lo..=hi).prop_map(move |zero_point| {
+                QuantSpec::Uniform(UniformSpec {
+                    bits,
+                    signed,
+                    scale: scale.clone(),
+                    zero_point,
+                    narrow,
+                    rounding,
+                })
             })
         })
-    })
 }
 
 pub fn binary() -> impl Strategy<Value = QuantSpec> {
@@ -168,8 +191,8 @@ pub fn act_spec(max_bits: u32) -> impl Strategy<Value = QuantSpec> {
         n2uq_act(max_bits),
         lcq_act(max_bits),
         qn(false),
-        uniform(false, max_bits),
-        uniform(true, max_bits),
+        uniform(false, max_bits, false),
+        uniform(true, max_bits, false),
         binary(),
         ternary()
     ]
@@ -181,7 +204,7 @@ pub fn weight_spec(max_bits: u32) -> impl Strategy<Value = QuantSpec> {
         n2uq_weight(max_bits),
         lcq_weight(max_bits),
         qn(true),
-        uniform(true, max_bits),
+        uniform(true, max_bits, true),
         binary(),
         ternary()
     ]
