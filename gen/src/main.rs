@@ -4,7 +4,8 @@
 //! `simulate` (cycle model), `verify` (RTL under Verilator/Icarus vs golden and model),
 //! `quantize` (apply a quantizer spec to a .npy tensor), `init` (derive a spec's parameters
 //! from a tensor), `reference` (the default layer through the integer reference vs the float
-//! path), `bench` (measurements), `report` (network memory / time / resources / compare) and
+//! path), `bench` (measurements), `report` (network memory / time / resources / compare),
+//! `run` (a whole model on one engine), `import` (QONNX to the native model format) and
 //! `network` (the built-in catalog).
 
 mod bench;
@@ -13,6 +14,7 @@ mod design;
 mod exec;
 mod fit;
 mod generate;
+mod import;
 mod init;
 mod lower;
 mod lutmap;
@@ -70,6 +72,9 @@ enum Command {
     /// Run a whole model (`--model`, docs/model.md) on one engine instance: the cycle model, or
     /// the Verilated RTL with `--rtl`.
     Run(run::Args),
+    /// Import a QONNX model (Brevitas `export_qonnx`, after `qonnx-cleanup`) into the native
+    /// model format.
+    Import(import::Args),
     /// The built-in networks, or one network's layers.
     #[command(subcommand)]
     Network(netreport::NetworkCmd),
@@ -88,6 +93,7 @@ fn main() {
         Command::Report(c) => netreport::report_cmd(&c),
         Command::Network(c) => netreport::network_cmd(&c),
         Command::Run(a) => run::run_cmd(&a),
+        Command::Import(a) => import::run(&a),
     };
     if let Err(e) = result {
         eprintln!("qforge: error: {e:#}");

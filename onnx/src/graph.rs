@@ -170,7 +170,13 @@ pub struct Graph {
 impl Graph {
     /// The opset version imported for `domain`, if any (`""` and `ai.onnx` are the same).
     pub fn opset(&self, domain: &str) -> Option<i64> {
-        let norm = |d: &str| if d == "ai.onnx" { String::new() } else { d.to_string() };
+        let norm = |d: &str| {
+            if d == "ai.onnx" {
+                String::new()
+            } else {
+                d.to_string()
+            }
+        };
         let want = norm(domain);
         self.opsets
             .iter()
@@ -182,7 +188,8 @@ impl Graph {
 /// Read and check the ONNX file at `path` (external tensor data is read relative to it).
 pub fn read(path: &Path) -> Result<Graph> {
     let shown = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|e| Error::new(&shown, format!("cannot read: {e}")))?;
+    let meta =
+        std::fs::metadata(path).map_err(|e| Error::new(&shown, format!("cannot read: {e}")))?;
     if meta.len() > MAX_FILE_BYTES {
         return Err(Error::new(
             &shown,
@@ -310,7 +317,8 @@ fn node(i: usize, n: &proto::NodeProto, dir: Option<&Path>) -> Result<Node> {
         attrs: Vec::new(),
     };
     for a in &n.attribute {
-        let v = attr(a, dir).map_err(|e| e.within(&format!("{}: attribute {:?}", out.at(), a.name())))?;
+        let v = attr(a, dir)
+            .map_err(|e| e.within(&format!("{}: attribute {:?}", out.at(), a.name())))?;
         out.attrs.push((a.name().to_string(), v));
     }
     Ok(out)
@@ -366,7 +374,10 @@ pub fn tensor(t: &proto::TensorProto, dir: Option<&Path>) -> Result<Const> {
             .checked_mul(d)
             .filter(|&n| n <= MAX_ELEMENTS)
             .ok_or_else(|| {
-                Error::new(&at, format!("dims {:?} exceed {MAX_ELEMENTS} elements", t.dims))
+                Error::new(
+                    &at,
+                    format!("dims {:?} exceed {MAX_ELEMENTS} elements", t.dims),
+                )
             })?;
         dims.push(d);
     }
@@ -481,10 +492,20 @@ fn external(t: &proto::TensorProto, dir: Option<&Path>, at: &str) -> Result<byte
             .find(|e| e.key() == k)
             .map(|e| e.value().to_string())
     };
-    let dir = dir.ok_or_else(|| Error::new(at, "stored as external data, but no directory to read it from"))?;
-    let loc = key("location").ok_or_else(|| Error::new(at, "external data without a \"location\""))?;
+    let dir = dir.ok_or_else(|| {
+        Error::new(
+            at,
+            "stored as external data, but no directory to read it from",
+        )
+    })?;
+    let loc =
+        key("location").ok_or_else(|| Error::new(at, "external data without a \"location\""))?;
     let rel = Path::new(&loc);
-    if rel.is_absolute() || rel.components().any(|c| !matches!(c, std::path::Component::Normal(_))) {
+    if rel.is_absolute()
+        || rel
+            .components()
+            .any(|c| !matches!(c, std::path::Component::Normal(_)))
+    {
         return Err(Error::new(
             at,
             format!("external data location {loc:?} must be a relative path without \"..\""),

@@ -46,7 +46,10 @@ fn fixtures_import_and_match_the_executor_in_float() {
                 assert_eq!(argmax(y), argmax(want), "{name} {exporter} sample {s}");
             }
             eprintln!("{name} {exporter}: max |diff| {worst:.3e}, largest |output| {big:.3}");
-            assert!(worst <= 1e-4 * big, "{name} {exporter}: {worst} > 1e-4 * {big}");
+            assert!(
+                worst <= 1e-4 * big,
+                "{name} {exporter}: {worst} > 1e-4 * {big}"
+            );
         }
     }
 }

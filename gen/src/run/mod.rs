@@ -62,7 +62,8 @@ impl EngineArgs {
 /// Arguments of `qforge run`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The model: a `model.json` manifest or a directory holding one (`docs/model.md`).
+    /// The model: a `model.json` manifest or a directory holding one (`docs/model.md`), or a
+    /// QONNX `.onnx` file (`docs/qonnx.md`).
     #[arg(long, conflicts_with = "network", required_unless_present = "network")]
     pub model: Option<PathBuf>,
     /// Instead of `--model`: a built-in network (`qforge network list`) or a network JSON file,
@@ -102,7 +103,7 @@ pub struct Args {
 /// Load a model and lower it onto an engine.
 pub fn plan(model: &Path, engine: &EngineArgs) -> Result<Plan> {
     let cfg = engine.cfg()?;
-    let m = model::Model::load(model).map_err(|e| anyhow!("--model {}: {e}", model.display()))?;
+    let m = crate::import::load_model(model)?;
     Plan::new(m, &cfg).map_err(|e| anyhow!("--model {}: {e:#}", model.display()))
 }
 

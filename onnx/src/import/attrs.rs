@@ -13,7 +13,11 @@ pub struct Attrs<'n> {
 impl<'n> Attrs<'n> {
     /// Attributes of `node`; any attribute not in `known` is an error.
     pub fn new(node: &'n Node, known: &[&str]) -> Result<Self> {
-        if let Some((name, _)) = node.attrs.iter().find(|(n, _)| !known.contains(&n.as_str())) {
+        if let Some((name, _)) = node
+            .attrs
+            .iter()
+            .find(|(n, _)| !known.contains(&n.as_str()))
+        {
             return Err(Error::new(
                 format!("{}: attribute {name:?}", node.at()),
                 format!(
@@ -51,7 +55,10 @@ impl<'n> Attrs<'n> {
     pub fn int_in(&self, name: &str, default: i64, allowed: &[i64]) -> Result<i64> {
         let v = self.int(name, default)?;
         if !allowed.contains(&v) {
-            return Err(self.err(name, format!("{v} is not supported (supported: {allowed:?})")));
+            return Err(self.err(
+                name,
+                format!("{v} is not supported (supported: {allowed:?})"),
+            ));
         }
         Ok(v)
     }

@@ -6,7 +6,7 @@
 use model::{Op, Tensor};
 
 use super::attrs::Attrs;
-use super::{Ctx, Cst};
+use super::{Cst, Ctx};
 use crate::error::{Error, Result};
 use crate::graph::Node;
 
@@ -59,7 +59,10 @@ fn bias(cx: &Ctx, node: &Node, i: usize, n: usize) -> Result<Option<Tensor>> {
     if c.values.len() != n || c.dims.iter().filter(|&&d| d != 1).count() > 1 {
         return Err(Error::new(
             format!("{}: input {i} (bias)", node.at()),
-            format!("shape {:?}: expected {n} values ([{n}] or [1, {n}])", c.dims),
+            format!(
+                "shape {:?}: expected {n} values ([{n}] or [1, {n}])",
+                c.dims
+            ),
         ));
     }
     if c.wq.is_some() {
@@ -152,7 +155,14 @@ fn fc(cx: &mut Ctx, node: &Node, ir: String, f: usize, w: Cst, bias_input: usize
 pub(crate) fn conv(cx: &mut Ctx, node: &Node) -> Result<()> {
     let a = Attrs::new(
         node,
-        &["kernel_shape", "strides", "pads", "dilations", "group", "auto_pad"],
+        &[
+            "kernel_shape",
+            "strides",
+            "pads",
+            "dilations",
+            "group",
+            "auto_pad",
+        ],
     )?;
     let (ir, shape) = cx.dynamic(node, 0)?;
     let [c, h, wd] = shape[..] else {
@@ -165,12 +175,18 @@ pub(crate) fn conv(cx: &mut Ctx, node: &Node) -> Result<()> {
     if w.dims.len() != 4 || w.dims[2] != w.dims[3] {
         return Err(Error::new(
             format!("{}: input 1 (weight W)", node.at()),
-            format!("shape {:?}: expected [Co, Ci/group, k, k] (square 2-D kernels)", w.dims),
+            format!(
+                "shape {:?}: expected [Co, Ci/group, k, k] (square 2-D kernels)",
+                w.dims
+            ),
         ));
     }
     let k = w.dims[2];
     if a.square("kernel_shape", Some(k))? != k {
-        return Err(a.err("kernel_shape", format!("does not match the weight's {k}x{k}")));
+        return Err(a.err(
+            "kernel_shape",
+            format!("does not match the weight's {k}x{k}"),
+        ));
     }
     let stride = a.square("strides", Some(1))?;
     let pad = a.pads()?;
@@ -191,7 +207,10 @@ pub(crate) fn conv(cx: &mut Ctx, node: &Node) -> Result<()> {
             format!("kernel {k} is larger than the padded input {h}x{wd} (pad {pad})"),
         ));
     }
-    let (ho, wo) = ((h + 2 * pad - k) / stride + 1, (wd + 2 * pad - k) / stride + 1);
+    let (ho, wo) = (
+        (h + 2 * pad - k) / stride + 1,
+        (wd + 2 * pad - k) / stride + 1,
+    );
     let weight_quant = weight_quant(&w, node)?;
     let op = Op::Conv {
         weight: tensor(&w, &node.at())?,

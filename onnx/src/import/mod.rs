@@ -116,9 +116,11 @@ pub(crate) struct Ctx<'g> {
 impl<'g> Ctx<'g> {
     /// The value of input `i` of `node` (required).
     pub fn input(&self, node: &Node, i: usize) -> Result<&Val> {
-        let name = node.inputs.get(i).filter(|n| !n.is_empty()).ok_or_else(|| {
-            Error::new(node.at(), format!("input {i} is missing"))
-        })?;
+        let name = node
+            .inputs
+            .get(i)
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| Error::new(node.at(), format!("input {i} is missing")))?;
         self.vals.get(name).ok_or_else(|| {
             Error::new(
                 format!("{}: input {i} {name:?}", node.at()),
@@ -230,7 +232,10 @@ pub fn from_graph(g: &Graph, name: &str) -> Result<Model> {
         });
     }
     if inputs.is_empty() {
-        return Err(Error::new("graph", "has no inputs (every graph input is an initializer)"));
+        return Err(Error::new(
+            "graph",
+            "has no inputs (every graph input is an initializer)",
+        ));
     }
     for node in &g.nodes {
         ops::node(&mut cx, node)?;
@@ -278,11 +283,20 @@ fn check_versions(g: &Graph) -> Result<()> {
     match g.opset("") {
         Some(v) if v < MIN_OPSET => Err(Error::new(
             "model",
-            format!("ai.onnx opset {v} is older than {MIN_OPSET}; re-export with opset >= {MIN_OPSET}"),
+            format!(
+                "ai.onnx opset {v} is older than {MIN_OPSET}; re-export with opset >= {MIN_OPSET}"
+            ),
         )),
-        None if g.nodes.iter().any(|n| n.domain.is_empty() || n.domain == "ai.onnx") => Err(
-            Error::new("model", "imports no ai.onnx opset but uses standard ops"),
-        ),
+        None if g
+            .nodes
+            .iter()
+            .any(|n| n.domain.is_empty() || n.domain == "ai.onnx") =>
+        {
+            Err(Error::new(
+                "model",
+                "imports no ai.onnx opset but uses standard ops",
+            ))
+        }
         _ => Ok(()),
     }
 }
@@ -294,7 +308,10 @@ fn input_shape(v: &graph::ValueInfo) -> Result<Vec<usize>> {
     if v.elem_type != 1 && v.elem_type != 11 && v.elem_type != 0 {
         return Err(Error::new(
             &at,
-            format!("element type {} is not supported (float32 inputs)", v.elem_type),
+            format!(
+                "element type {} is not supported (float32 inputs)",
+                v.elem_type
+            ),
         ));
     }
     let dims = v
@@ -321,7 +338,10 @@ fn input_shape(v: &graph::ValueInfo) -> Result<Vec<usize>> {
         }
     }
     if dims.is_empty() {
-        return Err(Error::new(&at, "is a scalar; expected [N, F] or [N, C, H, W]"));
+        return Err(Error::new(
+            &at,
+            "is a scalar; expected [N, F] or [N, C, H, W]",
+        ));
     }
     match shape.len() {
         1 | 3 => Ok(shape),

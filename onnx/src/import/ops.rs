@@ -42,7 +42,11 @@ pub(crate) fn node(cx: &mut Ctx, node: &Node) -> Result<()> {
             node.at(),
             format!(
                 "op {op:?} of domain {:?} is not supported (supported: {}; quantizers from {})",
-                if node.domain.is_empty() { "ai.onnx" } else { &node.domain },
+                if node.domain.is_empty() {
+                    "ai.onnx"
+                } else {
+                    &node.domain
+                },
                 SUPPORTED.join(", "),
                 QONNX_DOMAINS.join(" / ")
             ),
@@ -110,7 +114,9 @@ fn arith(cx: &mut Ctx, node: &Node) -> Result<()> {
             if sx != sy {
                 return Err(Error::new(
                     node.at(),
-                    format!("operands have shapes {sx:?} and {sy:?}; broadcasting Add is not supported"),
+                    format!(
+                        "operands have shapes {sx:?} and {sy:?}; broadcasting Add is not supported"
+                    ),
                 ));
             }
             let shape = sx.clone();
@@ -120,13 +126,18 @@ fn arith(cx: &mut Ctx, node: &Node) -> Result<()> {
             let v = channel_values(node, 1, c, shape)?;
             const_arith(cx, node, ir.clone(), shape.clone(), v)
         }
-        (Val::Const(c), Val::Dyn { ir, shape }) if matches!(node.op_type.as_str(), "Add" | "Mul") => {
+        (Val::Const(c), Val::Dyn { ir, shape })
+            if matches!(node.op_type.as_str(), "Add" | "Mul") =>
+        {
             let v = channel_values(node, 0, c, shape)?;
             const_arith(cx, node, ir.clone(), shape.clone(), v)
         }
         (Val::Const(_), Val::Dyn { .. }) => Err(Error::new(
             node.at(),
-            format!("{} with the constant as the first operand is not supported", node.op_type),
+            format!(
+                "{} with the constant as the first operand is not supported",
+                node.op_type
+            ),
         )),
         (Val::Const(_), Val::Const(_)) => Err(Error::new(
             node.at(),
@@ -160,7 +171,13 @@ fn channel_values(node: &Node, i: usize, c: &Cst, shape: &[usize]) -> Result<Vec
     Ok(c.values.clone())
 }
 
-fn const_arith(cx: &mut Ctx, node: &Node, ir: String, shape: Vec<usize>, v: Vec<f64>) -> Result<()> {
+fn const_arith(
+    cx: &mut Ctx,
+    node: &Node,
+    ir: String,
+    shape: Vec<usize>,
+    v: Vec<f64>,
+) -> Result<()> {
     let _ = (cx, ir, shape, v);
     Err(Error::new(
         node.at(),
@@ -172,9 +189,25 @@ fn const_arith(cx: &mut Ctx, node: &Node, ir: String, shape: Vec<usize>, v: Vec<
 fn pool(cx: &mut Ctx, node: &Node) -> Result<()> {
     let avg = node.op_type == "AveragePool";
     let known: &[&str] = if avg {
-        &["kernel_shape", "strides", "pads", "auto_pad", "ceil_mode", "count_include_pad", "dilations"]
+        &[
+            "kernel_shape",
+            "strides",
+            "pads",
+            "auto_pad",
+            "ceil_mode",
+            "count_include_pad",
+            "dilations",
+        ]
     } else {
-        &["kernel_shape", "strides", "pads", "auto_pad", "ceil_mode", "dilations", "storage_order"]
+        &[
+            "kernel_shape",
+            "strides",
+            "pads",
+            "auto_pad",
+            "ceil_mode",
+            "dilations",
+            "storage_order",
+        ]
     };
     let a = Attrs::new(node, known)?;
     let (ir, shape) = cx.dynamic(node, 0)?;
@@ -208,7 +241,10 @@ fn pool(cx: &mut Ctx, node: &Node) -> Result<()> {
             format!("padding {padding} with kernel {kernel} on {h}x{w} is not supported"),
         ));
     }
-    let (ho, wo) = ((h + 2 * padding - kernel) / stride + 1, (w + 2 * padding - kernel) / stride + 1);
+    let (ho, wo) = (
+        (h + 2 * padding - kernel) / stride + 1,
+        (w + 2 * padding - kernel) / stride + 1,
+    );
     let op = if avg {
         Op::AvgPool {
             kernel,
@@ -328,7 +364,10 @@ fn resolve_shape(node: &Node, want: &[i64], full: &[usize], allowzero: bool) -> 
                 out.push(1);
             }
             0 if !allowzero => out.push(*full.get(i).ok_or_else(|| {
-                Error::new(&at, format!("0 at axis {i} copies a dimension the input does not have"))
+                Error::new(
+                    &at,
+                    format!("0 at axis {i} copies a dimension the input does not have"),
+                )
             })?),
             d if d >= 0 => out.push(d as usize),
             _ => return Err(Error::new(&at, format!("{want:?} is not a valid shape"))),
@@ -337,14 +376,20 @@ fn resolve_shape(node: &Node, want: &[i64], full: &[usize], allowzero: bool) -> 
     let known: usize = out.iter().product();
     if let Some(i) = infer {
         if known == 0 || n % known != 0 {
-            return Err(Error::new(&at, format!("cannot infer -1 in {want:?} for {n} elements")));
+            return Err(Error::new(
+                &at,
+                format!("cannot infer -1 in {want:?} for {n} elements"),
+            ));
         }
         out[i] = n / known;
     }
     if out.iter().product::<usize>() != n {
         return Err(Error::new(
             &at,
-            format!("{want:?} holds {} elements, the input {full:?} has {n}", out.iter().product::<usize>()),
+            format!(
+                "{want:?} holds {} elements, the input {full:?} has {n}",
+                out.iter().product::<usize>()
+            ),
         ));
     }
     Ok(out)
@@ -360,7 +405,9 @@ fn squeeze(cx: &mut Ctx, node: &Node) -> Result<()> {
             } else {
                 Err(Error::new(
                     node.at(),
-                    format!("squeezing per-sample shape {shape:?} is not supported (only [C, 1, 1])"),
+                    format!(
+                        "squeezing per-sample shape {shape:?} is not supported (only [C, 1, 1])"
+                    ),
                 ))
             }
         }
@@ -389,7 +436,10 @@ fn transpose(cx: &mut Ctx, node: &Node) -> Result<()> {
             }
             Err(a.err(
                 "perm",
-                format!("{p:?} on a constant of shape {:?} is not supported (2-D transposes only)", c.dims),
+                format!(
+                    "{p:?} on a constant of shape {:?} is not supported (2-D transposes only)",
+                    c.dims
+                ),
             ))
         }
         Val::Dyn { ir, shape } => {
@@ -418,6 +468,9 @@ fn constant(cx: &mut Ctx, node: &Node) -> Result<()> {
             };
             cx.set(node, Val::Const(c))
         }
-        _ => Err(a.err("value", "a TENSOR value is required (value_float, value_ints, ... are not supported)")),
+        _ => Err(a.err(
+            "value",
+            "a TENSOR value is required (value_float, value_ints, ... are not supported)",
+        )),
     }
 }

@@ -12,7 +12,7 @@ use quant::spec::QuantSpec;
 use serde_json::{json, Value};
 
 use super::attrs::Attrs;
-use super::{Ctx, Cst, Val};
+use super::{Cst, Ctx, Val};
 use crate::error::{Error, Result};
 use crate::graph::Node;
 
@@ -80,8 +80,7 @@ impl WeightQuant {
                 json!({"method": "binary", "scale": scale})
             }
         };
-        QuantSpec::from_value(v)
-            .map_err(|e| Error::new(at, format!("weight quantizer: {e}")))
+        QuantSpec::from_value(v).map_err(|e| Error::new(at, format!("weight quantizer: {e}")))
     }
 }
 
@@ -116,7 +115,10 @@ fn scales(cx: &Ctx, node: &Node, i: usize) -> Result<(Vec<f64>, Vec<usize>)> {
         ));
     }
     if c.values.is_empty() {
-        return Err(Error::new(format!("{}: input {i} (scale)", node.at()), "is empty"));
+        return Err(Error::new(
+            format!("{}: input {i} (scale)", node.at()),
+            "is empty",
+        ));
     }
     Ok((c.values.clone(), c.dims.clone()))
 }
@@ -250,7 +252,10 @@ fn quantize_const(node: &Node, c: &Cst, s: &[f64], sd: &[usize], kind: WKind) ->
     if !broadcasts(sd, &c.dims) {
         return Err(Error::new(
             format!("{}: input 1 (scale)", node.at()),
-            format!("shape {sd:?} does not broadcast to the weight's {:?}", c.dims),
+            format!(
+                "shape {sd:?} does not broadcast to the weight's {:?}",
+                c.dims
+            ),
         ));
     }
     let mut values = Vec::with_capacity(c.values.len());
