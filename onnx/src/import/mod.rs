@@ -280,6 +280,15 @@ fn check_versions(g: &Graph) -> Result<()> {
             ),
         ));
     }
+    if let Some(n) = g.nodes.iter().find(|n| g.opset(&n.domain).is_none()) {
+        return Err(Error::new(
+            n.at(),
+            format!(
+                "its domain {:?} is not in the model's opset imports (truncated file?)",
+                if n.domain.is_empty() { "ai.onnx" } else { &n.domain }
+            ),
+        ));
+    }
     match g.opset("") {
         Some(v) if v < MIN_OPSET => Err(Error::new(
             "model",

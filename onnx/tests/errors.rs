@@ -1,0 +1,309 @@
+//! Unsupported or malformed graphs give an error naming the node (or tensor, or input) and
+//! never panic: every case starts from a small valid QONNX graph built here with the prost
+//! messages and breaks one thing.
+
+use onnx::proto::{
+    attribute_proto::AttributeType, tensor_proto::DataType, tensor_shape_proto, type_proto,
+    AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
+    TensorShapeProto, TypeProto, ValueInfoProto,
+};
+use prost::Message;
+
+const QONNX: &str = "qonnx.custom_op.general";
+
+fn scalar(name: &str, v: f32) -> TensorProto {
+    TensorProto {
+        name: Some(name.into()),
+        data_type: Some(DataType::Float as i32),
+        float_data: vec![v],
+        ..Default::default()
+    }
+}
+
+fn floats(name: &str, dims: &[i64], v: Vec<f32>) -> TensorProto {
+    TensorProto {
+        name: Some(name.into()),
+        dims: dims.to_vec(),
+        data_type: Some(DataType::Float as i32),
+        float_data: v,
+        ..Default::default()
+    }
+}
+
+fn int_attr(name: &str, v: i64) -> AttributeProto {
+    AttributeProto {
+        name: Some(name.into()),
+        r#type: Some(AttributeType::Int as i32),
+        i: Some(v),
+        ..Default::default()
+    }
+}
+
+fn str_attr(name: &str, v: &str) -> AttributeProto {
+    AttributeProto {
+        name: Some(name.into()),
+        r#type: Some(AttributeType::String as i32),
+        s: Some(v.as_bytes().to_vec().into()),
+        ..Default::default()
+    }
+}
+
+fn node(name: &str, op: &str, domain: &str, ins: &[&str], outs: &[&str]) -> NodeProto {
+    NodeProto {
+        name: Some(name.into()),
+        op_type: Some(op.into()),
+        domain: Some(domain.into()),
+        input: ins.iter().map(|s| s.to_string()).collect(),
+        output: outs.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    }
+}
+
+fn quant(name: &str, x: &str, scale: &str, zp: &str, bits: &str, out: &str, signed: i64, narrow: i64) -> NodeProto {
+    let mut n = node(name, "Quant", QONNX, &[x, scale, zp, bits], &[out]);
+    n.attribute = vec![
+        int_attr("signed", signed),
+        int_attr("narrow", narrow),
+        str_attr("rounding_mode", "ROUND"),
+    ];
+    n
+}
+
+fn value(name: &str, dims: &[tensor_shape_proto::dimension::Value]) -> ValueInfoProto {
+    ValueInfoProto {
+        name: Some(name.into()),
+        r#type: Some(TypeProto {
+            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
+                elem_type: Some(DataType::Float as i32),
+                shape: Some(TensorShapeProto {
+                    dim: dims
+                        .iter()
+                        .map(|d| tensor_shape_proto::Dimension {
+                            value: Some(d.clone()),
+                            ..Default::default()
+                        })
+                        .collect(),
+                }),
+            })),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn fixed(v: i64) -> tensor_shape_proto::dimension::Value {
+    tensor_shape_proto::dimension::Value::DimValue(v)
+}
+
+/// `x[1,4] → Quant(4-bit signed) → MatMul(Quant(W[4,3], 2-bit narrow)) → Relu → y[1,3]`.
+fn base() -> ModelProto {
+    let w: Vec<f32> = (0..12).map(|i| (i as f32 - 6.0) * 0.1).collect();
+    let g = GraphProto {
+        name: Some("tiny".into()),
+        node: vec![
+            quant("Quant_0", "x", "s0", "zero", "b4", "xq", 1, 0),
+            quant("Quant_1", "w", "s1", "zero", "b2", "wq", 1, 1),
+            node("MatMul_0", "MatMul", "", &["xq", "wq"], &["mm"]),
+            node("Relu_0", "Relu", "", &["mm"], &["y"]),
+        ],
+        initializer: vec![
+            floats("w", &[4, 3], w),
+            scalar("s0", 0.25),
+            scalar("s1", 0.3),
+            scalar("zero", 0.0),
+            scalar("b4", 4.0),
+            scalar("b2", 2.0),
+        ],
+        input: vec![value("x", &[fixed(1), fixed(4)])],
+        output: vec![value("y", &[fixed(1), fixed(3)])],
+        ..Default::default()
+    };
+    ModelProto {
+        ir_version: Some(9),
+        opset_import: vec![
+            OperatorSetIdProto {
+                domain: Some(String::new()),
+                version: Some(20),
+            },
+            OperatorSetIdProto {
+                domain: Some(QONNX.into()),
+                version: Some(2),
+            },
+        ],
+        graph: Some(g),
+        ..Default::default()
+    }
+}
+
+fn import(m: &ModelProto) -> Result<model::Model, String> {
+    let g = onnx::graph::from_bytes(m.encode_to_vec().into(), None).map_err(|e| e.to_string())?;
+    onnx::import::from_graph(&g, "t").map_err(|e| e.to_string())
+}
+
+fn err(m: &ModelProto) -> String {
+    match import(m) {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => e,
+    }
+}
+
+fn graph(m: &mut ModelProto) -> &mut GraphProto {
+    m.graph.as_mut().unwrap()
+}
+
+#[test]
+fn the_base_graph_imports() {
+    let m = import(&base()).unwrap();
+    let ops: Vec<&str> = m.nodes.iter().map(|n| n.op.name()).collect();
+    assert_eq!(ops, ["quant", "fc", "relu"]);
+    let y = model::float::run(&m, &[0.3, -0.6, 1.0, 2.0]).unwrap();
+    assert_eq!(y.outputs(&m)[0].shape, vec![3]);
+}
+
+#[test]
+fn an_unsupported_op_names_node_and_op() {
+    let mut m = base();
+    graph(&mut m).node[3].op_type = Some("Sigmoid".into());
+    let e = err(&m);
+    assert!(e.contains("node \"Relu_0\" (Sigmoid)") && e.contains("op \"Sigmoid\""), "{e}");
+}
+
+#[test]
+fn a_nonzero_zero_point_names_the_node_and_input() {
+    let mut m = base();
+    graph(&mut m).initializer.push(scalar("zp1", 1.0));
+    graph(&mut m).node[0].input[2] = "zp1".into();
+    let e = err(&m);
+    assert!(e.contains("node \"Quant_0\" (Quant): input 2 (zeropt)") && e.contains("zero point 1"), "{e}");
+}
+
+#[test]
+fn a_dynamic_shape_names_the_input_and_axis() {
+    let mut m = base();
+    graph(&mut m).input[0] = value(
+        "x",
+        &[fixed(1), tensor_shape_proto::dimension::Value::DimParam("features".into())],
+    );
+    let e = err(&m);
+    assert!(e.contains("graph input \"x\"") && e.contains("axis 1"), "{e}");
+}
+
+#[test]
+fn a_symbolic_batch_axis_is_accepted() {
+    let mut m = base();
+    graph(&mut m).input[0] = value(
+        "x",
+        &[tensor_shape_proto::dimension::Value::DimParam("N".into()), fixed(4)],
+    );
+    import(&m).unwrap();
+}
+
+#[test]
+fn a_missing_initializer_names_the_node_and_input() {
+    let mut m = base();
+    graph(&mut m).initializer.retain(|t| t.name() != "w");
+    let e = err(&m);
+    assert!(e.contains("node \"Quant_1\" (Quant): input 0 \"w\"") && e.contains("missing initializer"), "{e}");
+}
+
+#[test]
+fn an_unknown_attribute_is_named() {
+    let mut m = base();
+    graph(&mut m).node[2].attribute.push(int_attr("fancy", 1));
+    let e = err(&m);
+    assert!(e.contains("node \"MatMul_0\" (MatMul): attribute \"fancy\""), "{e}");
+}
+
+#[test]
+fn unsupported_attribute_values_are_named() {
+    let mut m = base();
+    graph(&mut m).node[0].attribute[2] = str_attr("rounding_mode", "CEIL");
+    let e = err(&m);
+    assert!(e.contains("attribute \"rounding_mode\"") && e.contains("CEIL"), "{e}");
+    let mut m = base();
+    graph(&mut m).initializer.push(scalar("b9", 9.0));
+    graph(&mut m).node[0].input[3] = "b9".into();
+    let e = err(&m);
+    assert!(e.contains("input 3 (bitwidth)") && e.contains("bit width 9"), "{e}");
+    let mut m = base();
+    graph(&mut m).initializer.push(scalar("b25", 2.5));
+    graph(&mut m).node[0].input[3] = "b25".into();
+    assert!(err(&m).contains("bit width 2.5"));
+}
+
+#[test]
+fn a_per_channel_activation_scale_is_refused() {
+    let mut m = base();
+    graph(&mut m).initializer.push(floats("sv", &[4], vec![0.1, 0.2, 0.3, 0.4]));
+    graph(&mut m).node[0].input[1] = "sv".into();
+    let e = err(&m);
+    assert!(e.contains("Quant_0") && e.contains("per-channel scale"), "{e}");
+}
+
+#[test]
+fn a_batch_of_two_is_refused() {
+    let mut m = base();
+    graph(&mut m).input[0] = value("x", &[fixed(2), fixed(4)]);
+    assert!(err(&m).contains("batch axis is 2"));
+}
+
+#[test]
+fn an_output_nobody_produces_is_named() {
+    let mut m = base();
+    graph(&mut m).node.pop();
+    let e = err(&m);
+    assert!(e.contains("graph output 0 \"y\"") && e.contains("not produced"), "{e}");
+}
+
+#[test]
+fn short_tensor_data_is_named() {
+    let mut m = base();
+    graph(&mut m).initializer[0].float_data.pop();
+    let e = err(&m);
+    assert!(e.contains("initializer \"w\"") && e.contains("11"), "{e}");
+}
+
+#[test]
+fn an_old_opset_is_refused() {
+    let mut m = base();
+    m.opset_import[0].version = Some(11);
+    assert!(err(&m).contains("opset 11"));
+}
+
+#[test]
+fn every_truncation_of_a_fixture_errors_without_panicking() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../testbench/fixtures/qonnx/mlp_w2a2_bn/mlp_w2a2_bn_legacy.onnx");
+    let bytes = std::fs::read(path).unwrap();
+    let mut errors = 0;
+    // Every prefix length in steps (and the last 64 one by one): never a panic, never a model.
+    let lens: Vec<usize> = (0..bytes.len())
+        .step_by(97)
+        .chain(bytes.len() - 64..bytes.len())
+        .collect();
+    for len in lens {
+        let r = onnx::graph::from_bytes(bytes[..len].to_vec().into(), None)
+            .and_then(|g| onnx::import::from_graph(&g, "t"));
+        assert!(r.is_err(), "a {len}-byte prefix imported");
+        errors += 1;
+    }
+    assert!(errors > 100);
+}
+
+#[test]
+fn random_byte_edits_never_panic() {
+    use proptest::prelude::*;
+    let bytes = base().encode_to_vec();
+    let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
+        cases: 2000,
+        ..Default::default()
+    });
+    runner
+        .run(&(0..bytes.len(), any::<u8>()), |(i, b)| {
+            let mut v = bytes.clone();
+            v[i] = b;
+            let _ = onnx::graph::from_bytes(v.into(), None).and_then(|g| onnx::import::from_graph(&g, "t"));
+            Ok(())
+        })
+        .unwrap();
+}
