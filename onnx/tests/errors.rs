@@ -59,7 +59,16 @@ fn node(name: &str, op: &str, domain: &str, ins: &[&str], outs: &[&str]) -> Node
     }
 }
 
-fn quant(name: &str, x: &str, scale: &str, zp: &str, bits: &str, out: &str, signed: i64, narrow: i64) -> NodeProto {
+fn quant(
+    name: &str,
+    x: &str,
+    scale: &str,
+    zp: &str,
+    bits: &str,
+    out: &str,
+    signed: i64,
+    narrow: i64,
+) -> NodeProto {
     let mut n = node(name, "Quant", QONNX, &[x, scale, zp, bits], &[out]);
     n.attribute = vec![
         int_attr("signed", signed),
@@ -165,7 +174,10 @@ fn an_unsupported_op_names_node_and_op() {
     let mut m = base();
     graph(&mut m).node[3].op_type = Some("Sigmoid".into());
     let e = err(&m);
-    assert!(e.contains("node \"Relu_0\" (Sigmoid)") && e.contains("op \"Sigmoid\""), "{e}");
+    assert!(
+        e.contains("node \"Relu_0\" (Sigmoid)") && e.contains("op \"Sigmoid\""),
+        "{e}"
+    );
 }
 
 #[test]
@@ -174,7 +186,10 @@ fn a_nonzero_zero_point_names_the_node_and_input() {
     graph(&mut m).initializer.push(scalar("zp1", 1.0));
     graph(&mut m).node[0].input[2] = "zp1".into();
     let e = err(&m);
-    assert!(e.contains("node \"Quant_0\" (Quant): input 2 (zeropt)") && e.contains("zero point 1"), "{e}");
+    assert!(
+        e.contains("node \"Quant_0\" (Quant): input 2 (zeropt)") && e.contains("zero point 1"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -182,10 +197,16 @@ fn a_dynamic_shape_names_the_input_and_axis() {
     let mut m = base();
     graph(&mut m).input[0] = value(
         "x",
-        &[fixed(1), tensor_shape_proto::dimension::Value::DimParam("features".into())],
+        &[
+            fixed(1),
+            tensor_shape_proto::dimension::Value::DimParam("features".into()),
+        ],
     );
     let e = err(&m);
-    assert!(e.contains("graph input \"x\"") && e.contains("axis 1"), "{e}");
+    assert!(
+        e.contains("graph input \"x\"") && e.contains("axis 1"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -193,7 +214,10 @@ fn a_symbolic_batch_axis_is_accepted() {
     let mut m = base();
     graph(&mut m).input[0] = value(
         "x",
-        &[tensor_shape_proto::dimension::Value::DimParam("N".into()), fixed(4)],
+        &[
+            tensor_shape_proto::dimension::Value::DimParam("N".into()),
+            fixed(4),
+        ],
     );
     import(&m).unwrap();
 }
@@ -203,7 +227,10 @@ fn a_missing_initializer_names_the_node_and_input() {
     let mut m = base();
     graph(&mut m).initializer.retain(|t| t.name() != "w");
     let e = err(&m);
-    assert!(e.contains("node \"Quant_1\" (Quant): input 0 \"w\"") && e.contains("missing initializer"), "{e}");
+    assert!(
+        e.contains("node \"Quant_1\" (Quant): input 0 \"w\"") && e.contains("missing initializer"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -211,7 +238,10 @@ fn an_unknown_attribute_is_named() {
     let mut m = base();
     graph(&mut m).node[2].attribute.push(int_attr("fancy", 1));
     let e = err(&m);
-    assert!(e.contains("node \"MatMul_0\" (MatMul): attribute \"fancy\""), "{e}");
+    assert!(
+        e.contains("node \"MatMul_0\" (MatMul): attribute \"fancy\""),
+        "{e}"
+    );
 }
 
 #[test]
@@ -219,12 +249,18 @@ fn unsupported_attribute_values_are_named() {
     let mut m = base();
     graph(&mut m).node[0].attribute[2] = str_attr("rounding_mode", "CEIL");
     let e = err(&m);
-    assert!(e.contains("attribute \"rounding_mode\"") && e.contains("CEIL"), "{e}");
+    assert!(
+        e.contains("attribute \"rounding_mode\"") && e.contains("CEIL"),
+        "{e}"
+    );
     let mut m = base();
     graph(&mut m).initializer.push(scalar("b9", 9.0));
     graph(&mut m).node[0].input[3] = "b9".into();
     let e = err(&m);
-    assert!(e.contains("input 3 (bitwidth)") && e.contains("bit width 9"), "{e}");
+    assert!(
+        e.contains("input 3 (bitwidth)") && e.contains("bit width 9"),
+        "{e}"
+    );
     let mut m = base();
     graph(&mut m).initializer.push(scalar("b25", 2.5));
     graph(&mut m).node[0].input[3] = "b25".into();
@@ -234,10 +270,15 @@ fn unsupported_attribute_values_are_named() {
 #[test]
 fn a_per_channel_activation_scale_is_refused() {
     let mut m = base();
-    graph(&mut m).initializer.push(floats("sv", &[4], vec![0.1, 0.2, 0.3, 0.4]));
+    graph(&mut m)
+        .initializer
+        .push(floats("sv", &[4], vec![0.1, 0.2, 0.3, 0.4]));
     graph(&mut m).node[0].input[1] = "sv".into();
     let e = err(&m);
-    assert!(e.contains("Quant_0") && e.contains("per-channel scale"), "{e}");
+    assert!(
+        e.contains("Quant_0") && e.contains("per-channel scale"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -252,7 +293,10 @@ fn an_output_nobody_produces_is_named() {
     let mut m = base();
     graph(&mut m).node.pop();
     let e = err(&m);
-    assert!(e.contains("graph output 0 \"y\"") && e.contains("not produced"), "{e}");
+    assert!(
+        e.contains("graph output 0 \"y\"") && e.contains("not produced"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -302,7 +346,8 @@ fn random_byte_edits_never_panic() {
         .run(&(0..bytes.len(), any::<u8>()), |(i, b)| {
             let mut v = bytes.clone();
             v[i] = b;
-            let _ = onnx::graph::from_bytes(v.into(), None).and_then(|g| onnx::import::from_graph(&g, "t"));
+            let _ = onnx::graph::from_bytes(v.into(), None)
+                .and_then(|g| onnx::import::from_graph(&g, "t"));
             Ok(())
         })
         .unwrap();

@@ -285,7 +285,11 @@ fn check_versions(g: &Graph) -> Result<()> {
             n.at(),
             format!(
                 "its domain {:?} is not in the model's opset imports (truncated file?)",
-                if n.domain.is_empty() { "ai.onnx" } else { &n.domain }
+                if n.domain.is_empty() {
+                    "ai.onnx"
+                } else {
+                    &n.domain
+                }
             ),
         ));
     }
