@@ -20,8 +20,11 @@
 //!     and `report time --bits 2/2 --first-last-bits 2` (per layer, with the cause of any
 //!     difference); then one layer (`--rtl-layer`) on the model and on Verilator (`DynRtl`:
 //!     build and run time).
+//! (e) `--onnx [FILE] [--json]`: the QONNX front end's protobuf decode, graph view and whole
+//!     import time on FILE or a built-in QONNX ResNet-18 (`onnx.rs`).
 
 mod fit;
+mod onnx;
 mod resnet18;
 mod speed;
 mod synth;
@@ -76,9 +79,17 @@ pub struct Args {
     /// With `--resnet18`: the layer timed on Verilator against the model (`none` skips it).
     #[arg(long, default_value = "layer3.1.conv1")]
     rtl_layer: String,
-    /// With `--resnet18`: print JSON.
+    /// With `--resnet18` or `--onnx`: print JSON.
     #[arg(long)]
     json: bool,
+    /// Instead of (a)–(c): (e) the QONNX front end's read and import time of a ResNet-sized
+    /// file: FILE, or with no value a built-in QONNX ResNet-18 (seeded, ~47 MB).
+    #[arg(long)]
+    #[allow(clippy::option_option)]
+    onnx: Option<Option<PathBuf>>,
+    /// With `--onnx`: timed runs (the median is reported).
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
 }
 
 /// Run the command.
@@ -88,6 +99,9 @@ pub fn run_cmd(args: &Args) -> Result<()> {
     }
     if args.resnet18 {
         return resnet18::resnet18_cmd(args);
+    }
+    if let Some(f) = &args.onnx {
+        return onnx::onnx_cmd(f.as_deref(), args.runs, args.json);
     }
     if !args.no_sim {
         speed::speed_table(args)?;

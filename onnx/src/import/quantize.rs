@@ -123,25 +123,29 @@ fn scales(cx: &Ctx, node: &Node, i: usize) -> Result<(Vec<f64>, Vec<usize>)> {
     Ok((c.values.clone(), c.dims.clone()))
 }
 
-/// Broadcast index: the element of `sd`-shaped `s` that numpy pairs with flat index `i` of a
-/// `dims`-shaped tensor (`sd` already checked broadcastable).
-fn bcast(s: &[f64], sd: &[usize], dims: &[usize], i: usize) -> f64 {
-    if s.len() == 1 {
-        return s[0];
-    }
+/// For each element of a `dims`-shaped tensor, the index of the `sd`-shaped scale numpy
+/// pairs it with (`sd` already checked broadcastable).
+fn bcast_index(sd: &[usize], dims: &[usize]) -> impl Fn(usize) -> usize {
     let off = dims.len() - sd.len();
-    let (mut rem, mut idx, mut stride) = (i, 0usize, 1usize);
-    let mut coords = vec![0usize; dims.len()];
-    for ax in (0..dims.len()).rev() {
-        coords[ax] = rem % dims[ax];
-        rem /= dims[ax];
-    }
+    // Per axis of `dims`: (size, stride in the scale or 0 where the scale broadcasts).
+    let mut axes = Vec::with_capacity(dims.len());
+    let mut stride = 1usize;
+    let mut sstr = vec![0usize; dims.len()];
     for ax in (0..sd.len()).rev() {
-        let c = if sd[ax] == 1 { 0 } else { coords[ax + off] };
-        idx += c * stride;
+        sstr[ax + off] = if sd[ax] == 1 { 0 } else { stride };
         stride *= sd[ax];
     }
-    s[idx]
+    for (ax, &d) in dims.iter().enumerate() {
+        axes.push((d, sstr[ax]));
+    }
+    move |i: usize| {
+        let (mut rem, mut idx) = (i, 0usize);
+        for &(d, st) in axes.iter().rev() {
+            idx += (rem % d) * st;
+            rem /= d;
+        }
+        idx
+    }
 }
 
 /// Whether `sd` broadcasts against `dims` (numpy rules, result shape `dims`).
@@ -193,12 +197,15 @@ pub(crate) fn quant(cx: &mut Ctx, node: &Node) -> Result<()> {
             narrow,
         }
     };
-    match cx.input(node, 0)?.clone() {
+    let (ir, shape) = match cx.input(node, 0)? {
         Val::Const(c) => {
-            let v = quantize_const(node, &c, &s, &sd, kind)?;
-            cx.set(node, Val::Const(v))
+            let v = quantize_const(node, c, &s, &sd, kind)?;
+            return cx.set(node, Val::Const(v));
         }
-        Val::Dyn { ir, shape } => {
+        Val::Dyn { ir, shape } => (ir.clone(), shape.clone()),
+    };
+    {
+        {
             if s.len() != 1 {
                 return Err(Error::new(
                     format!("{}: input 1 (scale)", node.at()),
@@ -222,22 +229,23 @@ pub(crate) fn quant(cx: &mut Ctx, node: &Node) -> Result<()> {
 pub(crate) fn bipolar(cx: &mut Ctx, node: &Node) -> Result<()> {
     Attrs::new(node, &[])?;
     let (s, sd) = scales(cx, node, 1)?;
-    match cx.input(node, 0)?.clone() {
+    let (ir, shape) = match cx.input(node, 0)? {
         Val::Const(c) => {
-            let v = quantize_const(node, &c, &s, &sd, WKind::Bipolar)?;
-            cx.set(node, Val::Const(v))
+            let v = quantize_const(node, c, &s, &sd, WKind::Bipolar)?;
+            return cx.set(node, Val::Const(v));
         }
-        Val::Dyn { ir, shape } => {
-            if s.len() != 1 {
-                return Err(Error::new(
-                    format!("{}: input 1 (scale)", node.at()),
-                    "a per-channel scale on activations is not supported (per-tensor only)",
-                ));
-            }
-            let spec = QuantSpec::from_value(json!({"method": "binary", "scale": s[0]}))
-                .map_err(|e| Error::new(node.at(), format!("quantizer: {e}")))?;
-            cx.emit(node, Op::Quant { spec }, vec![ir], shape)
+        Val::Dyn { ir, shape } => (ir.clone(), shape.clone()),
+    };
+    {
+        if s.len() != 1 {
+            return Err(Error::new(
+                format!("{}: input 1 (scale)", node.at()),
+                "a per-channel scale on activations is not supported (per-tensor only)",
+            ));
         }
+        let spec = QuantSpec::from_value(json!({"method": "binary", "scale": s[0]}))
+            .map_err(|e| Error::new(node.at(), format!("quantizer: {e}")))?;
+        cx.emit(node, Op::Quant { spec }, vec![ir], shape)
     }
 }
 
@@ -259,6 +267,16 @@ fn quantize_const(node: &Node, c: &Cst, s: &[f64], sd: &[usize], kind: WKind) ->
         ));
     }
     let mut values = Vec::with_capacity(c.values.len());
+    let scale_of = bcast_index(sd, &c.dims);
+    // The common case, one scale per output channel (axis 0): a division per element.
+    let numel = c.values.len().max(1);
+    let axis0 = s.len() > 1
+        && !c.dims.is_empty()
+        && s.len() == c.dims[0]
+        && sd.iter().filter(|&&d| d != 1).count() == 1
+        && sd.len() == c.dims.len()
+        && sd[0] == c.dims[0];
+    let inner = numel / c.dims.first().copied().unwrap_or(1).max(1);
     for (i, &x) in c.values.iter().enumerate() {
         if !x.is_finite() {
             return Err(Error::new(
@@ -266,7 +284,13 @@ fn quantize_const(node: &Node, c: &Cst, s: &[f64], sd: &[usize], kind: WKind) ->
                 format!("weight element {i} is {x}"),
             ));
         }
-        let sc = bcast(s, sd, &c.dims, i);
+        let sc = if s.len() == 1 {
+            s[0]
+        } else if axis0 {
+            s[i / inner]
+        } else {
+            s[scale_of(i)]
+        };
         let code = match kind {
             WKind::Bipolar => {
                 if x >= 0.0 {
@@ -283,7 +307,7 @@ fn quantize_const(node: &Node, c: &Cst, s: &[f64], sd: &[usize], kind: WKind) ->
                 let (lo, hi) = code_range(bits, signed, narrow);
                 // float32 as numpy: y = x / scale (the file's float32 values), clip, round.
                 let y = (x as f32) / (sc as f32);
-                (y as f64).clamp(lo as f64, hi as f64).round_ties_even()
+                round_half_even((y as f64).clamp(lo as f64, hi as f64))
             }
         };
         values.push(code * sc);
@@ -298,6 +322,15 @@ fn quantize_const(node: &Node, c: &Cst, s: &[f64], sd: &[usize], kind: WKind) ->
             scale_dims: sd.to_vec(),
         }),
     })
+}
+
+/// Round half to even for `|y| < 2^51` (codes are within ±256): adding and subtracting
+/// 1.5·2^52 rounds to an integer in the default round-to-nearest-even mode, without the
+/// libm call `round_ties_even` compiles to on x86-64 without SSE4.1.
+fn round_half_even(y: f64) -> f64 {
+    const MAGIC: f64 = 6_755_399_441_055_744.0;
+    debug_assert!(y.abs() < 1e15);
+    (y + MAGIC) - MAGIC
 }
 
 /// The code range of a uniform quantizer (qonnx `min_int` / `max_int`).
