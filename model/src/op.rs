@@ -9,7 +9,8 @@ use crate::tensor::Tensor;
 pub enum Op {
     /// Elementwise activation quantizer; the output is quantized.
     Quant {
-        /// An activation method (`n2uq-act`, `lcq-act`, `qn`, `uniform`, `binary`, `ternary`).
+        /// An activation method (`n2uq-act`, `lcq-act`, `qn`, `uniform`, `binary`, `ternary`,
+        /// `multithreshold`).
         spec: QuantSpec,
     },
     /// 2-D convolution as `torch.nn.functional.conv2d`.

@@ -14,8 +14,15 @@ use crate::tensor::{checked_numel, Tensor};
 mod elementwise;
 
 /// Methods a `quant` node may use.
-pub const ACTIVATION_METHODS: [&str; 6] =
-    ["n2uq-act", "lcq-act", "qn", "uniform", "binary", "ternary"];
+pub const ACTIVATION_METHODS: [&str; 7] = [
+    "n2uq-act",
+    "lcq-act",
+    "qn",
+    "uniform",
+    "binary",
+    "ternary",
+    "multithreshold",
+];
 
 /// Methods a `weight_quant` may use.
 pub const WEIGHT_METHODS: [&str; 6] = [
