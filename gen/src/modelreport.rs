@@ -126,7 +126,11 @@ fn memory(plan: &Plan) -> Vec<MemRow> {
             model::Op::Conv { weight, bias, .. } | model::Op::Fc { weight, bias, .. } => {
                 (weight.data.len() + bias.as_ref().map_or(0, |b| b.data.len())) as u64
             }
-            _ => continue,
+            // A host `mul`/`div`/`add_const` keeps its constant.
+            op => match op.value() {
+                Some(v) => v.data.len() as u64,
+                None => continue,
+            },
         };
         rows.push(MemRow {
             name: n.name.clone(),

@@ -17,6 +17,8 @@
 //!   `count_include_pad=True`). `global_avgpool`: channel sum divided by `H·W`. Windows start
 //!   at `o·stride − padding` (`ceil_mode=False`).
 //! - `add`: elementwise sum. `flatten`: the `[C, H, W]` data as it is (C-major).
+//! - `mul`, `div`, `add_const`: exactly `x * v`, `x / v`, `x + v` in float64, `v` the
+//!   constant's single element or its element for the channel (axis 0) of `x`.
 //!
 //! The per-op kernels are in `float/ops.rs`; this module holds the run types and the
 //! evaluator that walks the graph.

@@ -50,6 +50,7 @@ pub fn op_fields(op: &str) -> Option<&'static [&'static str]> {
         "batchnorm" => &["weight", "bias", "running_mean", "running_var", "eps"],
         "maxpool" | "avgpool" => &["kernel", "stride", "padding"],
         "relu" | "global_avgpool" | "add" | "flatten" => &[],
+        "mul" | "div" | "add_const" => &["value"],
         _ => return None,
     })
 }

@@ -9,7 +9,8 @@ use crate::tensor::Tensor;
 pub enum Op {
     /// Elementwise activation quantizer; the output is quantized.
     Quant {
-        /// An activation method (`n2uq-act`, `lcq-act`, `qn`, `uniform`, `binary`, `ternary`).
+        /// An activation method (`n2uq-act`, `lcq-act`, `qn`, `uniform`, `binary`, `ternary`,
+        /// `multithreshold`).
         spec: QuantSpec,
     },
     /// 2-D convolution as `torch.nn.functional.conv2d`.
@@ -73,13 +74,29 @@ pub enum Op {
     GlobalAvgPool,
     /// Elementwise sum of two inputs of the same shape.
     Add,
+    /// `x · value`, `value` a scalar or one value per channel (axis 0), see [`Op::value`].
+    Mul {
+        /// The constant factor.
+        value: Tensor,
+    },
+    /// `x / value` (no element of `value` zero), broadcast as for [`Op::Mul`].
+    Div {
+        /// The constant divisor.
+        value: Tensor,
+    },
+    /// `x + value`, broadcast as for [`Op::Mul`] (ONNX `Add`/`Sub` by an initializer; `Sub`
+    /// is `add_const` of the negated value).
+    AddConst {
+        /// The constant term.
+        value: Tensor,
+    },
     /// `[C, H, W] → [C·H·W]`, C-major.
     Flatten,
 }
 
 impl Op {
     /// Every op name as written in the manifest.
-    pub const NAMES: [&'static str; 10] = [
+    pub const NAMES: [&'static str; 13] = [
         "quant",
         "conv",
         "fc",
@@ -90,6 +107,9 @@ impl Op {
         "global_avgpool",
         "add",
         "flatten",
+        "mul",
+        "div",
+        "add_const",
     ];
 
     /// The op name as written in the manifest.
@@ -105,6 +125,9 @@ impl Op {
             Op::GlobalAvgPool => "global_avgpool",
             Op::Add => "add",
             Op::Flatten => "flatten",
+            Op::Mul { .. } => "mul",
+            Op::Div { .. } => "div",
+            Op::AddConst { .. } => "add_const",
         }
     }
 
@@ -116,11 +139,31 @@ impl Op {
         }
     }
 
+    /// The constant tensor of an elementwise `mul`/`div`/`add_const`, else `None`. It holds
+    /// one element (a scalar for every element) or one per channel: `[C]`, or `[C, 1, 1]` for
+    /// a `[C, H, W]` input.
+    pub fn value(&self) -> Option<&Tensor> {
+        match self {
+            Op::Mul { value } | Op::Div { value } | Op::AddConst { value } => Some(value),
+            _ => None,
+        }
+    }
+
     /// The weight quantizer of a quantized `conv`/`fc` (an engine job), else `None`.
     pub fn weight_quant(&self) -> Option<&QuantSpec> {
         match self {
             Op::Conv { weight_quant, .. } | Op::Fc { weight_quant, .. } => weight_quant.as_ref(),
             _ => None,
         }
+    }
+}
+
+/// Element of a validated `mul`/`div`/`add_const` `value` for channel `c` (axis 0 of the
+/// per-sample shape): the one element of a scalar, else element `c`.
+pub fn channel_value(value: &Tensor, c: usize) -> f64 {
+    if value.data.len() == 1 {
+        value.data[0]
+    } else {
+        value.data[c]
     }
 }

@@ -1,7 +1,8 @@
 //! Per-op checks and shape inference: tensor shapes against the input shape, window and
 //! channel arithmetic (checked, so absurd numbers are errors rather than overflows), and the
 //! quantizer specs (activation methods on `quant` nodes, weight methods prepared against the
-//! weight tensor).
+//! weight tensor). The constants of `mul`/`div`/`add_const` are checked in
+//! `shape/elementwise.rs`.
 
 use quant::fold::BatchNorm;
 use quant::QuantSpec;
@@ -10,9 +11,18 @@ use crate::error::{Error, Result};
 use crate::graph::{Node, Op};
 use crate::tensor::{checked_numel, Tensor};
 
+mod elementwise;
+
 /// Methods a `quant` node may use.
-pub const ACTIVATION_METHODS: [&str; 6] =
-    ["n2uq-act", "lcq-act", "qn", "uniform", "binary", "ternary"];
+pub const ACTIVATION_METHODS: [&str; 7] = [
+    "n2uq-act",
+    "lcq-act",
+    "qn",
+    "uniform",
+    "binary",
+    "ternary",
+    "multithreshold",
+];
 
 /// Methods a `weight_quant` may use.
 pub const WEIGHT_METHODS: [&str; 6] = [
@@ -262,6 +272,9 @@ pub fn check_node(
                 ));
             }
             x.to_vec()
+        }
+        Op::Mul { value } | Op::Div { value } | Op::AddConst { value } => {
+            elementwise::check(at, node, value, x)?
         }
         Op::Flatten => match *x {
             [c, h, w] => vec![c * h * w],

@@ -1,6 +1,6 @@
 //! Writing a model back as `model.json` plus `model.safetensors`: tensors are stored as F64
 //! (so a written model reads back bit for bit) under `<node>.weight`, `.bias`,
-//! `.running_mean` and `.running_var`, every optional field written out explicitly.
+//! `.running_mean`, `.running_var` and `.value`, every optional field written out explicitly.
 
 use std::path::Path;
 
@@ -14,8 +14,8 @@ use crate::tensor::{to_safetensors, Tensor};
 
 impl Model {
     /// The manifest JSON of this model and its named tensors (`<node>.weight`, `.bias`,
-    /// `.running_mean`, `.running_var`; the suffixes end in different letters, so unique node
-    /// names give unique tensor names).
+    /// `.running_mean`, `.running_var`, `.value`; the suffixes end in different letters, so
+    /// unique node names give unique tensor names).
     pub fn to_manifest(&self) -> (Value, Vec<(String, Tensor)>) {
         let mut tensors: Vec<(String, Tensor)> = Vec::new();
         let nodes: Vec<Value> = self
@@ -93,6 +93,9 @@ impl Model {
                         m.insert("kernel".into(), json!(kernel));
                         m.insert("stride".into(), json!(stride));
                         m.insert("padding".into(), json!(padding));
+                    }
+                    Op::Mul { value } | Op::Div { value } | Op::AddConst { value } => {
+                        put(&mut m, "value", value.clone());
                     }
                     Op::Relu | Op::GlobalAvgPool | Op::Add | Op::Flatten => {}
                 }

@@ -233,6 +233,7 @@ fn every_quantizer_value_rises_with_its_index() {
         r#"{"method": "uniform", "bits": 4, "signed": true, "scale": 0.1, "zero_point": 0}"#,
         r#"{"method": "binary", "scale": 1.0}"#,
         r#"{"method": "ternary", "threshold": 0.05, "scale": 0.1}"#,
+        r#"{"method": "multithreshold", "thresholds": [-1, 0, 0, 2], "out_scale": 2, "out_bias": -1}"#,
         r#"{"method": "n2uq-weight", "bits": 3}"#,
         r#"{"method": "lcq-weight", "bits": 3, "alpha": 2.0, "theta": null}"#,
     ];

@@ -6,7 +6,8 @@
 //! writes (the spec's convention per method: `0..L`, `sign·j`, `−1/0/1`, …). A *level* is the
 //! integer the hardware multiplies; `level_scale() · level(i)` is the real value it stands
 //! for. That equals `value(i)` exactly for every method except LCQ, whose hardware levels are
-//! its outer-bit-width re-quantization of the float levels.
+//! its outer-bit-width re-quantization of the float levels, and multithreshold, where it
+//! equals `out_bias + out_scale·i` up to float64 rounding (see `multithreshold`).
 
 use crate::staircase::Staircase;
 

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::lcq::{LcqAct, LcqActSpec, LcqWeightSpec};
+use crate::multithreshold::{MultiThreshold, MultiThresholdSpec};
 use crate::n2uq::{N2uqAct, N2uqActSpec, N2uqWeightSpec};
 use crate::qn::{Qn, QnSpec};
 use crate::scalar::ScalarQuantizer;
@@ -45,11 +46,14 @@ pub enum QuantSpec {
     /// Ternary −1/0/+1.
     #[serde(rename = "ternary")]
     Ternary(TernarySpec),
+    /// FINN/QONNX MultiThreshold (activations).
+    #[serde(rename = "multithreshold")]
+    MultiThreshold(MultiThresholdSpec),
 }
 
 impl QuantSpec {
     /// Every method name.
-    pub const METHODS: [&'static str; 8] = [
+    pub const METHODS: [&'static str; 9] = [
         "n2uq-act",
         "n2uq-weight",
         "lcq-act",
@@ -58,6 +62,7 @@ impl QuantSpec {
         "uniform",
         "binary",
         "ternary",
+        "multithreshold",
     ];
 
     /// Parse and validate a spec from JSON text. Errors name the field (`a[2]`, `theta`, ...),
@@ -99,6 +104,7 @@ impl QuantSpec {
             "uniform" => QuantSpec::Uniform(fields(rest)?),
             "binary" => QuantSpec::Binary(fields(rest)?),
             "ternary" => QuantSpec::Ternary(fields(rest)?),
+            "multithreshold" => QuantSpec::MultiThreshold(fields(rest)?),
             other => {
                 return Err(Error::new(
                     "method",
@@ -129,6 +135,7 @@ impl QuantSpec {
             QuantSpec::Uniform(_) => "uniform",
             QuantSpec::Binary(_) => "binary",
             QuantSpec::Ternary(_) => "ternary",
+            QuantSpec::MultiThreshold(_) => "multithreshold",
         }
     }
 
@@ -153,6 +160,7 @@ impl QuantSpec {
             QuantSpec::Uniform(s) => Box::new(Uniform::new(s)?),
             QuantSpec::Binary(s) => Box::new(Binary::new(s)?),
             QuantSpec::Ternary(s) => Box::new(Ternary::new(s)?),
+            QuantSpec::MultiThreshold(s) => Box::new(MultiThreshold::new(s)?),
             QuantSpec::N2uqWeight(_) | QuantSpec::LcqWeight(_) => {
                 return Err(Error::new(
                     "method",

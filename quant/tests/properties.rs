@@ -68,10 +68,63 @@ proptest! {
     }
 
     #[test]
+    fn multithreshold_index_is_its_staircase(spec in common::multithreshold(), xs in prop::collection::vec(-6.0..6.0f64, 1..40)) {
+        let q = spec.scalar().unwrap();
+        let QuantSpec::MultiThreshold(s) = &spec else { unreachable!() };
+        let st = q.staircase();
+        // Exact everywhere, thresholds themselves included (inclusive steps, gain 1).
+        let mut probes = xs.clone();
+        probes.extend(s.thresholds.iter().flat_map(|&t| [t, t.next_down(), t.next_up()]));
+        for x in probes {
+            let want = s.thresholds.iter().filter(|&&t| x >= t).count();
+            prop_assert_eq!(q.index(x), want, "x = {}", x);
+            prop_assert_eq!(st.index(x), want, "x = {}", x);
+            prop_assert_eq!(q.quantize(x), s.out_bias + s.out_scale * want as f64);
+        }
+        for i in 0..q.num_levels() {
+            let hw = q.level(i) as f64 * q.level_scale();
+            prop_assert!((hw - q.value(i)).abs() <= 1e-12 * (1.0 + hw.abs()), "{} vs {}", hw, q.value(i));
+        }
+    }
+
+    #[test]
     fn spec_round_trips_through_json(spec in common::any_spec(8)) {
         let text = spec.to_json();
         prop_assert_eq!(QuantSpec::from_json(&text).unwrap(), spec);
     }
+}
+
+#[test]
+fn multithreshold_spec_errors_name_the_field() {
+    let field = |text: &str| QuantSpec::from_json(text).unwrap_err().field;
+    assert_eq!(
+        field(r#"{"method": "multithreshold", "thresholds": []}"#),
+        "thresholds"
+    );
+    assert_eq!(
+        field(r#"{"method": "multithreshold", "thresholds": [1.0, 0.5]}"#),
+        "thresholds"
+    );
+    assert_eq!(
+        field(r#"{"method": "multithreshold", "thresholds": [0.5], "out_bias": 0.1234567}"#),
+        "out_bias"
+    );
+    assert_eq!(
+        field(r#"{"method": "multithreshold", "thresholds": [0.5], "out_scale": 0}"#),
+        "out_scale"
+    );
+    assert_eq!(field(r#"{"method": "multithreshold"}"#), "spec");
+    assert_eq!(
+        field(r#"{"method": "multithreshold", "thresholds": [0.5], "scale": 1}"#),
+        "scale"
+    );
+    let spec = QuantSpec::from_json(r#"{"method": "multithreshold", "thresholds": [0, 1, 1, 3]}"#)
+        .unwrap();
+    assert_eq!(spec.method(), "multithreshold");
+    let q = spec.scalar().unwrap();
+    assert_eq!((q.index(1.0), q.level(4), q.level_scale()), (3, 4, 1.0));
+    // Per-tensor: prepare gives one quantizer whatever the tensor.
+    assert_eq!(spec.prepare(&[1.0, 2.0], &[2]).unwrap().quantizers.len(), 1);
 }
 
 #[test]

@@ -1,11 +1,27 @@
-//! Which tensors hold quantized codes, and the fusion walk: the `[batchnorm] [relu] quant`
-//! chain after a conv/fc, each the only consumer of the one before, folded into the layer's
-//! thresholds.
+//! Which tensors hold quantized codes, and the fusion walk: the chain after a conv/fc of
+//! per-channel affine ops (`batchnorm`, `mul`, `div`, `add_const`, any number, any order),
+//! then an optional `relu`, then a `quant`, each the only consumer of the one before, folded
+//! into the layer's thresholds.
+//!
+//! **The affine chain as one BatchNorm.** A chain that is exactly one `batchnorm` is passed on
+//! as it is (bit-identical to the model's parameters). Any other chain is composed per output
+//! channel, in float64, into `y = g·z/d + b` (`z` the layer's output including its bias,
+//! `d > 0`): `mul v` gives `(g·v, d, b·v)`, `div v` gives `(±g, d·|v|, b/v)` (the division is
+//! carried in `d`, not turned into a multiply by `1/v`), `add_const v` gives `(g, d, b + v)`,
+//! a batchnorm `(γ, β, μ, σ², ε)` with `s = sqrt(σ² + ε)` gives `(γ·g, d·s, γ·(b − μ)/s + β)`.
+//! It reaches `quant::fold` as `BatchNorm { gamma: g, beta: b, mean: 0, var: d², eps: 0 }`,
+//! whose `apply` is `fl(fl(g·z)/d) + b` (`sqrt(d²) == d` is checked; otherwise `d` is folded
+//! into `g`). So a single `mul`, `div` or `add_const`, and `mul` then `div` then one
+//! `add_const` (each optional), compute exactly the float reference's `x·v`, `x/v`, `x + v`;
+//! longer chains differ from it by float64 rounding (a few ulps), which can only flip a
+//! decision within rounding distance of a threshold (the near-threshold count). A composite
+//! with a non-finite parameter does not fuse (the chain runs on the host).
 
 use std::collections::HashMap;
 
 use anyhow::{anyhow, Result};
-use model::{Model, Op};
+use model::op::channel_value;
+use model::{Model, Node, Op};
 use quant::fold::BatchNorm;
 use quant::scalar::ScalarQuantizer;
 use quant::spec::QuantSpec;
@@ -112,12 +128,141 @@ pub(super) struct Fusion {
     pub out_q: Option<usize>,
     /// The nodes folded into the layer.
     pub fused: Vec<String>,
-    /// The folded BatchNorm, per output channel (empty: none).
+    /// The folded affine chain as one BatchNorm per output channel (empty: none).
     pub bn: Vec<BatchNorm>,
 }
 
-/// Fusion after layer `name` (`co` output channels): `[batchnorm] [relu] quant`, each the only
-/// consumer; nothing folds unless the chain ends in a quant node.
+/// One channel of a composed affine chain: `y = g·z/d + b`, `d > 0`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Composite {
+    g: f64,
+    d: f64,
+    b: f64,
+}
+
+impl Composite {
+    const IDENTITY: Composite = Composite {
+        g: 1.0,
+        d: 1.0,
+        b: 0.0,
+    };
+
+    /// This map followed by channel `c` of the affine op `op`.
+    fn then(self, op: &Op, c: usize) -> Composite {
+        let Composite { g, d, b } = self;
+        match op {
+            Op::Mul { value } => {
+                let v = channel_value(value, c);
+                Composite {
+                    g: g * v,
+                    d,
+                    b: b * v,
+                }
+            }
+            Op::Div { value } => {
+                let v = channel_value(value, c);
+                Composite {
+                    g: if v < 0.0 { -g } else { g },
+                    d: d * v.abs(),
+                    b: b / v,
+                }
+            }
+            Op::AddConst { value } => Composite {
+                b: b + channel_value(value, c),
+                ..self
+            },
+            Op::BatchNorm {
+                gamma,
+                beta,
+                mean,
+                var,
+                eps,
+            } => {
+                let s = (var[c] + eps).sqrt();
+                Composite {
+                    g: gamma[c] * g,
+                    d: d * s,
+                    b: gamma[c] * (b - mean[c]) / s + beta[c],
+                }
+            }
+            _ => self,
+        }
+    }
+
+    /// As a BatchNorm, `None` when a parameter is not finite (or the result invalid).
+    fn batchnorm(self) -> Option<BatchNorm> {
+        let var = self.d * self.d;
+        let bn = if var.is_normal() && var.sqrt() == self.d {
+            BatchNorm {
+                gamma: self.g,
+                beta: self.b,
+                mean: 0.0,
+                var,
+                eps: 0.0,
+            }
+        } else {
+            BatchNorm {
+                gamma: self.g / self.d,
+                beta: self.b,
+                mean: 0.0,
+                var: 1.0,
+                eps: 0.0,
+            }
+        };
+        bn.validate().ok().map(|()| bn)
+    }
+}
+
+/// Whether `op` is a per-channel affine op the fusion walk folds.
+fn is_affine(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::BatchNorm { .. } | Op::Mul { .. } | Op::Div { .. } | Op::AddConst { .. }
+    )
+}
+
+/// The affine chain `ops` (in order) per output channel (`co` of them); `None` when some
+/// channel's composite is not finite.
+fn compose(ops: &[&Node], co: usize) -> Option<Vec<BatchNorm>> {
+    if let [Node {
+        op:
+            Op::BatchNorm {
+                gamma,
+                beta,
+                mean,
+                var,
+                eps,
+            },
+        ..
+    }] = ops
+    {
+        return Some(
+            (0..co)
+                .map(|i| BatchNorm {
+                    gamma: gamma[i],
+                    beta: beta[i],
+                    mean: mean[i],
+                    var: var[i],
+                    eps: *eps,
+                })
+                .collect(),
+        );
+    }
+    if ops.is_empty() {
+        return Some(Vec::new());
+    }
+    (0..co)
+        .map(|c| {
+            ops.iter()
+                .fold(Composite::IDENTITY, |acc, n| acc.then(&n.op, c))
+                .batchnorm()
+        })
+        .collect()
+}
+
+/// Fusion after layer `name` (`co` output channels): `[affine ops] [relu] quant` (affine:
+/// `batchnorm`, `mul`, `div`, `add_const`, any number), each the only consumer; nothing folds
+/// unless the chain ends in a quant node and its affine part composes (module docs).
 pub(super) fn fuse(
     model: &Model,
     consumers: &Consumers,
@@ -127,29 +272,15 @@ pub(super) fn fuse(
     quant_index: &HashMap<String, usize>,
 ) -> Fusion {
     let mut fused = Vec::new();
-    let mut bn = Vec::new();
+    let mut affine: Vec<&Node> = Vec::new();
     let mut cur = name.to_string();
     let mut out_q = None;
     let mut relu_seen = false;
     while let Some(c) = consumers.only(&cur) {
         let cn = &model.nodes[c];
         match &cn.op {
-            Op::BatchNorm {
-                gamma,
-                beta,
-                mean,
-                var,
-                eps,
-            } if bn.is_empty() && !relu_seen => {
-                bn = (0..co)
-                    .map(|i| BatchNorm {
-                        gamma: gamma[i],
-                        beta: beta[i],
-                        mean: mean[i],
-                        var: var[i],
-                        eps: *eps,
-                    })
-                    .collect();
+            op if is_affine(op) && !relu_seen => {
+                affine.push(cn);
                 fused.push(cn.name.clone());
                 cur = cn.name.clone();
             }
@@ -174,18 +305,21 @@ pub(super) fn fuse(
             _ => break,
         }
     }
-    match out_q {
-        Some(_) => Fusion {
+    match (out_q, compose(&affine, co)) {
+        (Some(_), Some(bn)) => Fusion {
             output: cur,
             out_q,
             fused,
             bn,
         },
-        None => Fusion {
+        _ => Fusion {
             output: name.to_string(),
-            out_q,
+            out_q: None,
             fused: Vec::new(),
             bn: Vec::new(),
         },
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,5 +1,6 @@
 //! The per-op float kernels of the evaluator: one node's output from its input tensors
-//! (`quant`, `conv`, `fc`, `batchnorm`, `relu`, the pools, `add`, `flatten`), with the
+//! (`quant`, `conv`, `fc`, `batchnorm`, `relu`, the pools, `add`, `flatten`, `mul`, `div`,
+//! `add_const`), with the
 //! semantics the parent module documents.
 
 use quant::fold::BatchNorm;
@@ -7,6 +8,7 @@ use quant::{ScalarQuantizer, Staircase};
 
 use super::{distance, NodeOutput};
 use crate::graph::{Node, Op};
+use crate::op::channel_value;
 use crate::tensor::Tensor;
 
 /// What [`super::Evaluator`] prepares once per node.
@@ -124,6 +126,9 @@ pub(super) fn eval(node: &Node, prep: &Prep, xs: &[(&[f64], &[usize])]) -> NodeO
         }
         (Op::Add, _) => x.iter().zip(xs[1].0).map(|(a, b)| a + b).collect(),
         (Op::Flatten, _) => x.to_vec(),
+        (Op::Mul { value }, _) => per_channel(x, shape, value, |a, v| a * v),
+        (Op::Div { value }, _) => per_channel(x, shape, value, |a, v| a / v),
+        (Op::AddConst { value }, _) => per_channel(x, shape, value, |a, v| a + v),
         (Op::Quant { .. }, _) => unreachable!("quant nodes are prepared"),
     };
     NodeOutput {
@@ -135,6 +140,20 @@ pub(super) fn eval(node: &Node, prep: &Prep, xs: &[(&[f64], &[usize])]) -> NodeO
         indices,
         threshold_distance,
     }
+}
+
+/// `f(x, v)` per element, `v` the constant's value for the element's channel (axis 0).
+fn per_channel(
+    x: &[f64],
+    shape: &[usize],
+    value: &Tensor,
+    f: impl Fn(f64, f64) -> f64,
+) -> Vec<f64> {
+    let per = x.len() / shape[0].max(1);
+    x.iter()
+        .enumerate()
+        .map(|(i, &a)| f(a, channel_value(value, i / per.max(1))))
+        .collect()
 }
 
 #[allow(clippy::too_many_arguments)]

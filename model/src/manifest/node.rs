@@ -1,6 +1,6 @@
 //! One manifest node: its `name` and `op` read first, its keys checked against
 //! [`super::op_fields`], then its per-op fields deserialized (`Plain`, `QuantDef`,
-//! `ConvDef`, ...) into a node whose tensors are still named, and later resolved against the
+//! `ConvDef`, `ConstDef`, ...) into a node whose tensors are still named, and later resolved against the
 //! tensor file into a [`Node`].
 
 use quant::QuantSpec;
@@ -74,6 +74,14 @@ struct BnDef {
     eps: f64,
 }
 
+/// `mul`, `div`, `add_const`: the constant tensor's name.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConstDef {
+    inputs: Vec<String>,
+    value: String,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PoolDef {
@@ -92,6 +100,8 @@ enum RawOp {
     Fc(FcDef, Option<QuantSpec>),
     Bn(BnDef),
     Pool(bool, PoolDef),
+    /// The op name (`mul`, `div`, `add_const`) and its constant.
+    Const(&'static str, ConstDef),
     Simple(Op),
 }
 
@@ -183,6 +193,15 @@ pub(super) fn parse_node(i: usize, value: Value) -> Result<RawNode> {
                 RawOp::Pool(op == "maxpool", d),
             )
         }
+        "mul" | "div" | "add_const" => {
+            let mut d: ConstDef = fields(&at, rest)?;
+            let kind = match op.as_str() {
+                "mul" => "mul",
+                "div" => "div",
+                _ => "add_const",
+            };
+            (std::mem::take(&mut d.inputs), RawOp::Const(kind, d))
+        }
         simple => {
             let d: Plain = fields(&at, rest)?;
             let op = match simple {
@@ -260,6 +279,14 @@ pub(super) fn resolve(file: &TensorFile, raw: RawNode) -> Result<Node> {
                     stride,
                     padding,
                 }
+            }
+        }
+        RawOp::Const(kind, d) => {
+            let value = tensor(file, at, "value", &d.value)?;
+            match kind {
+                "mul" => Op::Mul { value },
+                "div" => Op::Div { value },
+                _ => Op::AddConst { value },
             }
         }
         RawOp::Simple(op) => op,

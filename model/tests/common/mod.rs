@@ -128,8 +128,8 @@ pub fn doc_example() -> (Value, Vec<T>) {
 }
 
 /// A model using every op: grouped strided padded quantized conv, batchnorm, relu, quant,
-/// padded maxpool, a float 1×1 conv, add, padded avgpool, global_avgpool, flatten, a quantized
-/// and a float fc; two outputs. Nodes listed out of order.
+/// padded maxpool, a float 1×1 conv, add, padded avgpool, global_avgpool, mul (per channel),
+/// div (scalar), add_const, flatten, a quantized and a float fc; two outputs. Nodes listed out of order.
 pub fn every_op() -> (Value, Vec<T>) {
     let manifest = json!({
       "format": "qforge-model",
@@ -156,7 +156,10 @@ pub fn every_op() -> (Value, Vec<T>) {
         { "name": "sum", "op": "add", "inputs": ["pool", "conv_b"] },
         { "name": "avg", "op": "avgpool", "inputs": ["sum"], "kernel": 2, "stride": 1, "padding": 1 },
         { "name": "gap", "op": "global_avgpool", "inputs": ["avg"] },
-        { "name": "q2", "op": "quant", "inputs": ["gap"],
+        { "name": "scale", "op": "mul", "inputs": ["gap"], "value": "scale.value" },
+        { "name": "halve", "op": "div", "inputs": ["scale"], "value": "halve.value" },
+        { "name": "shift", "op": "add_const", "inputs": ["halve"], "value": "shift.value" },
+        { "name": "q2", "op": "quant", "inputs": ["shift"],
           "spec": { "method": "lcq-act", "bits": 2, "alpha": 2.0, "theta": [0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0] } },
         { "name": "flat", "op": "flatten", "inputs": ["sum"] },
         { "name": "fc2", "op": "fc", "inputs": ["flat"], "weight": "fc2.weight", "bias": "fc2.bias" }
@@ -178,6 +181,14 @@ pub fn every_op() -> (Value, Vec<T>) {
         t("fc.weight", &[3, 4], &values(12, 16)),
         t("fc2.weight", &[2, 36], &values(72, 17)),
         t("fc2.bias", &[2], &values(2, 18)),
+        t("scale.value", &[4], &[1.5, -2.0, 0.75, 3.0]),
+        t("halve.value", &[], &[2.0]),
+        T {
+            name: "shift.value".into(),
+            dtype: Dtype::F64,
+            shape: vec![4],
+            data: values(4, 19).iter().map(|v| v / 3.0).collect(),
+        },
     ];
     (manifest, tensors)
 }

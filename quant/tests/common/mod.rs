@@ -3,6 +3,7 @@
 
 use proptest::prelude::*;
 use quant::lcq::{LcqActSpec, LcqWeightSpec};
+use quant::multithreshold::MultiThresholdSpec;
 use quant::n2uq::{N2uqActSpec, N2uqWeightSpec};
 use quant::qn::QnSpec;
 use quant::uniform::{BinarySpec, Rounding, Scale, TernarySpec, UniformSpec};
@@ -185,6 +186,29 @@ pub fn lcq_weight(max_bits: u32) -> impl Strategy<Value = QuantSpec> {
         })
 }
 
+/// FINN MultiThreshold: sorted thresholds (ties allowed), `out_bias = out_scale·k/n` for
+/// `n` in 1..=2.
+pub fn multithreshold() -> impl Strategy<Value = QuantSpec> {
+    (
+        prop::collection::vec(-5.0..5.0f64, 1..20),
+        prop::sample::select(vec![0.1, 0.25, 0.5, 1.0, 2.0, 0.3]),
+        -8i64..8,
+        1i64..=2,
+        any::<bool>(),
+    )
+        .prop_map(|(mut thresholds, out_scale, k, n, tie)| {
+            thresholds.sort_by(f64::total_cmp);
+            if tie && thresholds.len() > 1 {
+                thresholds[1] = thresholds[0];
+            }
+            QuantSpec::MultiThreshold(MultiThresholdSpec {
+                thresholds,
+                out_scale,
+                out_bias: out_scale * k as f64 / n as f64,
+            })
+        })
+}
+
 /// Quantizers of activations (unsigned or otherwise, no tensor statistics).
 pub fn act_spec(max_bits: u32) -> impl Strategy<Value = QuantSpec> {
     prop_oneof![
@@ -194,7 +218,8 @@ pub fn act_spec(max_bits: u32) -> impl Strategy<Value = QuantSpec> {
         uniform(false, max_bits, false),
         uniform(true, max_bits, false),
         binary(),
-        ternary()
+        ternary(),
+        multithreshold()
     ]
 }
 
