@@ -290,3 +290,27 @@ fn padded_conv_with_binary_inputs_is_refused() {
         .unwrap_err();
     assert!(err.contains("zero level"), "{err}");
 }
+
+/// A decision of a fused output fed by binary inputs that lies within rounding distance of
+/// its step is counted as near: `count_near` reads the true accumulator, not the engine's.
+#[test]
+fn near_threshold_decisions_use_the_true_accumulator() {
+    let mut model = mlp(binary(1.0), binary(0.7), true, 7);
+    let x = randn(&mut ChaCha8Rng::seed_from_u64(8), 12, -1.0, 1.0);
+    let y0 = model::float::run(&model, &x)
+        .unwrap()
+        .tensor("bn2")
+        .unwrap()
+        .data[1];
+    // Shift channel 1 of bn2 so this sample's quantizer input sits 1e-9 above the step at 0.
+    let bn2 = model.nodes.iter_mut().find(|n| n.name == "bn2").unwrap();
+    let Op::BatchNorm { beta, .. } = &mut bn2.op else {
+        panic!("bn2 is a BatchNorm")
+    };
+    beta[1] -= y0 - 1e-9;
+    let plan = Plan::new(model, &cfg(EngineChoice::BitSerial)).unwrap();
+    let r = plan
+        .run_sample(&mut Engine::new(plan.params), &x, None)
+        .unwrap();
+    assert!(r.near >= 1, "near = {}", r.near);
+}
