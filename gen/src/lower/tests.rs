@@ -314,3 +314,25 @@ fn near_threshold_decisions_use_the_true_accumulator() {
         .unwrap();
     assert!(r.near >= 1, "near = {}", r.near);
 }
+
+/// The 1-bit unsigned activations with 1-bit offset weights on the Verilated RTL: the same
+/// output beats (checked per job by `run_sample`), outputs and cycles as the cycle model.
+#[test]
+fn binary_activations_on_the_rtl() {
+    let plan = Plan::new(
+        mlp(binary(1.0), binary(0.7), true, 9),
+        &cfg(EngineChoice::Auto),
+    )
+    .unwrap();
+    assert_eq!((plan.params.a_bits, plan.params.w_bits), (1, 1));
+    let (mut rtl, _tmp) = crate::run::build_rtl(&plan, None).unwrap();
+    let mut engine = Engine::new(plan.params);
+    let mut rng = ChaCha8Rng::seed_from_u64(10);
+    for _ in 0..3 {
+        let x = randn(&mut rng, 12, -1.0, 1.0);
+        let a = plan.run_sample(&mut engine, &x, None).unwrap();
+        let b = plan.run_sample(&mut rtl, &x, None).unwrap();
+        assert_eq!(a.outputs, b.outputs);
+        assert_eq!(a.layer_cycles, b.layer_cycles);
+    }
+}
