@@ -208,8 +208,11 @@ impl Plan {
                         out.iter()
                             .enumerate()
                             .map(|(i, &acc)| {
-                                let (s, b) = layer.affine[i / n];
-                                acc as f64 * s + b
+                                // Engine accumulator → the true one (exact integers), then
+                                // the affine.
+                                let c = i / n;
+                                let (s, b) = layer.affine[c];
+                                layer.true_acc(c, acc) as f64 * s + b
                             })
                             .collect(),
                     ),
@@ -283,7 +286,7 @@ impl Plan {
         for (i, &a) in acc.iter().enumerate() {
             let c = g * m as usize + i / n;
             let (s, b) = layer.affine[c];
-            let mut y = a as f64 * s + b;
+            let mut y = layer.true_acc(c, a) as f64 * s + b;
             if let Some(bn) = layer.bn.get(c) {
                 y = bn.apply(y);
             }

@@ -98,8 +98,9 @@ fn memory(plan: &Plan) -> Vec<MemRow> {
         let host = if fused {
             0
         } else {
-            // Raw output: the host applies per-channel scale and bias in float32.
-            m * g * 2 * 4
+            // Raw output: the host applies per-channel scale and bias in float32, and for an
+            // engine fed binary indices first the per-channel integer correction (int32).
+            m * g * (2 + l.act_offset.is_some() as u64) * 4
         };
         rows.push(MemRow {
             name: l.name.clone(),

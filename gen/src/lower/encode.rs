@@ -1,12 +1,15 @@
 //! Encoding one lowered layer for the chosen engine: weight and activation codes, folded
-//! thresholds padded to the engine's count, LUT levels, and the raw jobs' affine.
+//! thresholds padded to the engine's count, LUT levels, and the raw jobs' affine. A layer
+//! whose engine is fed input indices (binary inputs) gets its [`ActOffset`] and thresholds
+//! moved to the engine's accumulator.
 
 use anyhow::{anyhow, Result};
 use hdl::params::EngineParams;
+use quant::accum::{AccBound, LevelRange};
 use quant::gemm::LayerParams;
 use quant::scalar::ScalarQuantizer;
 
-use super::{levels, GroupJob, Layer, Pre};
+use super::{ActOffset, GroupJob, Layer, Pre};
 use crate::{lutmap, thresholds};
 
 /// Encode one layer's jobs for the chosen engine.
@@ -16,16 +19,18 @@ pub(super) fn encode(
     e: &EngineParams,
 ) -> Result<Layer> {
     let aq = quants[p.in_q].as_ref();
+    // The levels the engine multiplies (the indices themselves for binary inputs).
+    let eng_levels = p.engine_levels(aq);
     let a_code: Vec<u32> = if e.is_lut() {
         (0..aq.num_levels() as u32).collect()
     } else {
-        (0..aq.num_levels())
-            .map(|i| {
-                e.a_code(aq.level(i)).ok_or_else(|| {
+        eng_levels
+            .iter()
+            .map(|&v| {
+                e.a_code(v).ok_or_else(|| {
                     anyhow!(
-                        "node {:?}: activation level {} does not fit the engine's {}-bit codes",
+                        "node {:?}: activation level {v} does not fit the engine's {}-bit codes",
                         p.name,
-                        aq.level(i),
                         e.a_bits
                     )
                 })
@@ -35,6 +40,15 @@ pub(super) fn encode(
     let (m, k, _) = p.geom.mkn();
     let (m, k) = (m as usize, k as usize);
     let co = m * p.geom.groups();
+    let act_offset = p.act_form.map(|(base, mul)| ActOffset {
+        mul,
+        base,
+        sum_w: p
+            .w_levels
+            .chunks(k.max(1))
+            .map(|row| row.iter().sum())
+            .collect(),
+    });
     let mags = lutmap::magnitudes(&p.weight_q);
     let w_code = |v: i64| -> Result<u32> {
         if e.is_lut() {
@@ -51,7 +65,7 @@ pub(super) fn encode(
         }
     };
     let levels_of_job = if e.is_lut() {
-        Some(lutmap::lut_levels(&mags, &levels(aq), e))
+        Some(lutmap::lut_levels(&mags, &eng_levels, e))
     } else {
         None
     };
@@ -71,11 +85,32 @@ pub(super) fn encode(
             let int = lp
                 .to_int()
                 .map_err(|err| anyhow!("node {:?}: {err}", p.name))?;
-            Some(thresholds::pad(
-                int.thresholds,
-                &int.bound,
-                e.thresholds() as usize,
-            ))
+            // `to_int` folds against the true accumulator; an engine fed indices accumulates
+            // `acc_e`, with `acc = mul·acc_e + base·sum_w[c]`.
+            let (ts, bound) = match &act_offset {
+                None => (int.thresholds, int.bound),
+                Some(o) => {
+                    let w_range = p
+                        .weight_q
+                        .iter()
+                        .map(|q| LevelRange::of(q.as_ref()))
+                        .reduce(LevelRange::union)
+                        .ok_or_else(|| anyhow!("node {:?}: no weight quantizer", p.name))?;
+                    let a_range = LevelRange::new(0, aq.num_levels() as i64 - 1);
+                    let eb = AccBound::new(k as u64, w_range, a_range)
+                        .map_err(|err| anyhow!("node {:?}: {err}", p.name))?;
+                    let ts = int
+                        .thresholds
+                        .into_iter()
+                        .enumerate()
+                        .map(|(c, t)| {
+                            thresholds::to_engine_domain(t, o.mul, o.base * o.sum_w[c], &eb)
+                        })
+                        .collect();
+                    (ts, eb)
+                }
+            };
+            Some(thresholds::pad(ts, &bound, e.thresholds() as usize))
         }
     };
     let mut jobs = Vec::new();
@@ -114,5 +149,6 @@ pub(super) fn encode(
         affine,
         a_code,
         bn: p.bn,
+        act_offset,
     })
 }

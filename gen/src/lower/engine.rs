@@ -7,7 +7,7 @@ use hdl::popcount::ubits;
 use quant::scalar::ScalarQuantizer;
 use quant::spec::QuantSpec;
 
-use super::{levels, ArrayCfg, EngineChoice, Pre};
+use super::{ArrayCfg, EngineChoice, Pre};
 use crate::lutmap;
 
 /// Whether a weight spec has uniform codes (bit-serial capable).
@@ -21,9 +21,13 @@ pub(super) fn is_uniform_weight(spec: &QuantSpec) -> bool {
     )
 }
 
-/// Whether an activation spec has uniform codes (bit-serial capable).
+/// Whether an activation spec has uniform codes (bit-serial capable). Binary ±1 inputs run
+/// through their indices (`super::offset::act_form`).
 pub(super) fn is_uniform_act(spec: &QuantSpec) -> bool {
-    matches!(spec, QuantSpec::N2uqAct(_) | QuantSpec::Uniform(_))
+    matches!(
+        spec,
+        QuantSpec::N2uqAct(_) | QuantSpec::Uniform(_) | QuantSpec::Binary(_)
+    )
 }
 
 /// Smallest width of `enc` holding every level, if any.
@@ -88,7 +92,7 @@ pub(super) fn engine_params(
                 bail!("node {:?}: every weight level is zero", p.name);
             }
             w_bits = w_bits.max(lutmap::weight_bits(&mags));
-            let a = levels(quants[p.in_q].as_ref());
+            let a = p.engine_levels(quants[p.in_q].as_ref());
             if !lutmap::act_levels_ok(&a) {
                 bail!(
                     "node {:?}: the LUT engine needs input activation levels >= 0 with index 0 at level 0, got {a:?}",
@@ -119,7 +123,7 @@ pub(super) fn engine_params(
             .ok_or_else(|| anyhow!("weights: no bit-serial encoding of 1..8 bits holds every layer's weight levels"))?;
         let all_a: Vec<i64> = pres
             .iter()
-            .flat_map(|p| levels(quants[p.in_q].as_ref()))
+            .flat_map(|p| p.engine_levels(quants[p.in_q].as_ref()))
             .collect();
         let a_enc = if all_a.iter().all(|&v| v >= 0) {
             ActEnc::Unsigned

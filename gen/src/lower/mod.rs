@@ -8,11 +8,16 @@
 //! per job, the activation code of every input-quantizer index, and where each node runs.
 //!
 //! [`Plan::new`] orchestrates: `fuse` finds the quantized tensors and what folds into each
-//! layer, `engine` sizes the engine, `encode` turns each layer into the engine's codes.
+//! layer, `engine` sizes the engine, `encode` turns each layer into the engine's codes;
+//! `offset` holds the correction of layers whose engine is fed input indices (binary ±1
+//! inputs, [`ActOffset`]).
 
 mod encode;
 mod engine;
 mod fuse;
+mod offset;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
 
@@ -23,6 +28,8 @@ use quant::fold::{BatchNorm, ChannelThresholds};
 use quant::gemm::Conv2d;
 use quant::scalar::ScalarQuantizer;
 use sim::job::LutLevels;
+
+pub use offset::ActOffset;
 
 /// Which engine the model runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,12 +150,18 @@ pub struct Layer {
     pub geom: Geom,
     /// Jobs, one per group.
     pub jobs: Vec<GroupJob>,
-    /// Raw jobs: per output channel `(scale, bias)` with `y = acc·scale + bias`.
+    /// Raw jobs: per output channel `(scale, bias)` with `y = acc·scale + bias`, `acc` the
+    /// true accumulator ([`Layer::true_acc`] of the engine's).
     pub affine: Vec<(f64, f64)>,
     /// Activation code of each input-quantizer index.
     pub a_code: Vec<u32>,
     /// The BatchNorm folded into the thresholds, per output channel (empty: none).
     pub bn: Vec<BatchNorm>,
+    /// `Some` when the engine is fed the input quantizer's *index* instead of its level
+    /// (binary ±1 inputs): engine accumulators are then in the engine domain, and
+    /// [`Layer::true_acc`] gives the layer's true accumulator. The folded thresholds already
+    /// account for it; only host-side readers of raw accumulators apply it.
+    pub act_offset: Option<ActOffset>,
 }
 
 /// A model lowered onto one engine.
@@ -185,6 +198,8 @@ struct Pre {
     bias: Vec<f64>,
     bn: Vec<BatchNorm>,
     uniform: bool,
+    /// `(base, mul)` when the engine is fed input indices (levels `base + mul·index`).
+    act_form: Option<(i64, i64)>,
 }
 
 /// Levels of quantizer `q`, by index.
@@ -306,6 +321,7 @@ impl Plan {
             );
             let uniform =
                 engine::is_uniform_weight(wq) && engine::is_uniform_act(&quant_specs[in_q]);
+            let act_form = offset::act_form(&quant_specs[in_q], quants[in_q].as_ref());
             pres.push(Pre {
                 name: n.name.clone(),
                 input,
@@ -319,6 +335,7 @@ impl Plan {
                 bias,
                 bn,
                 uniform,
+                act_form,
             });
         }
         if pres.is_empty() {

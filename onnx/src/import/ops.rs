@@ -3,7 +3,7 @@
 //! (`Reshape`, `Flatten`, `Squeeze`, `Transpose`, `Identity`, `Constant`), which on computed
 //! tensors only rename (or become `flatten`) and on constants are evaluated.
 
-use model::Op;
+use model::{Op, Tensor};
 
 use super::attrs::Attrs;
 use super::layers::transpose2;
@@ -171,18 +171,25 @@ fn channel_values(node: &Node, i: usize, c: &Cst, shape: &[usize]) -> Result<Vec
     Ok(c.values.clone())
 }
 
-fn const_arith(
-    cx: &mut Ctx,
-    node: &Node,
-    ir: String,
-    shape: Vec<usize>,
-    v: Vec<f64>,
-) -> Result<()> {
-    let _ = (cx, ir, shape, v);
-    Err(Error::new(
-        node.at(),
-        format!("{} by a constant: not supported yet", node.op_type),
-    ))
+fn const_arith(cx: &mut Ctx, node: &Node, ir: String, shape: Vec<usize>, v: Vec<f64>) -> Result<()> {
+    let value = |v: Vec<f64>| Tensor::vector(v);
+    let op = match node.op_type.as_str() {
+        "Add" => Op::AddConst { value: value(v) },
+        "Sub" => Op::AddConst {
+            value: value(v.iter().map(|x| -x).collect()),
+        },
+        "Mul" => Op::Mul { value: value(v) },
+        _ => {
+            if let Some(i) = v.iter().position(|&x| x == 0.0) {
+                return Err(Error::new(
+                    format!("{}: input 1 {:?}", node.at(), node.inputs[1]),
+                    format!("element {i} is 0: division by zero"),
+                ));
+            }
+            Op::Div { value: value(v) }
+        }
+    };
+    cx.emit(node, op, vec![ir], shape)
 }
 
 /// `MaxPool` / `AveragePool`: square kernel, equal strides, symmetric pads.
