@@ -15,12 +15,20 @@ use serde_json::Value;
 
 const FIXTURES: [&str; 3] = ["mlp_w2a2_bn", "mlp_bipolar", "cnn_w4_perchannel"];
 const EXPORTERS: [&str; 2] = ["dynamo", "legacy"];
+/// Hand-built graphs of the other ops (`scripts/make_qonnx_op_fixtures.py`).
+const OP_FIXTURES: [&str; 3] = ["ops_cnn", "ops_trunc", "ops_bipolar_conv"];
 /// The array of the RTL runs (a quick Verilator build).
 const SMALL: &str = "4x4x64";
 
 fn dir(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../testbench/fixtures/qonnx")
+        .join(name)
+}
+
+fn op_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../testbench/fixtures/qonnx_ops")
         .join(name)
 }
 
@@ -52,70 +60,95 @@ fn run(model: &Path, input: &Path, extra: &[&str], tmp: &Path, tag: &str) -> (Ve
     (quant::npy::read_float(&out).unwrap().data, j)
 }
 
+/// Every fixture: (tag, onnx file, input, reference, whether to run it on the RTL too).
+fn cases() -> Vec<(String, PathBuf, PathBuf, PathBuf, bool)> {
+    let mut v = Vec::new();
+    for name in FIXTURES {
+        let d = dir(name);
+        for exp in EXPORTERS {
+            v.push((
+                format!("{name}_{exp}"),
+                d.join(format!("{name}_{exp}.onnx")),
+                d.join("input.npy"),
+                d.join(format!("reference_{exp}.npy")),
+                // Both exporters lower to the same jobs: the RTL runs one of them.
+                exp == "dynamo",
+            ));
+        }
+    }
+    for name in OP_FIXTURES {
+        let d = op_dir(name);
+        v.push((
+            name.to_string(),
+            d.join(format!("{name}.onnx")),
+            d.join("input.npy"),
+            d.join("reference.npy"),
+            true,
+        ));
+    }
+    v
+}
+
 #[test]
 fn every_fixture_matches_the_qonnx_executor_on_model_and_rtl() {
     let tmp = tempfile::tempdir().unwrap();
     let mut summary = Vec::new();
-    for name in FIXTURES {
-        let d = dir(name);
-        let input = d.join("input.npy");
-        for exp in EXPORTERS {
-            let onnx = d.join(format!("{name}_{exp}.onnx"));
-            let tag = format!("{name}_{exp}");
-            let (y, j) = run(&onnx, &input, &[], tmp.path(), &tag);
-            let r = quant::npy::read_float(&d.join(format!("reference_{exp}.npy"))).unwrap();
-            assert_eq!(y.len(), r.data.len(), "{tag}: output size");
-            let (b, c) = (r.shape[0], r.shape[1]);
-            let big = r.data.iter().fold(0f64, |a, &v| a.max(v.abs()));
-            let mut worst = 0f64;
-            for k in 0..b {
-                let (ys, rs) = (&y[k * c..(k + 1) * c], &r.data[k * c..(k + 1) * c]);
-                assert_eq!(argmax(ys), argmax(rs), "{tag} sample {k}: predicted class");
-                worst = ys
-                    .iter()
-                    .zip(rs)
-                    .fold(worst, |a, (x, y)| a.max((x - y).abs()));
-            }
-            assert!(
-                worst <= 1e-4 * big,
-                "{tag}: max |run - executor| = {worst} > 1e-4 x {big}"
-            );
-            // Where every node ran is in the JSON, in the file's node names.
-            let nodes = j["nodes"].as_array().expect("nodes in --json");
-            assert!(
-                nodes
-                    .iter()
-                    .any(|n| n["ran"].as_str().is_some_and(|p| p.starts_with("engine"))),
-                "{tag}: {nodes:?}"
-            );
-            // The RTL, bit for bit with equal cycles (one exporter: both lower to the same jobs).
-            if exp == "dynamo" {
-                let (ys, js) = run(
-                    &onnx,
-                    &input,
-                    &["--array", SMALL],
-                    tmp.path(),
-                    &format!("{tag}_s"),
-                );
-                let (yr, jr) = run(
-                    &onnx,
-                    &input,
-                    &["--array", SMALL, "--rtl"],
-                    tmp.path(),
-                    &format!("{tag}_r"),
-                );
-                assert_eq!(ys, y, "{tag}: the array changed the outputs");
-                assert_eq!(ys, yr, "{tag}: --rtl outputs differ from the cycle model");
-                assert_eq!(js["cycles"], jr["cycles"], "{tag}: cycles");
-                assert_eq!(js["layers"], jr["layers"], "{tag}: per-layer cycles");
-                assert_eq!(jr["simulator"], "verilator");
-            }
-            summary.push(format!(
-                "{tag}: max |diff| {worst:.2e} (largest |output| {big:.2}, ratio {:.1e}), {} cycles/sample",
-                worst / big,
-                j["cycles"]
-            ));
+    for (tag, onnx, input, reference, rtl) in cases() {
+        let (y, j) = run(&onnx, &input, &[], tmp.path(), &tag);
+        let r = quant::npy::read_float(&reference).unwrap();
+        assert_eq!(y.len(), r.data.len(), "{tag}: output size");
+        let b = r.shape[0];
+        let c = r.data.len() / b;
+        let big = r.data.iter().fold(0f64, |a, &v| a.max(v.abs()));
+        let mut worst = 0f64;
+        for k in 0..b {
+            let (ys, rs) = (&y[k * c..(k + 1) * c], &r.data[k * c..(k + 1) * c]);
+            assert_eq!(argmax(ys), argmax(rs), "{tag} sample {k}: predicted class");
+            worst = ys
+                .iter()
+                .zip(rs)
+                .fold(worst, |a, (x, y)| a.max((x - y).abs()));
         }
+        assert!(
+            worst <= 1e-4 * big,
+            "{tag}: max |run - executor| = {worst} > 1e-4 x {big}"
+        );
+        // Where every node ran is in the JSON, in the file's node names.
+        let nodes = j["nodes"].as_array().expect("nodes in --json");
+        assert!(
+            nodes
+                .iter()
+                .any(|n| n["ran"].as_str().is_some_and(|p| p.starts_with("engine"))),
+            "{tag}: {nodes:?}"
+        );
+        // The RTL, bit for bit with equal cycles.
+        if rtl {
+            let (ys, js) = run(
+                &onnx,
+                &input,
+                &["--array", SMALL],
+                tmp.path(),
+                &format!("{tag}_s"),
+            );
+            let (yr, jr) = run(
+                &onnx,
+                &input,
+                &["--array", SMALL, "--rtl"],
+                tmp.path(),
+                &format!("{tag}_r"),
+            );
+            assert_eq!(ys, y, "{tag}: the array changed the outputs");
+            assert_eq!(ys, yr, "{tag}: --rtl outputs differ from the cycle model");
+            assert_eq!(js["cycles"], jr["cycles"], "{tag}: cycles");
+            assert_eq!(js["layers"], jr["layers"], "{tag}: per-layer cycles");
+            assert_eq!(jr["simulator"], "verilator");
+        }
+        summary.push(format!(
+            "{tag}: max |diff| {worst:.2e} (largest |output| {big:.2}, ratio {:.1e}), {} cycles/sample{}",
+            worst / big,
+            j["cycles"],
+            if rtl { ", --rtl identical" } else { "" }
+        ));
     }
     eprintln!("{}", summary.join("\n"));
 }
@@ -171,10 +204,20 @@ fn import_writes_a_native_model_that_runs_identically() {
 #[test]
 fn verify_model_passes_on_every_fixture() {
     let tmp = tempfile::tempdir().unwrap();
-    for (name, exp) in FIXTURES.iter().zip(["legacy", "dynamo", "legacy"]) {
-        let d = dir(name);
-        let onnx = s(&d.join(format!("{name}_{exp}.onnx")));
-        let input = s(&d.join("input.npy"));
+    let mut files: Vec<(String, PathBuf)> = FIXTURES
+        .iter()
+        .zip(["legacy", "dynamo", "legacy"])
+        .map(|(name, exp)| {
+            (
+                name.to_string(),
+                dir(name).join(format!("{name}_{exp}.onnx")),
+            )
+        })
+        .collect();
+    files.push(("ops_cnn".into(), op_dir("ops_cnn").join("ops_cnn.onnx")));
+    for (name, file) in files {
+        let onnx = s(&file);
+        let input = s(&file.with_file_name("input.npy"));
         let (ok, stdout, err) = qforge(
             &[
                 "verify", "--model", &onnx, "--input", &input, "--array", "2x2x32",

@@ -26,8 +26,26 @@ pub(super) fn is_uniform_weight(spec: &QuantSpec) -> bool {
 pub(super) fn is_uniform_act(spec: &QuantSpec) -> bool {
     matches!(
         spec,
-        QuantSpec::N2uqAct(_) | QuantSpec::Uniform(_) | QuantSpec::Binary(_)
+        QuantSpec::N2uqAct(_)
+            | QuantSpec::Uniform(_)
+            | QuantSpec::Binary(_)
+            | QuantSpec::MultiThreshold(_)
     )
+}
+
+/// Levels for an error message: all of them when few, else the first, the last and the count.
+fn show_levels(a: &[i64]) -> String {
+    if a.len() <= 8 {
+        format!("{a:?}")
+    } else {
+        format!(
+            "{} levels {}, {}, ..., {}",
+            a.len(),
+            a[0],
+            a[1],
+            a[a.len() - 1]
+        )
+    }
 }
 
 /// Smallest width of `enc` holding every level, if any.
@@ -95,8 +113,9 @@ pub(super) fn engine_params(
             let a = p.engine_levels(quants[p.in_q].as_ref());
             if !lutmap::act_levels_ok(&a) {
                 bail!(
-                    "node {:?}: the LUT engine needs input activation levels >= 0 with index 0 at level 0, got {a:?}",
-                    p.name
+                    "node {:?}: the LUT engine needs input activation levels >= 0 with index 0 at level 0, got {}",
+                    p.name,
+                    show_levels(&a)
                 );
             }
             a_bits = a_bits.max(lutmap::act_bits(&a));

@@ -171,7 +171,13 @@ fn channel_values(node: &Node, i: usize, c: &Cst, shape: &[usize]) -> Result<Vec
     Ok(c.values.clone())
 }
 
-fn const_arith(cx: &mut Ctx, node: &Node, ir: String, shape: Vec<usize>, v: Vec<f64>) -> Result<()> {
+fn const_arith(
+    cx: &mut Ctx,
+    node: &Node,
+    ir: String,
+    shape: Vec<usize>,
+    v: Vec<f64>,
+) -> Result<()> {
     let value = |v: Vec<f64>| Tensor::vector(v);
     let op = match node.op_type.as_str() {
         "Add" => Op::AddConst { value: value(v) },
