@@ -59,17 +59,9 @@ fn node(name: &str, op: &str, domain: &str, ins: &[&str], outs: &[&str]) -> Node
     }
 }
 
-fn quant(
-    name: &str,
-    x: &str,
-    scale: &str,
-    zp: &str,
-    bits: &str,
-    out: &str,
-    signed: i64,
-    narrow: i64,
-) -> NodeProto {
-    let mut n = node(name, "Quant", QONNX, &[x, scale, zp, bits], &[out]);
+/// `Quant(x, scale, zeropt, bitwidth)` with `ins` those four inputs.
+fn quant(name: &str, ins: [&str; 4], out: &str, signed: i64, narrow: i64) -> NodeProto {
+    let mut n = node(name, "Quant", QONNX, &ins, &[out]);
     n.attribute = vec![
         int_attr("signed", signed),
         int_attr("narrow", narrow),
@@ -110,8 +102,8 @@ fn base() -> ModelProto {
     let g = GraphProto {
         name: Some("tiny".into()),
         node: vec![
-            quant("Quant_0", "x", "s0", "zero", "b4", "xq", 1, 0),
-            quant("Quant_1", "w", "s1", "zero", "b2", "wq", 1, 1),
+            quant("Quant_0", ["x", "s0", "zero", "b4"], "xq", 1, 0),
+            quant("Quant_1", ["w", "s1", "zero", "b2"], "wq", 1, 1),
             node("MatMul_0", "MatMul", "", &["xq", "wq"], &["mm"]),
             node("Relu_0", "Relu", "", &["mm"], &["y"]),
         ],
