@@ -344,3 +344,53 @@ fn random_byte_edits_never_panic() {
         })
         .unwrap();
 }
+
+#[test]
+fn byte_edits_of_every_fixture_never_panic() {
+    use proptest::prelude::*;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testbench/fixtures");
+    let mut files = Vec::new();
+    for sub in ["qonnx", "qonnx_ops"] {
+        for d in std::fs::read_dir(root.join(sub)).unwrap() {
+            let d = d.unwrap().path();
+            if d.is_dir() {
+                for f in std::fs::read_dir(&d).unwrap() {
+                    let f = f.unwrap().path();
+                    if f.extension().is_some_and(|e| e == "onnx") {
+                        files.push(f);
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(files.len(), 9, "{files:?}");
+    for f in files {
+        let bytes = std::fs::read(&f).unwrap();
+        let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
+            cases: 300,
+            failure_persistence: None,
+            ..Default::default()
+        });
+        runner
+            .run(&(0..bytes.len(), any::<u8>(), 0..4u8), |(i, b, cut)| {
+                let mut v = bytes.clone();
+                v[i] = b;
+                if cut == 0 {
+                    v.truncate(i);
+                }
+                let r = onnx::graph::from_bytes(v.into(), None)
+                    .and_then(|g| onnx::import::from_graph(&g, "t"));
+                // An edit the importer accepts (a changed weight, say) must evaluate too.
+                if let Ok(m) = r {
+                    let n: usize = m
+                        .inputs
+                        .iter()
+                        .map(|i| i.shape.iter().product::<usize>())
+                        .sum();
+                    let _ = model::float::run(&m, &vec![0.5; n]);
+                }
+                Ok(())
+            })
+            .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+    }
+}

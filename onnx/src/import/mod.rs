@@ -18,6 +18,8 @@ mod attrs;
 mod layers;
 mod ops;
 mod quantize;
+mod reshape;
+mod threshold;
 
 use std::collections::HashMap;
 use std::path::Path;
