@@ -281,3 +281,19 @@ fn a_bad_onnx_file_names_the_node_and_writes_nothing() {
         );
     }
 }
+
+#[test]
+fn bench_onnx_imports_a_qonnx_resnet18() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (ok, stdout, err) = qforge(&["bench", "--onnx", "--runs", "1", "--json"], tmp.path());
+    assert!(ok, "{err}");
+    let j: Value = serde_json::from_str(&stdout).unwrap();
+    // ResNet-18's 11 689 512 parameters, plus BatchNorm's four per channel (9 600 channels)
+    // and the QONNX scalars (scale, zero point, bit width per Quant; per-channel scales).
+    assert!(j["parameters"].as_u64().unwrap() > 11_689_512, "{j}");
+    assert!(j["bytes"].as_u64().unwrap() > 46_000_000, "{j}");
+    assert_eq!(j["onnx_nodes"], 107, "{j}");
+    for k in ["decode_ms", "graph_view_ms", "import_ms"] {
+        assert!(j[k].as_f64().unwrap() > 0.0, "{k}: {j}");
+    }
+}

@@ -2,98 +2,27 @@
 //! never panic: every case starts from a small valid QONNX graph built here with the prost
 //! messages and breaks one thing.
 
-use onnx::proto::{
-    attribute_proto::AttributeType, tensor_proto::DataType, tensor_shape_proto, type_proto,
-    AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
-    TensorShapeProto, TypeProto, ValueInfoProto,
+use onnx::build::{
+    attr_int as int_attr, attr_str as str_attr, dim as fixed, dim_param, quant as q, tensor_f32,
+    value_info as value,
 };
+use onnx::proto::{GraphProto, ModelProto, NodeProto, TensorProto};
 use prost::Message;
 
-const QONNX: &str = "qonnx.custom_op.general";
-
 fn scalar(name: &str, v: f32) -> TensorProto {
-    TensorProto {
-        name: Some(name.into()),
-        data_type: Some(DataType::Float as i32),
-        float_data: vec![v],
-        ..Default::default()
-    }
+    tensor_f32(name, &[], &[v], false)
 }
 
 fn floats(name: &str, dims: &[i64], v: Vec<f32>) -> TensorProto {
-    TensorProto {
-        name: Some(name.into()),
-        dims: dims.to_vec(),
-        data_type: Some(DataType::Float as i32),
-        float_data: v,
-        ..Default::default()
-    }
-}
-
-fn int_attr(name: &str, v: i64) -> AttributeProto {
-    AttributeProto {
-        name: Some(name.into()),
-        r#type: Some(AttributeType::Int as i32),
-        i: Some(v),
-        ..Default::default()
-    }
-}
-
-fn str_attr(name: &str, v: &str) -> AttributeProto {
-    AttributeProto {
-        name: Some(name.into()),
-        r#type: Some(AttributeType::String as i32),
-        s: Some(v.as_bytes().to_vec().into()),
-        ..Default::default()
-    }
+    tensor_f32(name, dims, &v, false)
 }
 
 fn node(name: &str, op: &str, domain: &str, ins: &[&str], outs: &[&str]) -> NodeProto {
-    NodeProto {
-        name: Some(name.into()),
-        op_type: Some(op.into()),
-        domain: Some(domain.into()),
-        input: ins.iter().map(|s| s.to_string()).collect(),
-        output: outs.iter().map(|s| s.to_string()).collect(),
-        ..Default::default()
-    }
+    onnx::build::node(name, op, domain, ins, outs, vec![])
 }
 
-/// `Quant(x, scale, zeropt, bitwidth)` with `ins` those four inputs.
 fn quant(name: &str, ins: [&str; 4], out: &str, signed: i64, narrow: i64) -> NodeProto {
-    let mut n = node(name, "Quant", QONNX, &ins, &[out]);
-    n.attribute = vec![
-        int_attr("signed", signed),
-        int_attr("narrow", narrow),
-        str_attr("rounding_mode", "ROUND"),
-    ];
-    n
-}
-
-fn value(name: &str, dims: &[tensor_shape_proto::dimension::Value]) -> ValueInfoProto {
-    ValueInfoProto {
-        name: Some(name.into()),
-        r#type: Some(TypeProto {
-            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
-                elem_type: Some(DataType::Float as i32),
-                shape: Some(TensorShapeProto {
-                    dim: dims
-                        .iter()
-                        .map(|d| tensor_shape_proto::Dimension {
-                            value: Some(d.clone()),
-                            ..Default::default()
-                        })
-                        .collect(),
-                }),
-            })),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
-fn fixed(v: i64) -> tensor_shape_proto::dimension::Value {
-    tensor_shape_proto::dimension::Value::DimValue(v)
+    q(name, ins, out, signed == 1, narrow == 1)
 }
 
 /// `x[1,4] → Quant(4-bit signed) → MatMul(Quant(W[4,3], 2-bit narrow)) → Relu → y[1,3]`.
@@ -119,21 +48,7 @@ fn base() -> ModelProto {
         output: vec![value("y", &[fixed(1), fixed(3)])],
         ..Default::default()
     };
-    ModelProto {
-        ir_version: Some(9),
-        opset_import: vec![
-            OperatorSetIdProto {
-                domain: Some(String::new()),
-                version: Some(20),
-            },
-            OperatorSetIdProto {
-                domain: Some(QONNX.into()),
-                version: Some(2),
-            },
-        ],
-        graph: Some(g),
-        ..Default::default()
-    }
+    onnx::build::model(g, 9, 20)
 }
 
 fn import(m: &ModelProto) -> Result<model::Model, String> {
@@ -187,13 +102,7 @@ fn a_nonzero_zero_point_names_the_node_and_input() {
 #[test]
 fn a_dynamic_shape_names_the_input_and_axis() {
     let mut m = base();
-    graph(&mut m).input[0] = value(
-        "x",
-        &[
-            fixed(1),
-            tensor_shape_proto::dimension::Value::DimParam("features".into()),
-        ],
-    );
+    graph(&mut m).input[0] = value("x", &[fixed(1), dim_param("features")]);
     let e = err(&m);
     assert!(
         e.contains("graph input \"x\"") && e.contains("axis 1"),
@@ -204,13 +113,7 @@ fn a_dynamic_shape_names_the_input_and_axis() {
 #[test]
 fn a_symbolic_batch_axis_is_accepted() {
     let mut m = base();
-    graph(&mut m).input[0] = value(
-        "x",
-        &[
-            tensor_shape_proto::dimension::Value::DimParam("N".into()),
-            fixed(4),
-        ],
-    );
+    graph(&mut m).input[0] = value("x", &[dim_param("N"), fixed(4)]);
     import(&m).unwrap();
 }
 

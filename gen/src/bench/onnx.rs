@@ -10,17 +10,12 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{anyhow, Result};
-use onnx::proto::{
-    attribute_proto::AttributeType, tensor_proto::DataType, tensor_shape_proto, type_proto,
-    AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
-    TensorShapeProto, TypeProto, ValueInfoProto,
-};
+use onnx::build::{attr_float, attr_int as int, attr_ints as ints, dim, tensor_f32, value_info};
+use onnx::proto::{GraphProto, ModelProto, NodeProto, TensorProto};
 use prost::Message;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
-
-const QONNX: &str = "qonnx.custom_op.general";
 
 /// Builds the synthetic graph.
 struct B {
@@ -28,61 +23,6 @@ struct B {
     inits: Vec<TensorProto>,
     rng: ChaCha8Rng,
     n: usize,
-}
-
-fn ints(name: &str, v: &[i64]) -> AttributeProto {
-    AttributeProto {
-        name: Some(name.into()),
-        r#type: Some(AttributeType::Ints as i32),
-        ints: v.to_vec(),
-        ..Default::default()
-    }
-}
-
-fn int(name: &str, v: i64) -> AttributeProto {
-    AttributeProto {
-        name: Some(name.into()),
-        r#type: Some(AttributeType::Int as i32),
-        i: Some(v),
-        ..Default::default()
-    }
-}
-
-fn raw(name: &str, dims: &[i64], v: &[f32]) -> TensorProto {
-    TensorProto {
-        name: Some(name.into()),
-        dims: dims.to_vec(),
-        data_type: Some(DataType::Float as i32),
-        raw_data: Some(
-            v.iter()
-                .flat_map(|x| x.to_le_bytes())
-                .collect::<Vec<u8>>()
-                .into(),
-        ),
-        ..Default::default()
-    }
-}
-
-fn vi(name: &str, dims: &[i64]) -> ValueInfoProto {
-    ValueInfoProto {
-        name: Some(name.into()),
-        r#type: Some(TypeProto {
-            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
-                elem_type: Some(DataType::Float as i32),
-                shape: Some(TensorShapeProto {
-                    dim: dims
-                        .iter()
-                        .map(|&d| tensor_shape_proto::Dimension {
-                            value: Some(tensor_shape_proto::dimension::Value::DimValue(d)),
-                            ..Default::default()
-                        })
-                        .collect(),
-                }),
-            })),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
 }
 
 impl B {
@@ -96,7 +36,7 @@ impl B {
         op: &str,
         domain: &str,
         ins: Vec<String>,
-        attrs: Vec<AttributeProto>,
+        attrs: Vec<onnx::proto::AttributeProto>,
     ) -> String {
         let name = self.name(op);
         let out = format!("{name}_out0");
@@ -114,24 +54,23 @@ impl B {
 
     fn init(&mut self, dims: &[i64], v: &[f32]) -> String {
         let name = format!("param_{}", self.inits.len());
-        self.inits.push(raw(&name, dims, v));
+        self.inits.push(tensor_f32(&name, dims, v, true));
         name
     }
 
     fn quant(&mut self, x: String, scale: String, bits: f32, signed: bool, narrow: bool) -> String {
         let zp = self.init(&[], &[0.0]);
         let bw = self.init(&[], &[bits]);
-        let attrs = vec![
-            int("signed", signed as i64),
-            int("narrow", narrow as i64),
-            AttributeProto {
-                name: Some("rounding_mode".into()),
-                r#type: Some(AttributeType::String as i32),
-                s: Some(b"ROUND".to_vec().into()),
-                ..Default::default()
-            },
-        ];
-        self.node("Quant", QONNX, vec![x, scale, zp, bw], attrs)
+        let name = self.name("Quant");
+        let out = format!("{name}_out0");
+        self.nodes.push(onnx::build::quant(
+            &name,
+            [&x, &scale, &zp, &bw],
+            &out,
+            signed,
+            narrow,
+        ));
+        out
     }
 
     fn act(&mut self, x: String) -> String {
@@ -169,13 +108,12 @@ impl B {
             let v: Vec<f32> = (0..co).map(|_| self.rng.gen_range(lo..hi)).collect();
             bn.push(self.init(&[co as i64], &v));
         }
-        let eps = AttributeProto {
-            name: Some("epsilon".into()),
-            r#type: Some(AttributeType::Float as i32),
-            f: Some(1e-5),
-            ..Default::default()
-        };
-        self.node("BatchNormalization", "", bn, vec![eps])
+        self.node(
+            "BatchNormalization",
+            "",
+            bn,
+            vec![attr_float("epsilon", 1e-5)],
+        )
     }
 }
 
@@ -230,29 +168,23 @@ pub fn resnet18_qonnx(seed: u64) -> ModelProto {
     let last = b.nodes.last_mut().expect("nodes");
     last.output = vec!["global_out".into()];
     let _ = out;
-    ModelProto {
-        ir_version: Some(10),
-        opset_import: vec![
-            OperatorSetIdProto {
-                domain: Some(String::new()),
-                version: Some(20),
-            },
-            OperatorSetIdProto {
-                domain: Some(QONNX.into()),
-                version: Some(2),
-            },
-        ],
-        producer_name: Some("qforge bench --onnx".into()),
-        graph: Some(GraphProto {
+    let mut m = onnx::build::model(
+        GraphProto {
             name: Some("resnet18_qonnx".into()),
             node: b.nodes,
             initializer: b.inits,
-            input: vec![vi("global_in", &[1, 3, 224, 224])],
-            output: vec![vi("global_out", &[1, 1000])],
+            input: vec![value_info(
+                "global_in",
+                &[dim(1), dim(3), dim(224), dim(224)],
+            )],
+            output: vec![value_info("global_out", &[dim(1), dim(1000)])],
             ..Default::default()
-        }),
-        ..Default::default()
-    }
+        },
+        10,
+        20,
+    );
+    m.producer_name = Some("qforge bench --onnx".into());
+    m
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
