@@ -297,3 +297,59 @@ fn byte_edits_of_every_fixture_never_panic() {
             .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
     }
 }
+
+/// The base graph with initializer `w` moved to an external data file `rel` in `dir`.
+fn external(dir: &std::path::Path, rel: &str) -> std::path::PathBuf {
+    use onnx::proto::{tensor_proto::DataLocation, StringStringEntryProto};
+    let mut m = base();
+    let w = graph(&mut m)
+        .initializer
+        .iter_mut()
+        .find(|t| t.name() == "w")
+        .unwrap();
+    let bytes: Vec<u8> = w.float_data.iter().flat_map(|x| x.to_le_bytes()).collect();
+    w.float_data.clear();
+    w.data_location = Some(DataLocation::External as i32);
+    let entry = |k: &str, v: String| StringStringEntryProto {
+        key: Some(k.into()),
+        value: Some(v),
+    };
+    w.external_data = vec![
+        entry("location", rel.into()),
+        entry("offset", "16".into()),
+        entry("length", bytes.len().to_string()),
+    ];
+    let mut blob = vec![0u8; 16];
+    blob.extend(&bytes);
+    std::fs::write(dir.join("weights.bin"), blob).unwrap();
+    let p = dir.join("m.onnx");
+    std::fs::write(&p, m.encode_to_vec()).unwrap();
+    p
+}
+
+#[test]
+fn external_data_is_read_next_to_the_model_and_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = external(tmp.path(), "weights.bin");
+    let ext = onnx::import::import(&p).unwrap();
+    let inline = import(&base()).unwrap();
+    assert_eq!(
+        ext.nodes, inline.nodes,
+        "external data differs from the inline weights"
+    );
+    // A location outside the model's directory is refused.
+    let p = external(tmp.path(), "../weights.bin");
+    let e = onnx::import::import(&p).unwrap_err().to_string();
+    assert!(
+        e.contains("initializer \"w\"") && e.contains("relative path"),
+        "{e}"
+    );
+    // A length past the end of the file.
+    let p = external(tmp.path(), "weights.bin");
+    std::fs::write(tmp.path().join("weights.bin"), [0u8; 20]).unwrap();
+    let e = onnx::import::import(&p).unwrap_err().to_string();
+    assert!(
+        e.contains("initializer \"w\"") && e.contains("outside"),
+        "{e}"
+    );
+}
