@@ -25,6 +25,7 @@ mod output;
 mod policy;
 mod quantize;
 mod reference;
+mod regress;
 mod report;
 mod resources;
 mod run;
@@ -75,6 +76,9 @@ enum Command {
     /// Import a QONNX model (Brevitas `export_qonnx`, after `qonnx-cleanup`) into the native
     /// model format.
     Import(import::Args),
+    /// Random designs × jobs × simulators with recorded seeds, sharded (`--shard i/n`), JUnit
+    /// XML results (`--junit`, `--merge`), or the model-vs-RTL soak (`--soak`).
+    Regress(regress::Args),
     /// The built-in networks, or one network's layers.
     #[command(subcommand)]
     Network(netreport::NetworkCmd),
@@ -94,6 +98,7 @@ fn main() {
         Command::Network(c) => netreport::network_cmd(&c),
         Command::Run(a) => run::run_cmd(&a),
         Command::Import(a) => import::run(&a),
+        Command::Regress(a) => regress::run_cmd(&a),
     };
     if let Err(e) = result {
         eprintln!("qforge: error: {e:#}");

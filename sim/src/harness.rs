@@ -237,6 +237,35 @@ pub fn lockstep<A: Dut + ?Sized, B: Dut + ?Sized>(
     reset: bool,
     max_cycles: u64,
 ) -> Result<u64, String> {
+    lockstep_beats(model, rtl, job, stalls, reset, max_cycles).map(|b| b.cycles)
+}
+
+/// What a lockstep run moved: cycles and the beats accepted on each stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StreamBeats {
+    /// Cycles run.
+    pub cycles: u64,
+    /// Weight/threshold beats accepted (`s_axis_wt` handshakes).
+    pub wt: u64,
+    /// Activation beats accepted.
+    pub act: u64,
+    /// Output beats accepted (`m_axis_out` handshakes), each equal to the golden beat of its
+    /// position.
+    pub out: u64,
+}
+
+/// [`lockstep`], counting the handshakes on every stream. Besides every output beat matching
+/// the golden beat of its position (so none is lost, duplicated or reordered), every input
+/// beat must have been accepted exactly once when the last output beat is: a stream that
+/// accepted fewer than its packets is an error.
+pub fn lockstep_beats<A: Dut + ?Sized, B: Dut + ?Sized>(
+    model: &mut A,
+    rtl: &mut B,
+    job: &crate::job::Job,
+    stalls: Stalls,
+    reset: bool,
+    max_cycles: u64,
+) -> Result<StreamBeats, String> {
     let p = *model.params();
     let (wt, act, want) = job.streams(&p);
     if reset {
@@ -252,6 +281,7 @@ pub fn lockstep<A: Dut + ?Sized, B: Dut + ?Sized>(
     let (mut ready, mut lfsr) = (false, stalls.seed.wrapping_add(2).max(1));
     let thresh = Stalls::threshold(stalls.out_pct);
     let mut beats = 0;
+    let (mut n_wt, mut n_act) = (0u64, 0u64);
     for cycle in 0..max_cycles {
         let inp = Inputs {
             rst: false,
@@ -274,8 +304,11 @@ pub fn lockstep<A: Dut + ?Sized, B: Dut + ?Sized>(
             };
             return Err(format!("cycle {cycle}{state}: model {m:?} but RTL {r:?}"));
         }
-        src_w.edge(inp.wt.valid && m.wt_ready, wt.len());
-        src_a.edge(inp.act.valid && m.act_ready, act.len());
+        let (fw, fa) = (inp.wt.valid && m.wt_ready, inp.act.valid && m.act_ready);
+        n_wt += fw as u64;
+        n_act += fa as u64;
+        src_w.edge(fw, wt.len());
+        src_a.edge(fa, act.len());
         if m.out_valid && ready {
             if (m.out_data.clone(), m.out_last) != want[beats] {
                 return Err(format!(
@@ -286,7 +319,19 @@ pub fn lockstep<A: Dut + ?Sized, B: Dut + ?Sized>(
             }
             beats += 1;
             if beats == want.len() {
-                return Ok(cycle + 1);
+                if n_wt != wt.len() as u64 || n_act != act.len() as u64 {
+                    return Err(format!(
+                        "cycle {cycle}: last output beat with {n_wt} of {} weight and {n_act} of {} activation beats accepted",
+                        wt.len(),
+                        act.len()
+                    ));
+                }
+                return Ok(StreamBeats {
+                    cycles: cycle + 1,
+                    wt: n_wt,
+                    act: n_act,
+                    out: beats as u64,
+                });
             }
         }
         ready = (lfsr & 255) < thresh;
