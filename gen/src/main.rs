@@ -13,6 +13,7 @@ mod catalog;
 mod design;
 mod exec;
 mod fit;
+mod fuzz;
 mod generate;
 mod import;
 mod init;
@@ -76,6 +77,9 @@ enum Command {
     /// Import a QONNX model (Brevitas `export_qonnx`, after `qonnx-cleanup`) into the native
     /// model format.
     Import(import::Args),
+    /// Fuzz every input parser (design TOML, spec JSON, .npy, network JSON, model, ONNX):
+    /// mutated seeds, panics counted and reported with their case.
+    Fuzz(fuzz::Args),
     /// Random designs × jobs × simulators with recorded seeds, sharded (`--shard i/n`), JUnit
     /// XML results (`--junit`, `--merge`), or the model-vs-RTL soak (`--soak`).
     Regress(regress::Args),
@@ -99,6 +103,7 @@ fn main() {
         Command::Run(a) => run::run_cmd(&a),
         Command::Import(a) => import::run(&a),
         Command::Regress(a) => regress::run_cmd(&a),
+        Command::Fuzz(a) => fuzz::run_cmd(&a),
     };
     if let Err(e) = result {
         eprintln!("qforge: error: {e:#}");
