@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::console::outln;
 use anyhow::{anyhow, Result};
 use serde_json::json;
 
@@ -80,17 +81,17 @@ pub fn run(a: &Args) -> Result<()> {
             "outputs": m.outputs,
             "nodes": nodes,
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        println!(
+        outln!(
             "imported {} ({} nodes) -> {}",
             a.model.display(),
             m.nodes.len(),
             a.out.display()
         );
-        println!("| node | op | quantizer | shape |\n|---|---|---|---|");
+        outln!("| node | op | quantizer | shape |\n|---|---|---|---|");
         for (name, op, what, shape) in &rows {
-            println!("| {name} | {op} | {what} | {shape:?} |");
+            outln!("| {name} | {op} | {what} | {shape:?} |");
         }
     }
     Ok(())

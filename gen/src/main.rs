@@ -10,6 +10,7 @@
 
 mod bench;
 mod catalog;
+mod console;
 mod design;
 mod exec;
 mod fit;
@@ -81,6 +82,7 @@ enum Command {
 }
 
 fn main() {
+    output::install();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Quantize(a) => quantize::run(&a),
@@ -95,8 +97,8 @@ fn main() {
         Command::Run(a) => run::run_cmd(&a),
         Command::Import(a) => import::run(&a),
     };
+    let result = result.and_then(|()| Ok(console::flush()?));
     if let Err(e) = result {
-        eprintln!("qforge: error: {e:#}");
-        std::process::exit(1);
+        std::process::exit(console::exit_status(&e));
     }
 }
