@@ -1,0 +1,312 @@
+//! Outputs that are all-or-nothing and restorable, driven through the `qforge` binary: a
+//! failed commit keeps the previous files, output directories carry a manifest, temporaries
+//! do not outlive a signal or a kill, special files are refused, and a closed or full stdout
+//! is not a panic. `QFORGE_BIN` runs the tests against another build (e.g. an older one).
+
+#[path = "outputs/support.rs"]
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use support::*;
+
+#[test]
+fn a_failed_generate_keeps_every_file_of_the_previous_design() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    ok(&["generate", "--out", "g"], d);
+    let before = files(&d.join("g"));
+    assert!(before.len() >= 14, "{before:?}");
+    std::fs::remove_file(d.join("g/report.md")).unwrap();
+    std::fs::create_dir(d.join("g/report.md")).unwrap();
+    std::fs::write(d.join("g/report.md/keep"), "mine").unwrap();
+    let o = run(&["generate", "--out", "g"], d);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("--out") && stderr(&o).contains("report.md"),
+        "{}",
+        stderr(&o)
+    );
+    let mut want: Vec<_> = before
+        .into_iter()
+        .filter(|(p, _)| p != Path::new("report.md"))
+        .collect();
+    want.push(("report.md/keep".into(), b"mine".to_vec()));
+    want.sort();
+    assert_eq!(files(&d.join("g")), want);
+    assert!(debris(d).is_empty(), "{:?}", debris(d));
+}
+
+#[test]
+fn a_failed_quantize_keeps_the_existing_codes() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let x = quant::npy::encode_float(quant::npy::Dtype::F64, &[4], &[-1.0, -0.2, 0.3, 1.0]);
+    std::fs::write(d.join("x.npy"), x).unwrap();
+    std::fs::write(d.join("s.json"), r#"{"method": "binary"}"#).unwrap();
+    std::fs::write(d.join("codes.npy"), "previous codes").unwrap();
+    std::fs::create_dir(d.join("vals")).unwrap();
+    let args = [
+        "quantize",
+        "--spec",
+        "s.json",
+        "--input",
+        "x.npy",
+        "--codes",
+        "codes.npy",
+        "--values",
+        "vals",
+    ];
+    let o = run(&args, d);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("--values") && stderr(&o).contains("vals"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        std::fs::read(d.join("codes.npy")).unwrap(),
+        b"previous codes"
+    );
+    assert!(d.join("vals").is_dir());
+}
+
+#[test]
+fn a_rerun_replaces_the_previous_design_and_keeps_the_users_files() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    ok(&["generate", "--out", "g"], d);
+    let first = names(&d.join("g"));
+    std::fs::write(d.join("g/notes.txt"), "mine").unwrap();
+    std::fs::write(d.join("g/rtl/mine.sv"), "module mine; endmodule\n").unwrap();
+    let lut = example("lcq_w2a2.toml");
+    ok(&["generate", "--config", &lut, "--out", "g"], d);
+    ok(&["generate", "--config", &lut, "--out", "fresh"], d);
+    let mut want = names(&d.join("fresh"));
+    want.extend(["notes.txt".to_string(), "rtl/mine.sv".to_string()]);
+    want.sort();
+    assert_eq!(names(&d.join("g")), want, "first design: {first:?}");
+    let xdcs = std::fs::read_dir(d.join("g/constraints")).unwrap().count();
+    assert_eq!(xdcs, 1, "one XDC");
+    assert_eq!(std::fs::read(d.join("g/notes.txt")).unwrap(), b"mine");
+}
+
+#[test]
+fn a_non_empty_directory_without_a_manifest_needs_force() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    std::fs::create_dir(d.join("g")).unwrap();
+    std::fs::write(d.join("g/notes.txt"), "mine").unwrap();
+    let o = run(&["generate", "--out", "g"], d);
+    assert!(!o.status.success(), "wrote into a foreign directory");
+    assert!(
+        stderr(&o).contains("--out") && stderr(&o).contains("--force"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(names(&d.join("g")), ["notes.txt"]);
+    ok(&["generate", "--out", "g", "--force"], d);
+    assert!(d.join("g/report.md").is_file());
+    assert_eq!(std::fs::read(d.join("g/notes.txt")).unwrap(), b"mine");
+}
+
+#[test]
+fn a_failed_generate_leaves_no_empty_directories() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    std::fs::create_dir_all(d.join("g/report.md")).unwrap();
+    std::fs::write(d.join("g/report.md/keep"), "mine").unwrap();
+    let o = run(&["generate", "--out", "g"], d);
+    assert!(!o.status.success());
+    let left: Vec<_> = std::fs::read_dir(d.join("g"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["report.md"]);
+}
+
+#[test]
+fn sigterm_during_generate_removes_its_temporaries_and_directories() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let mut child = cmd(&["generate", "--out", "g/new"], d)
+        .env("QFORGE_TEST_HOLD_COMMIT", "30000")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_temporaries(&mut child, &d.join("g"));
+    signal(&child, "-TERM");
+    let s = child.wait().unwrap();
+    assert_eq!(s.code(), Some(143), "{s}");
+    assert!(!d.join("g").exists(), "{:?}", debris(d));
+    assert!(debris(d).is_empty(), "{:?}", debris(d));
+}
+
+#[test]
+fn a_killed_generate_leaves_debris_that_the_next_run_sweeps() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    ok(&["generate", "--out", "g"], d);
+    let before = files(&d.join("g"));
+    let mut child = cmd(&["generate", "--out", "g"], d)
+        .env("QFORGE_TEST_HOLD_COMMIT", "30000")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_temporaries(&mut child, &d.join("g"));
+    signal(&child, "-KILL");
+    child.wait().unwrap();
+    let pid = dead_pid();
+    std::fs::create_dir(d.join(format!("tmp/qforge-tmp-{pid}-abc"))).unwrap();
+    std::fs::write(d.join(format!("g/rtl/dpu.sv.qforge-tmp-{pid}")), "x").unwrap();
+    ok(&["generate", "--out", "g"], d);
+    assert!(debris(d).is_empty(), "{:?}", debris(d));
+    assert_eq!(files(&d.join("g")), before);
+}
+
+/// The VCD is staged and renamed in, never written in place: a second name (hard link) of the
+/// previous file still holds the previous waveform, so an error or a kill part-way through the
+/// run cannot leave a truncated VCD under the target's name.
+#[test]
+fn simulate_vcd_is_staged_not_written_in_place() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    std::fs::write(d.join("w.vcd"), "previous waveform\n").unwrap();
+    std::fs::hard_link(d.join("w.vcd"), d.join("second_name")).unwrap();
+    ok(&["simulate", "--vcd", "w.vcd"], d);
+    assert_eq!(
+        std::fs::read(d.join("second_name")).unwrap(),
+        b"previous waveform\n"
+    );
+    let vcd = std::fs::read_to_string(d.join("w.vcd")).unwrap();
+    assert!(
+        vcd.starts_with("$") && vcd.contains("$enddefinitions"),
+        "{}",
+        &vcd[..80]
+    );
+    assert!(debris(d).is_empty(), "{:?}", debris(d));
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_and_fifo_outputs_are_refused() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let x = quant::npy::encode_float(quant::npy::Dtype::F64, &[2], &[-1.0, 1.0]);
+    std::fs::write(d.join("x.npy"), x).unwrap();
+    std::fs::write(d.join("s.json"), r#"{"method": "binary"}"#).unwrap();
+    std::fs::write(d.join("target.npy"), "theirs").unwrap();
+    std::os::unix::fs::symlink("target.npy", d.join("link.npy")).unwrap();
+    assert!(Command::new("mkfifo")
+        .arg(d.join("fifo"))
+        .status()
+        .unwrap()
+        .success());
+    let q = |flag: &str, path: &str| {
+        let mut a = vec!["quantize", "--spec", "s.json", "--input", "x.npy"];
+        if flag == "--codes" {
+            a.extend(["--codes", path]);
+        } else {
+            a.extend(["--codes", "c.npy", flag, path]);
+        }
+        run(&a, d)
+    };
+    for (flag, path, what) in [
+        ("--codes", "link.npy", "symbolic link"),
+        ("--values", "fifo", "FIFO"),
+    ] {
+        let o = q(flag, path);
+        assert!(!o.status.success(), "{flag} {path} replaced");
+        let e = stderr(&o);
+        assert!(
+            e.contains(flag) && e.contains(path) && e.contains(what),
+            "{e}"
+        );
+    }
+    let t = std::fs::symlink_metadata(d.join("link.npy"))
+        .unwrap()
+        .file_type();
+    assert!(t.is_symlink());
+    assert_eq!(std::fs::read(d.join("target.npy")).unwrap(), b"theirs");
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::symlink_metadata(d.join("fifo"))
+        .unwrap()
+        .file_type()
+        .is_fifo());
+    assert!(!d.join("c.npy").exists());
+}
+
+/// Run with stdout a pipe whose reader is closed at once.
+fn closed_stdout(args: &[&str]) -> Output {
+    let t = tempfile::tempdir().unwrap();
+    let mut child = cmd(args, t.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly_with_status_141() {
+    for args in [
+        &["simulate", "--json"][..],
+        &["network", "show", "resnet18"][..],
+    ] {
+        let o = closed_stdout(args);
+        assert_eq!(o.status.code(), Some(141), "{args:?}: {}", stderr(&o));
+        assert_eq!(stderr(&o), "", "{args:?}");
+    }
+}
+
+#[test]
+fn a_full_stdout_is_an_error_with_status_1() {
+    let t = tempfile::tempdir().unwrap();
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let o = cmd(&["report", "memory", "--json"], t.path())
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.starts_with("qforge: error: stdout: ") && !e.contains("panicked"),
+        "{e}"
+    );
+}
+
+#[test]
+fn sigterm_during_verify_removes_its_temporary_directory() {
+    if Command::new("verilator").arg("--version").output().is_err() {
+        eprintln!("skipped: no verilator");
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let mut child = cmd(&["verify"], d).stdout(Stdio::null()).spawn().unwrap();
+    let t0 = Instant::now();
+    while std::fs::read_dir(d.join("tmp")).unwrap().count() == 0 {
+        assert!(child.try_wait().unwrap().is_none(), "verify ended first");
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "no temporary directory"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    signal(&child, "-TERM");
+    let s = child.wait().unwrap();
+    assert_eq!(s.code(), Some(143), "{s}");
+    std::thread::sleep(Duration::from_millis(500));
+    let left: Vec<_> = std::fs::read_dir(d.join("tmp"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
