@@ -310,3 +310,26 @@ fn sigterm_during_verify_removes_its_temporary_directory() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[test]
+fn import_out_is_a_manifest_directory() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let onnx = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../testbench/fixtures/qonnx/mlp_w2a2_bn/mlp_w2a2_bn_legacy.onnx")
+        .display()
+        .to_string();
+    std::fs::create_dir(d.join("exported")).unwrap();
+    std::fs::write(d.join("exported/model.json"), "the exporter's").unwrap();
+    let o = run(&["import", &onnx, "--out", "exported"], d);
+    assert!(!o.status.success(), "replaced a foreign model.json");
+    assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(d.join("exported/model.json")).unwrap(),
+        b"the exporter's"
+    );
+    ok(&["import", &onnx, "--out", "m"], d);
+    ok(&["import", &onnx, "--out", "m"], d);
+    let want = [".qforge-manifest.json", "model.json", "model.safetensors"];
+    assert_eq!(names(&d.join("m")), want);
+}
