@@ -10,7 +10,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-/// What a signal must undo.
+/// What a signal must undo. It serves one commit at a time (the CLI commits from one thread).
 #[derive(Default)]
 pub struct Registry {
     /// Temporary files (removed).

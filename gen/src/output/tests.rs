@@ -6,6 +6,14 @@ use std::path::{Path, PathBuf};
 use super::commit::FAIL_RENAME_AT;
 use super::Outputs;
 
+/// The cleanup registry is process-wide (one commit at a time in the CLI): tests that commit
+/// take this lock.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Every file under `root` (relative path, content), sorted; and every directory.
 fn snapshot(root: &Path) -> (Vec<(PathBuf, Vec<u8>)>, Vec<PathBuf>) {
     let (mut files, mut dirs) = (Vec::new(), Vec::new());
@@ -50,6 +58,7 @@ fn second_run(root: &Path) -> anyhow::Result<()> {
 
 #[test]
 fn a_failed_rename_anywhere_in_the_swap_restores_the_previous_files() {
+    let _serial = serial();
     // Renames of the second run: stale aside (1), then per file aside + in (2 + 2 + 1 + 2 for
     // the manifest) = 8.
     for at in 0..8 {
@@ -89,6 +98,7 @@ fn a_failed_rename_anywhere_in_the_swap_restores_the_previous_files() {
 
 #[test]
 fn a_failed_commit_into_a_new_directory_leaves_nothing() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("x/y/out");
     FAIL_RENAME_AT.with(|c| c.set(1));
