@@ -238,16 +238,18 @@ fn symlink_and_fifo_outputs_are_refused() {
     assert!(!d.join("c.npy").exists());
 }
 
-/// Run with stdout a pipe whose reader is closed at once.
+/// Run with stdout a pipe that has no reader: the write end of the stdin pipe of a `true`
+/// that has already exited, so every write fails with EPIPE (no race with a reader).
 fn closed_stdout(args: &[&str]) -> Output {
     let t = tempfile::tempdir().unwrap();
-    let mut child = cmd(args, t.path())
-        .stdout(Stdio::piped())
+    let mut reader = Command::new("true").stdin(Stdio::piped()).spawn().unwrap();
+    let pipe = reader.stdin.take().unwrap();
+    reader.wait().unwrap();
+    cmd(args, t.path())
+        .stdout(pipe)
         .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    child.wait_with_output().unwrap()
+        .output()
+        .unwrap()
 }
 
 #[test]
