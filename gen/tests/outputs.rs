@@ -3,12 +3,15 @@
 //! do not outlive a signal or a kill, special files are refused, and a closed or full stdout
 //! is not a panic. `QFORGE_BIN` runs the tests against another build (e.g. an older one).
 
+#[path = "outputs/signals.rs"]
+mod signals;
+#[path = "outputs/stdout.rs"]
+mod stdout;
 #[path = "outputs/support.rs"]
 mod support;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use support::*;
 
@@ -127,45 +130,6 @@ fn a_failed_generate_leaves_no_empty_directories() {
     assert_eq!(left, ["report.md"]);
 }
 
-#[test]
-fn sigterm_during_generate_removes_its_temporaries_and_directories() {
-    let t = tempfile::tempdir().unwrap();
-    let d = t.path();
-    let mut child = cmd(&["generate", "--out", "g/new"], d)
-        .env("QFORGE_TEST_HOLD_COMMIT", "30000")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_temporaries(&mut child, &d.join("g"));
-    signal(&child, "-TERM");
-    let s = child.wait().unwrap();
-    assert_eq!(s.code(), Some(143), "{s}");
-    assert!(!d.join("g").exists(), "{:?}", debris(d));
-    assert!(debris(d).is_empty(), "{:?}", debris(d));
-}
-
-#[test]
-fn a_killed_generate_leaves_debris_that_the_next_run_sweeps() {
-    let t = tempfile::tempdir().unwrap();
-    let d = t.path();
-    ok(&["generate", "--out", "g"], d);
-    let before = files(&d.join("g"));
-    let mut child = cmd(&["generate", "--out", "g"], d)
-        .env("QFORGE_TEST_HOLD_COMMIT", "30000")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_temporaries(&mut child, &d.join("g"));
-    signal(&child, "-KILL");
-    child.wait().unwrap();
-    let pid = dead_pid();
-    std::fs::create_dir(d.join(format!("tmp/qforge-tmp-{pid}-abc"))).unwrap();
-    std::fs::write(d.join(format!("g/rtl/dpu.sv.qforge-tmp-{pid}")), "x").unwrap();
-    ok(&["generate", "--out", "g"], d);
-    assert!(debris(d).is_empty(), "{:?}", debris(d));
-    assert_eq!(files(&d.join("g")), before);
-}
-
 /// The VCD is staged and renamed in, never written in place: a second name (hard link) of the
 /// previous file still holds the previous waveform, so an error or a kill part-way through the
 /// run cannot leave a truncated VCD under the target's name.
@@ -238,81 +202,6 @@ fn symlink_and_fifo_outputs_are_refused() {
     assert!(!d.join("c.npy").exists());
 }
 
-/// Run with stdout a pipe that has no reader: the write end of the stdin pipe of a `true`
-/// that has already exited, so every write fails with EPIPE (no race with a reader).
-fn closed_stdout(args: &[&str]) -> Output {
-    let t = tempfile::tempdir().unwrap();
-    let mut reader = Command::new("true").stdin(Stdio::piped()).spawn().unwrap();
-    let pipe = reader.stdin.take().unwrap();
-    reader.wait().unwrap();
-    cmd(args, t.path())
-        .stdout(pipe)
-        .stderr(Stdio::piped())
-        .output()
-        .unwrap()
-}
-
-#[test]
-fn a_closed_stdout_ends_quietly_with_status_141() {
-    for args in [
-        &["simulate", "--json"][..],
-        &["network", "show", "resnet18"][..],
-    ] {
-        let o = closed_stdout(args);
-        assert_eq!(o.status.code(), Some(141), "{args:?}: {}", stderr(&o));
-        assert_eq!(stderr(&o), "", "{args:?}");
-    }
-}
-
-#[test]
-fn a_full_stdout_is_an_error_with_status_1() {
-    let t = tempfile::tempdir().unwrap();
-    let full = std::fs::OpenOptions::new()
-        .write(true)
-        .open("/dev/full")
-        .unwrap();
-    let o = cmd(&["report", "memory", "--json"], t.path())
-        .stdout(full)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    let e = stderr(&o);
-    assert!(
-        e.starts_with("qforge: error: stdout: ") && !e.contains("panicked"),
-        "{e}"
-    );
-}
-
-#[test]
-fn sigterm_during_verify_removes_its_temporary_directory() {
-    if Command::new("verilator").arg("--version").output().is_err() {
-        eprintln!("skipped: no verilator");
-        return;
-    }
-    let t = tempfile::tempdir().unwrap();
-    let d = t.path();
-    let mut child = cmd(&["verify"], d).stdout(Stdio::null()).spawn().unwrap();
-    let t0 = Instant::now();
-    while std::fs::read_dir(d.join("tmp")).unwrap().count() == 0 {
-        assert!(child.try_wait().unwrap().is_none(), "verify ended first");
-        assert!(
-            t0.elapsed() < Duration::from_secs(60),
-            "no temporary directory"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::thread::sleep(Duration::from_millis(300));
-    signal(&child, "-TERM");
-    let s = child.wait().unwrap();
-    assert_eq!(s.code(), Some(143), "{s}");
-    std::thread::sleep(Duration::from_millis(500));
-    let left: Vec<_> = std::fs::read_dir(d.join("tmp"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert!(left.is_empty(), "{left:?}");
-}
-
 #[test]
 fn import_out_is_a_manifest_directory() {
     let t = tempfile::tempdir().unwrap();
@@ -334,4 +223,74 @@ fn import_out_is_a_manifest_directory() {
     ok(&["import", &onnx, "--out", "m"], d);
     let want = [".qforge-manifest.json", "model.json", "model.safetensors"];
     assert_eq!(names(&d.join("m")), want);
+}
+
+#[test]
+fn a_redump_of_streams_replaces_the_previous_dump() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let fx = |m: &str| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../testbench/fixtures/models")
+            .join(m)
+            .display()
+            .to_string()
+    };
+    let dump = |m: &str, dir: &str| {
+        let (model, input) = (fx(m), format!("{}/input.npy", fx(m)));
+        ok(
+            &[
+                "run",
+                "--model",
+                &model,
+                "--input",
+                &input,
+                "--dump-streams",
+                dir,
+            ],
+            d,
+        );
+    };
+    dump("resnet_n2uq_w2a2", "s");
+    std::fs::write(d.join("s/mine.txt"), "mine").unwrap();
+    dump("n2uq_w2a2", "s");
+    dump("n2uq_w2a2", "fresh");
+    let mut want = names(&d.join("fresh"));
+    want.push("mine.txt".into());
+    want.sort();
+    assert_eq!(names(&d.join("s")), want);
+    std::fs::create_dir(d.join("foreign")).unwrap();
+    std::fs::write(d.join("foreign/x"), "x").unwrap();
+    let (model, input) = (fx("n2uq_w2a2"), format!("{}/input.npy", fx("n2uq_w2a2")));
+    let o = run(
+        &[
+            "run",
+            "--model",
+            &model,
+            "--input",
+            &input,
+            "--dump-streams",
+            "foreign",
+        ],
+        d,
+    );
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("--dump-streams") && stderr(&o).contains("--force"),
+        "{}",
+        stderr(&o)
+    );
+    ok(
+        &[
+            "run",
+            "--model",
+            &model,
+            "--input",
+            &input,
+            "--dump-streams",
+            "foreign",
+            "--force",
+        ],
+        d,
+    );
 }

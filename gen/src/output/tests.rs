@@ -121,3 +121,38 @@ fn temporary_names_parse() {
     assert_eq!(parse(OsStr::new("a.qforge-tmp-1x")), None);
     assert_eq!(parse(OsStr::new("a.qforge-new-1")), None);
 }
+
+#[test]
+fn the_sweep_removes_dead_runs_temporaries_and_restores_orphaned_backups() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let mut c = std::process::Command::new("true").spawn().unwrap();
+    let dead = c.id();
+    c.wait().unwrap();
+    let me = std::process::id();
+    for (name, text) in [
+        (format!("a.qforge-tmp-{dead}"), "temporary"),
+        (format!("b.qforge-bak-{dead}"), "b before"),
+        ("c".to_string(), "c after"),
+        (format!("c.qforge-bak-{dead}"), "c before"),
+        (format!("d.qforge-tmp-{me}"), "a live run's"),
+    ] {
+        std::fs::write(d.join(name), text).unwrap();
+    }
+    super::cleanup::sweep_dir(d);
+    let (files, _) = snapshot(d);
+    let got: Vec<(String, String)> = files
+        .into_iter()
+        .map(|(p, b)| (p.display().to_string(), String::from_utf8(b).unwrap()))
+        .collect();
+    let want = [
+        ("b", "b before"),
+        ("c", "c after"),
+        (&format!("d.qforge-tmp-{me}")[..], "a live run's"),
+    ];
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(got, want);
+}
