@@ -121,9 +121,9 @@ fn make_dirs(flag: &str, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Write `e` to its temporary and fsync it.
+/// Write `e` to its temporary and fsync it. The file is created and registered under the
+/// registry lock, so a signal never misses it; the content is written without the lock.
 fn write_temp(e: &Entry, tmp: &Path) -> std::io::Result<()> {
-    let _ = std::fs::remove_file(tmp);
     let mut o = std::fs::OpenOptions::new();
     o.write(true).create_new(true);
     #[cfg(unix)]
@@ -131,7 +131,13 @@ fn write_temp(e: &Entry, tmp: &Path) -> std::io::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         o.mode(if e.executable { 0o755 } else { 0o644 });
     }
-    let mut f = o.open(tmp)?;
+    let mut f = {
+        let mut g = cleanup::lock();
+        let _ = std::fs::remove_file(tmp);
+        let f = o.open(tmp)?;
+        g.get().files.push(tmp.to_path_buf());
+        f
+    };
     f.write_all(&e.bytes)?;
     f.sync_all()
 }
@@ -192,7 +198,6 @@ fn stage_and_swap(files: &[Entry], stale: &[PathBuf]) -> Result<()> {
     }
     for e in files {
         let tmp = sibling(&e.path, "tmp");
-        cleanup::lock().get().files.push(tmp.clone());
         write_temp(e, &tmp)
             .with_context(|| format!("{}: cannot write {}", e.flag, tmp.display()))?;
     }
