@@ -1,7 +1,8 @@
 //! Debris control: every temporary file, backup and temporary directory qforge creates is
 //! registered here while it exists. SIGINT, SIGTERM and SIGHUP are taken by a watcher thread
-//! ([`install`]), which removes the registered temporaries, puts registered backups back and
-//! exits with 128 + the signal number. Temporaries carry the PID in their name
+//! ([`install`]), which passes the signal on to child processes (simulator builds), removes
+//! the registered temporaries, puts registered backups back and exits with 128 + the signal
+//! number. Temporaries carry the PID in their name
 //! (`NAME.qforge-tmp-PID`, `NAME.qforge-bak-PID`, `qforge-tmp-PID-*` directories), so a run
 //! killed by SIGKILL leaves names that the next run sweeps ([`sweep_dir`], [`sweep_temp_root`])
 //! once their PID is no longer alive.
@@ -94,6 +95,7 @@ pub fn install() {
         let watcher = move || loop {
             let mut sig: libc::c_int = 0;
             if libc::sigwait(&set, &mut sig) == 0 {
+                signal_descendants(sig);
                 let mut g = lock();
                 undo(g.get());
                 std::process::exit(128 + sig);
@@ -105,6 +107,43 @@ pub fn install() {
             .is_err()
         {
             libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        }
+    }
+}
+
+/// Pass `sig` on to every descendant process (a simulator build or run), found through the
+/// parent ids of `/proc/*/stat` (Linux; elsewhere the children are left to the terminal's
+/// process group).
+#[cfg(unix)]
+fn signal_descendants(sig: libc::c_int) {
+    let mut parent: Vec<(u32, u32)> = Vec::new();
+    if let Ok(rd) = std::fs::read_dir("/proc") {
+        for e in rd.flatten() {
+            let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+                continue;
+            };
+            let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+            // `pid (comm) state ppid ...`; comm may contain spaces and parentheses.
+            let ppid = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                .and_then(|p| p.parse::<u32>().ok());
+            if let Some(pp) = ppid {
+                parent.push((pid, pp));
+            }
+        }
+    }
+    let mut tree = vec![std::process::id()];
+    let mut i = 0;
+    while i < tree.len() {
+        let p = tree[i];
+        tree.extend(parent.iter().filter(|&&(_, pp)| pp == p).map(|&(c, _)| c));
+        i += 1;
+    }
+    for &c in &tree[1..] {
+        if let Ok(p) = libc::pid_t::try_from(c) {
+            // SAFETY: sends a signal to a process id read from /proc; no memory is involved.
+            unsafe { libc::kill(p, sig) };
         }
     }
 }
