@@ -14,6 +14,7 @@ use sim::harness::Stalls;
 use testbench::nettb::{NetJob, Network};
 use testbench::tb::{testbench, write_vectors, Capacity};
 
+use crate::console::{out, outln};
 use crate::design::{Design, DesignCfg};
 use crate::exec::SampleRun;
 use crate::lower::{Place, Plan};
@@ -36,9 +37,14 @@ pub struct Args {
     /// synthetic sample (see docs/model.md).
     #[arg(long, requires = "model")]
     input: Option<PathBuf>,
-    /// Output directory (created; files in it are replaced).
+    /// Output directory (created if missing). A re-run replaces the files the previous run
+    /// listed in its manifest (`.qforge-manifest.json`) and keeps any others.
     #[arg(long)]
     out: PathBuf,
+    /// Write into a non-empty `--out` directory that has no qforge manifest (its other files
+    /// are kept).
+    #[arg(long)]
+    force: bool,
     /// Engine flags (`--model` only).
     #[command(flatten)]
     engine: EngineArgs,
@@ -126,7 +132,7 @@ pub fn files(d: &Design) -> Result<Files> {
         "tb/tb_engine.sv".into(),
         testbench(p, Capacity::of(p), testbench::bench::MAX_CYCLES).into_bytes(),
     ));
-    let tmp = tempfile::tempdir()?;
+    let tmp = crate::output::temp_dir()?;
     let args = write_vectors(tmp.path(), p, &d.job, Stalls::NONE, None)?;
     for f in ["wt.hex", "act.hex", "exp.hex"] {
         out.push((Path::new("tb").join(f), std::fs::read(tmp.path().join(f))?));
@@ -366,22 +372,13 @@ pub fn run(args: &Args) -> Result<()> {
         }
     };
     let mut outs = Outputs::default();
-    for sub in ["rtl", "tb", "constraints"] {
-        std::fs::create_dir_all(args.out.join(sub)).map_err(|e| {
-            anyhow::anyhow!("--out: cannot create {}: {e}", args.out.join(sub).display())
-        })?;
-    }
+    let dir = outs.dir("--out", &args.out, args.force)?;
     for (rel, bytes) in files {
-        outs.add("--out", &args.out.join(&rel), bytes)?;
+        let executable = rel.extension().is_some_and(|e| e == "sh");
+        outs.add_to(dir, &rel, bytes, executable)?;
     }
     outs.commit()?;
-    #[cfg(unix)]
-    for s in ["run_verilator.sh", "run_icarus.sh"] {
-        use std::os::unix::fs::PermissionsExt;
-        let path = args.out.join("tb").join(s);
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
-    }
-    print!("{report}");
-    println!("\nwrote {}", args.out.display());
+    out!("{report}");
+    outln!("\nwrote {}", args.out.display());
     Ok(())
 }

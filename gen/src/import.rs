@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::console::outln;
 use anyhow::{anyhow, Result};
 use serde_json::json;
 
@@ -14,9 +15,14 @@ use serde_json::json;
 pub struct Args {
     /// The QONNX model (`.onnx`).
     pub model: PathBuf,
-    /// Directory to write `model.json` and `model.safetensors` into (created if missing).
+    /// Directory to write `model.json` and `model.safetensors` into (created if missing; with
+    /// a qforge manifest, so a re-import replaces exactly the files of the previous one).
     #[arg(long)]
     pub out: PathBuf,
+    /// Write into a non-empty `--out` directory that has no qforge manifest (its other files
+    /// are kept).
+    #[arg(long)]
+    pub force: bool,
     /// Print the imported graph as JSON instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -47,8 +53,15 @@ pub fn run(a: &Args) -> Result<()> {
         ));
     }
     let m = onnx::import::import(&a.model).map_err(|e| anyhow!("{e}"))?;
-    m.to_dir(&a.out)
+    let files = m
+        .to_files()
         .map_err(|e| anyhow!("--out {}: {e}", a.out.display()))?;
+    let mut outs = crate::output::Outputs::default();
+    let dir = outs.dir("--out", &a.out, a.force)?;
+    for (name, bytes) in files {
+        outs.add_to(dir, std::path::Path::new(name), bytes, false)?;
+    }
+    outs.commit()?;
     let rows: Vec<(String, &str, String, Vec<usize>)> = m
         .nodes
         .iter()
@@ -80,17 +93,17 @@ pub fn run(a: &Args) -> Result<()> {
             "outputs": m.outputs,
             "nodes": nodes,
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        println!(
+        outln!(
             "imported {} ({} nodes) -> {}",
             a.model.display(),
             m.nodes.len(),
             a.out.display()
         );
-        println!("| node | op | quantizer | shape |\n|---|---|---|---|");
+        outln!("| node | op | quantizer | shape |\n|---|---|---|---|");
         for (name, op, what, shape) in &rows {
-            println!("| {name} | {op} | {what} | {shape:?} |");
+            outln!("| {name} | {op} | {what} | {shape:?} |");
         }
     }
     Ok(())

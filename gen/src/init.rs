@@ -10,6 +10,7 @@ use quant::n2uq::{N2uqActSpec, N2uqWeightSpec};
 use quant::npy;
 use quant::QuantSpec;
 
+use crate::console::outln;
 use crate::output::Outputs;
 
 /// Arguments of `qforge init`.
@@ -75,6 +76,6 @@ pub fn run(args: &Args) -> Result<()> {
     let mut out = Outputs::default();
     out.add("--out", &args.out, (spec.to_json() + "\n").into_bytes())?;
     out.commit()?;
-    println!("{}: wrote {}", spec.method(), args.out.display());
+    outln!("{}: wrote {}", spec.method(), args.out.display());
     Ok(())
 }

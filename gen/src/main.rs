@@ -10,6 +10,7 @@
 
 mod bench;
 mod catalog;
+mod console;
 mod design;
 mod exec;
 mod fit;
@@ -89,6 +90,7 @@ enum Command {
 }
 
 fn main() {
+    output::install();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Quantize(a) => quantize::run(&a),
@@ -105,8 +107,8 @@ fn main() {
         Command::Regress(a) => regress::run_cmd(&a),
         Command::Fuzz(a) => fuzz::run_cmd(&a),
     };
+    let result = result.and_then(|()| Ok(console::flush()?));
     if let Err(e) = result {
-        eprintln!("qforge: error: {e:#}");
-        std::process::exit(1);
+        std::process::exit(console::exit_status(&e));
     }
 }

@@ -6,6 +6,7 @@ use anyhow::{bail, Context, Result};
 use quant::npy::{self, Dtype};
 use quant::QuantSpec;
 
+use crate::console::outln;
 use crate::output::Outputs;
 
 /// Arguments of `qforge quantize`.
@@ -84,7 +85,7 @@ pub fn run(args: &Args) -> Result<()> {
         codes.iter().min().copied().unwrap_or(0),
         codes.iter().max().copied().unwrap_or(0),
     );
-    println!(
+    outln!(
         "{}: {} elements of shape {:?} -> codes {}..={} in {}{}{}",
         spec.method(),
         codes.len(),

@@ -3,6 +3,7 @@
 
 use std::time::Instant;
 
+use crate::console::outln;
 use anyhow::{bail, Result};
 use quant::example_layer::{ExampleLayer, DEFAULT_SEED};
 use quant::fold::Direction;
@@ -65,41 +66,41 @@ pub fn run(args: &Args) -> Result<()> {
         .iter()
         .filter(|t| t.direction == Direction::Descending)
         .count();
-    println!(
+    outln!(
         "qforge reference: N2UQ W{b}A{b} 3x3 conv {c}->{c}, {h}x{h} output, seed {s:#x}",
         b = args.bits,
         c = args.channels,
         h = args.hw,
         s = args.seed
     );
-    println!("  GEMM            M = {}, K = {}, N = {}", int.m, int.k, n);
-    println!(
+    outln!("  GEMM            M = {}, K = {}, N = {}", int.m, int.k, n);
+    outln!(
         "  weight levels   {:?} (N2UQ 2*code - L)",
         (
             int.weights.iter().min().unwrap(),
             int.weights.iter().max().unwrap()
         )
     );
-    println!(
+    outln!(
         "  accumulator     [{}, {}] -> {} bits; thresholds {} bits",
         int.bound.lo,
         int.bound.hi,
         int.bound.width(),
         int.bound.threshold_width()
     );
-    println!(
+    outln!(
         "  channels        {} ascending, {} descending (negative BatchNorm scale)",
         int.m - descending,
         descending
     );
-    println!(
+    outln!(
         "  observed acc    [{}, {}]",
         acc.iter().min().unwrap(),
         acc.iter().max().unwrap()
     );
-    println!("  output codes    histogram {hist:?}");
-    println!("  integer vs float: {compared} outputs compared, {mismatched} mismatches, {near} within rounding distance of a threshold (not compared)");
-    println!("  integer path    {:.1} ms", t_int.as_secs_f64() * 1e3);
+    outln!("  output codes    histogram {hist:?}");
+    outln!("  integer vs float: {compared} outputs compared, {mismatched} mismatches, {near} within rounding distance of a threshold (not compared)");
+    outln!("  integer path    {:.1} ms", t_int.as_secs_f64() * 1e3);
     if mismatched != 0 {
         bail!("integer reference disagrees with the float path on {mismatched} outputs");
     }

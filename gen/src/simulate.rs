@@ -1,7 +1,6 @@
 //! `qforge simulate`: run the design's layer on the cycle-accurate model, check it against the
 //! golden reference, report cycles and simulation speed, optionally write a VCD.
 
-use std::io::BufWriter;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -10,6 +9,7 @@ use sim::engine::{Engine, State};
 use sim::harness::{run, run_traced, Stalls};
 use sim::vcd::{Signal, VcdWriter};
 
+use crate::console::outln;
 use crate::design::DesignCfg;
 
 /// Arguments of `qforge simulate`.
@@ -49,11 +49,12 @@ pub fn run_cmd(args: &Args) -> Result<()> {
     };
     let t0 = Instant::now();
     let mut e = Engine::new(p);
+    let mut vcd = None;
     let r = match &args.vcd {
         None => run(&mut e, &wt, &act, want.len(), stalls, None, u64::MAX),
         Some(path) => {
-            let file = std::fs::File::create(path)
-                .with_context(|| format!("--vcd: cannot create {}", path.display()))?;
+            // Checked before the run; the waveform is buffered and committed at the end.
+            crate::output::Outputs::default().add("--vcd", path, Vec::new())?;
             let sig = |n: &str, w: u32| Signal {
                 name: n.into(),
                 width: w,
@@ -74,7 +75,7 @@ pub fn run_cmd(args: &Args) -> Result<()> {
                 sig("m_axis_out_tready", 1),
                 sig("m_axis_out_tlast", 1),
             ];
-            let mut w = VcdWriter::new(BufWriter::new(file), p.top_name(), signals)?;
+            let mut w = VcdWriter::new(Vec::new(), p.top_name(), signals)?;
             let mut err = None;
             let r = run_traced(
                 &mut e,
@@ -111,15 +112,21 @@ pub fn run_cmd(args: &Args) -> Result<()> {
             if let Some(x) = err {
                 return Err(x).with_context(|| format!("--vcd: writing {}", path.display()));
             }
-            w.finish()?;
+            vcd = Some((path, w.finish()?));
             r
         }
     }
     .map_err(|e| anyhow!("cycle model: {e}"))?;
     let secs = t0.elapsed().as_secs_f64();
     let ok = r.beats == want && e.protocol_errors.is_empty();
+    if let Some((path, bytes)) = vcd {
+        // Written also when the model disagrees with golden: the waveform is for debugging.
+        let mut outs = crate::output::Outputs::default();
+        outs.add("--vcd", path, bytes)?;
+        outs.commit()?;
+    }
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({
                 "cycles": r.cycles, "beats": r.beats.len(), "matches_golden": ok,
@@ -128,14 +135,14 @@ pub fn run_cmd(args: &Args) -> Result<()> {
             })
         );
     } else {
-        println!(
+        outln!(
             "simulated {} cycles ({} output beats) in {:.3} s: {:.2} M cycles/s",
             r.cycles,
             r.beats.len(),
             secs,
             r.cycles as f64 / secs / 1e6
         );
-        println!(
+        outln!(
             "outputs {} the golden reference",
             if ok { "match" } else { "DO NOT match" }
         );

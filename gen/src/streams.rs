@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use serde_json::json;
 use sim::job::Packet;
 
@@ -44,32 +44,39 @@ fn transfers(lasts: impl Iterator<Item = bool>) -> Vec<usize> {
     out
 }
 
-/// Queue the stream files of `jobs` into `dir` (created if missing).
-pub fn dump(outs: &mut Outputs, dir: &Path, plan: &Plan, jobs: &[JobStreams]) -> Result<()> {
-    if dir.exists() && !dir.is_dir() {
-        bail!("--dump-streams: {} is not a directory", dir.display());
-    }
-    std::fs::create_dir_all(dir)
-        .map_err(|e| anyhow::anyhow!("--dump-streams: cannot create {}: {e}", dir.display()))?;
+/// Queue the stream files of `jobs` into output directory `dir` (created if missing; with a
+/// manifest, see `crate::output`).
+pub fn dump(
+    outs: &mut Outputs,
+    dir: &Path,
+    force: bool,
+    plan: &Plan,
+    jobs: &[JobStreams],
+) -> Result<()> {
+    let root = dir;
+    let dir = outs.dir("--dump-streams", root, force)?;
     let p = &plan.params;
     let mut list = Vec::new();
     for (i, j) in jobs.iter().enumerate() {
         let stem = format!("{i:03}_{}_g{}", j.layer, j.group);
         let pk = |v: &[Packet]| v.iter().map(|b| b.data.clone()).collect::<Vec<_>>();
-        outs.add(
-            "--dump-streams",
-            &dir.join(format!("{stem}_wt.bin")),
+        outs.add_to(
+            dir,
+            Path::new(&format!("{stem}_wt.bin")),
             bytes_of(pk(&j.wt).into_iter(), p.wt_stream_width()),
+            false,
         )?;
-        outs.add(
-            "--dump-streams",
-            &dir.join(format!("{stem}_act.bin")),
+        outs.add_to(
+            dir,
+            Path::new(&format!("{stem}_act.bin")),
             bytes_of(pk(&j.act).into_iter(), p.act_stream_width()),
+            false,
         )?;
-        outs.add(
-            "--dump-streams",
-            &dir.join(format!("{stem}_out.bin")),
+        outs.add_to(
+            dir,
+            Path::new(&format!("{stem}_out.bin")),
             bytes_of(j.out.iter().map(|b| b.0.clone()), p.out_stream_width()),
+            false,
         )?;
         list.push(json!({
             "job": i, "layer": j.layer, "group": j.group,
@@ -84,10 +91,11 @@ pub fn dump(outs: &mut Outputs, dir: &Path, plan: &Plan, jobs: &[JobStreams]) ->
         "beat_bytes": {"wt": p.wt_stream_width() / 8, "act": p.act_stream_width() / 8, "out": p.out_stream_width() / 8},
         "jobs": list,
     });
-    outs.add(
-        "--dump-streams",
-        &dir.join("streams.json"),
+    outs.add_to(
+        dir,
+        Path::new("streams.json"),
         (serde_json::to_string_pretty(&doc)? + "\n").into_bytes(),
+        false,
     )?;
     Ok(())
 }

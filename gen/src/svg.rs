@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -57,9 +57,7 @@ pub fn bars(title: &str, bars: &[(String, f64)]) -> String {
 
 /// Write a bar chart to `dir/name` (the directory is created).
 pub fn write(dir: &Path, name: &str, title: &str, data: &[(String, f64)]) -> Result<()> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("--svg: cannot create {}", dir.display()))?;
-    let path = dir.join(name);
-    std::fs::write(&path, bars(title, data))
-        .with_context(|| format!("--svg: cannot write {}", path.display()))
+    let mut outs = crate::output::Outputs::default();
+    outs.add_creating("--svg", dir, name, bars(title, data).into_bytes())?;
+    outs.commit()
 }

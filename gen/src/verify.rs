@@ -17,6 +17,7 @@ use sim::harness::{run_job, Stalls};
 use testbench::bench::{Bench, Simulator, MAX_CYCLES};
 use testbench::nettb::{NetBench, NetPass, Network};
 
+use crate::console::{out, outln};
 use crate::design::DesignCfg;
 use crate::run::EngineArgs;
 
@@ -70,7 +71,7 @@ pub fn run_cmd(args: &Args) -> Result<()> {
             seed: 12345,
         },
     ];
-    let tmp = tempfile::tempdir()?;
+    let tmp = crate::output::temp_dir()?;
     for sim in sims {
         let dir = args
             .work
@@ -89,7 +90,7 @@ pub fn run_cmd(args: &Args) -> Result<()> {
                 .run_job(&d.job, stalls, None)
                 .map_err(|e| anyhow!("{sim:?}: {e}"))?;
             let verdict = if rtl == model.cycles { "PASS" } else { "FAIL" };
-            println!("{verdict} {sim:?}: {} beats equal golden; RTL {rtl} cycles, model {} cycles (stalls {}/{}/{}%)", want.len(), model.cycles, stalls.wt_pct, stalls.act_pct, stalls.out_pct);
+            outln!("{verdict} {sim:?}: {} beats equal golden; RTL {rtl} cycles, model {} cycles (stalls {}/{}/{}%)", want.len(), model.cycles, stalls.wt_pct, stalls.act_pct, stalls.out_pct);
             if rtl != model.cycles {
                 bail!(
                     "{sim:?}: RTL took {rtl} cycles, the cycle model {}",
@@ -181,8 +182,8 @@ fn verify_model(args: &Args, model: &Path, sims: &[Simulator]) -> Result<()> {
         v
     };
     let stalled_layer = per_layer(&stalled);
-    let tmp = tempfile::tempdir()?;
-    println!(
+    let tmp = crate::output::temp_dir()?;
+    outln!(
         "# {}: {} jobs of {} on the {} engine {}x{}x{}\n",
         plan.model.name,
         net.jobs.len(),
@@ -235,11 +236,11 @@ fn verify_model(args: &Args, model: &Path, sims: &[Simulator]) -> Result<()> {
                 bad = Some(l.clone());
             }
         }
-        print!("{s}");
+        out!("{s}");
         if let Some(l) = bad {
             bail!("{sim:?}: layer {l}: the RTL's cycles differ from the cycle model's or sim::timing's");
         }
-        println!(
+        outln!(
             "\nPASS {sim:?}: {} jobs, every output beat equal to golden; RTL {} cycles = cycle model {} cycles; with stalls RTL {} = cycle model {}\n",
             net.jobs.len(),
             pass.cycles,
@@ -248,6 +249,6 @@ fn verify_model(args: &Args, model: &Path, sims: &[Simulator]) -> Result<()> {
             stalled.iter().sum::<u64>()
         );
     }
-    println!("PASS");
+    outln!("PASS");
     Ok(())
 }

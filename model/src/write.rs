@@ -125,13 +125,20 @@ impl Model {
         let shown = dir.display().to_string();
         let io = |e: std::io::Error| Error::new(&shown, "", format!("cannot write the model: {e}"));
         std::fs::create_dir_all(dir).map_err(io)?;
+        for (name, bytes) in self.to_files()? {
+            std::fs::write(dir.join(name), bytes).map_err(io)?;
+        }
+        Ok(())
+    }
+
+    /// The files of the model directory (`model.safetensors`, `model.json`) as (name, bytes),
+    /// for callers that write them themselves.
+    pub fn to_files(&self) -> Result<Vec<(&'static str, Vec<u8>)>> {
         let (manifest, tensors) = self.to_manifest();
         let named: Vec<(String, &Tensor)> = tensors.iter().map(|(n, t)| (n.clone(), t)).collect();
         let bytes = to_safetensors(&named)?;
         let text = serde_json::to_string_pretty(&manifest).expect("JSON values serialize") + "\n";
-        std::fs::write(dir.join(TENSORS), bytes).map_err(io)?;
-        std::fs::write(dir.join(MANIFEST), text).map_err(io)?;
-        Ok(())
+        Ok(vec![(TENSORS, bytes), (MANIFEST, text.into_bytes())])
     }
 }
 

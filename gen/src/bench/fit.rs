@@ -2,24 +2,25 @@
 //! (`crate::fit::POINTS`), fit its coefficients and report its error, in-sample and
 //! leave-one-out; optionally write the measurements as CSV.
 
+use crate::console::outln;
 use anyhow::{anyhow, Result};
 
 /// Synthesize, fit and print; write the CSV to `csv` when given.
 pub(super) fn fit_cmd(csv: Option<&std::path::Path>) -> Result<()> {
     use crate::fit::{fit_kind, point_params, Measured, CSV_HEADER, FIT_LIMITS, POINTS};
-    println!("## resource model fit: whole engines, Yosys synth_xilinx -family xcup\n");
-    println!(
+    outln!("## resource model fit: whole engines, Yosys synth_xilinx -family xcup\n");
+    outln!(
         "| kind | Dm x Dn x Dk | W/A | P | LUTs | LUT-RAM sites | FFs | BRAM36 | model BRAM36 |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    outln!("|---|---|---|---|---|---|---|---|---|");
     let mut rows = Vec::new();
     for pt in POINTS {
         let p = point_params(pt, FIT_LIMITS);
         p.validate().map_err(|e| anyhow!("{pt:?}: {e}"))?;
-        let dir = tempfile::tempdir()?;
+        let dir = crate::output::temp_dir()?;
         let r = testbench::synth::synth(dir.path(), &hdl::engine::modules(&p), p.top_name(), "")
             .map_err(|e| anyhow!("{pt:?}: {e}"))?;
-        println!(
+        outln!(
             "| {} | {}x{}x{} | {}/{} | {} | {} | {} | {} | {} | {} |",
             if pt.0 { "lut" } else { "bitserial" },
             p.dm,
@@ -46,13 +47,14 @@ pub(super) fn fit_cmd(csv: Option<&std::path::Path>) -> Result<()> {
             .chain(rows.iter().map(Measured::csv_row))
             .map(|l| l + "\n")
             .collect();
-        std::fs::write(path, text)
-            .map_err(|e| anyhow!("--fit-csv: cannot write {}: {e}", path.display()))?;
+        let mut outs = crate::output::Outputs::default();
+        outs.add("--fit-csv", path, text.into_bytes())?;
+        outs.commit()?;
     }
     for (lut, name) in [(false, "bitserial"), (true, "lut")] {
         let (luts, ffs) = fit_kind(&rows, lut);
         for (what, (c, e)) in [("LUT", luts), ("FF", ffs)] {
-            println!(
+            outln!(
                 "\n{name} {what}: coefficients {:?}\n  in-sample error: mean {:.1}%, max {:.1}%; leave-one-out: mean {:.1}%, max {:.1}% ({} points)",
                 c.iter().map(|v| (v * 1e6).round() / 1e6).collect::<Vec<_>>(),
                 e.mean,

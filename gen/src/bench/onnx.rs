@@ -9,6 +9,7 @@
 use std::path::Path;
 use std::time::Instant;
 
+use crate::console::outln;
 use anyhow::{anyhow, Result};
 use onnx::build::{attr_float, attr_int as int, attr_ints as ints, dim, tensor_f32, value_info};
 use onnx::proto::{GraphProto, ModelProto, NodeProto, TensorProto};
@@ -194,7 +195,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 /// `qforge bench --onnx [FILE]`.
 pub fn onnx_cmd(file: Option<&Path>, runs: usize, json: bool) -> Result<()> {
-    let tmp = tempfile::tempdir()?;
+    let tmp = crate::output::temp_dir()?;
     let path = match file {
         Some(p) => p.to_path_buf(),
         None => {
@@ -238,26 +239,26 @@ pub fn onnx_cmd(file: Option<&Path>, runs: usize, json: bool) -> Result<()> {
             "decode_ms": d * 1e3, "graph_view_ms": v * 1e3, "import_ms": i * 1e3,
             "decode_mb_per_s": mb / d, "import_mb_per_s": mb / i,
         });
-        println!("{}", serde_json::to_string_pretty(&j)?);
+        outln!("{}", serde_json::to_string_pretty(&j)?);
     } else {
-        println!(
+        outln!(
             "# QONNX front end: {} ({:.1} MB, {nodes} nodes, {inits} initializers, {:.2} M parameters → {ir_nodes} model nodes), median of {runs}\n",
             if file.is_some() { path.display().to_string() } else { "built-in QONNX ResNet-18".into() },
             mb,
             params as f64 / 1e6
         );
-        println!("| stage | ms | MB/s |\n|---|---|---|");
-        println!(
+        outln!("| stage | ms | MB/s |\n|---|---|---|");
+        outln!(
             "| protobuf decode (prost, zero-copy `Bytes`) | {:.2} | {:.0} |",
             d * 1e3,
             mb / d
         );
-        println!(
+        outln!(
             "| + checked graph view (initializers to numbers) | {:.2} | {:.0} |",
             v * 1e3,
             mb / v
         );
-        println!("| whole import from the file (read, view, QONNX → model, validation) | {:.2} | {:.0} |", i * 1e3, mb / i);
+        outln!("| whole import from the file (read, view, QONNX → model, validation) | {:.2} | {:.0} |", i * 1e3, mb / i);
     }
     Ok(())
 }

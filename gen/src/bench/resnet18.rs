@@ -11,6 +11,7 @@ use sim::engine::Engine;
 use sim::harness::{run, Stalls};
 
 use super::Args;
+use crate::console::outln;
 
 /// One ResNet-18 run of (d).
 struct NetRun {
@@ -163,7 +164,7 @@ pub(super) fn resnet18_cmd(args: &Args) -> Result<()> {
         )
         .map_err(|e| anyhow!(e))?;
         let model_s = t.elapsed().as_secs_f64();
-        let dir = tempfile::tempdir()?;
+        let dir = crate::output::temp_dir()?;
         let t = Instant::now();
         let mut r = testbench::dynrtl::DynRtl::build(&p, dir.path())
             .map_err(|e| anyhow!("Verilator: {e}"))?;
@@ -220,7 +221,7 @@ pub(super) fn resnet18_cmd(args: &Args) -> Result<()> {
                 "model_cycles_per_s": *c as f64 / ms, "verilator_cycles_per_s": *c as f64 / rs,
             })
         });
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&json!({
                 "network": "resnet18", "bits": "2/2", "seed": args.seed, "budget": args.budget,
@@ -229,17 +230,17 @@ pub(super) fn resnet18_cmd(args: &Args) -> Result<()> {
         );
         return Ok(());
     }
-    println!("## (d) whole ResNet-18 W2A2 (seeded synthetic weights, seed {}), one 224x224 sample, cycle model
+    outln!("## (d) whole ResNet-18 W2A2 (seeded synthetic weights, seed {}), one 224x224 sample, cycle model
 ", args.seed);
-    println!(
+    outln!(
         "Build (synthetic weights, BatchNorm calibration run): {build_s:.2} s.
 "
     );
-    println!("| array | LUTs (model) | lower s | simulate s | cycles | cycles/s | = sim::timing | = report time (layers) |
+    outln!("| array | LUTs (model) | lower s | simulate s | cycles | cycles/s | = sim::timing | = report time (layers) |
 |---|---|---|---|---|---|---|---|");
     for r in &runs {
         let same = r.report.iter().filter(|x| x.1.is_none()).count();
-        println!(
+        outln!(
             "| {}x{}x{} | {:.0} | {:.2} | {:.2} | {} | {:.0} | {} | {same} of {} (report total {}) |",
             r.array.0,
             r.array.1,
@@ -264,32 +265,34 @@ pub(super) fn resnet18_cmd(args: &Args) -> Result<()> {
             })
             .collect();
         if !diffs.is_empty() {
-            println!(
+            outln!(
                 "
 {}x{}x{}: layers whose cycles differ from `report time --bits 2/2 --first-last-bits 2`:",
-                r.array.0, r.array.1, r.array.2
+                r.array.0,
+                r.array.1,
+                r.array.2
             );
             for d in diffs {
-                println!("- {d}");
+                outln!("- {d}");
             }
         }
     }
     if let Some((name, (m, k, n), c, ms, bs, rs)) = &rtl {
-        println!(
+        outln!(
             "
 ## one layer on Verilator, {name} (M={m} K={k} N={n}, default array): {c} cycles
 "
         );
-        println!(
+        outln!(
             "| simulator | build s | run s | cycles/s |
 |---|---|---|---|"
         );
-        println!("| Rust cycle model | - | {ms:.3} | {:.0} |", *c as f64 / ms);
-        println!(
+        outln!("| Rust cycle model | - | {ms:.3} | {:.0} |", *c as f64 / ms);
+        outln!(
             "| Verilator (DynRtl) | {bs:.1} | {rs:.3} | {:.0} |",
             *c as f64 / rs
         );
-        println!(
+        outln!(
             "
 model / Verilator (run): {:.1}x",
             rs / ms

@@ -11,6 +11,7 @@ use sim::harness::{run, Stalls};
 use testbench::bench::{Bench, Simulator};
 
 use super::Args;
+use crate::console::outln;
 use crate::design::DesignCfg;
 
 /// (a): the model against Verilator on the design's layer; prints the table.
@@ -33,7 +34,7 @@ pub(super) fn speed_table(args: &Args) -> Result<()> {
     }
     let model_rate = cycles as f64 / t0.elapsed().as_secs_f64();
     let per_run = cycles / runs;
-    let dir = tempfile::tempdir()?;
+    let dir = crate::output::temp_dir()?;
     let t_build = Instant::now();
     let bench = Bench::build(&p, dir.path(), Simulator::Verilator).map_err(|e| anyhow!(e))?;
     let build_s = t_build.elapsed().as_secs_f64();
@@ -49,17 +50,23 @@ pub(super) fn speed_table(args: &Args) -> Result<()> {
         }
     }
     let v_rate = per_run as f64 / best;
-    println!(
+    outln!(
         "## (a) simulation speed, {} x {} x {} array, layer M={} K={} N={}: {} cycles\n",
-        p.dm, p.dn, p.dk, d.job.m, d.job.k, d.job.n, per_run
+        p.dm,
+        p.dn,
+        p.dk,
+        d.job.m,
+        d.job.k,
+        d.job.n,
+        per_run
     );
-    println!("| simulator | cycles/s | run time | notes |\n|---|---|---|---|");
-    println!(
+    outln!("| simulator | cycles/s | run time | notes |\n|---|---|---|---|");
+    outln!(
         "| Rust cycle model | {:.0} | {:.1} ms | mean of {runs} runs |",
         model_rate,
         per_run as f64 / model_rate * 1e3
     );
-    println!("| Verilator 5 (--binary --timing -O2) | {:.0} | {:.1} ms | best of 3; build {:.0} s excluded |", v_rate, best * 1e3, build_s);
-    println!("\nmodel / Verilator: {:.1}x\n", model_rate / v_rate);
+    outln!("| Verilator 5 (--binary --timing -O2) | {:.0} | {:.1} ms | best of 3; build {:.0} s excluded |", v_rate, best * 1e3, build_s);
+    outln!("\nmodel / Verilator: {:.1}x\n", model_rate / v_rate);
     Ok(())
 }

@@ -6,6 +6,7 @@ use anyhow::{anyhow, Result};
 use hdl::params::{ActEnc, EngineParams, WeightEnc};
 
 use super::Args;
+use crate::console::outln;
 use crate::fit::point_params;
 
 /// Job limits (M, K, N) every (c) design is sized for.
@@ -21,16 +22,16 @@ pub fn finn_r_luts(q: u32, w: u32, a: u32, acc: u32) -> f64 {
 /// (c): one LUT PE per bit width of `--lut-bits`; prints the table.
 pub(super) fn lut_table(args: &Args) -> Result<()> {
     let q = args.lanes;
-    println!(
+    outln!(
         "## (c) LUT-multiplier PE, {q} lanes, Yosys synth_xilinx -family xcup (K <= {})\n",
         LUT_LIMITS.1
     );
-    println!("| W=A | levels | product bits | LUTs | LUT-RAM sites | BRAM36 | FFs | LUT levels | (LUT + LUT-RAM) / lane | FINN-R model / lane | ratio | bit-serial DPU (Dk 256) per MAC/cycle |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    outln!("| W=A | levels | product bits | LUTs | LUT-RAM sites | BRAM36 | FFs | LUT levels | (LUT + LUT-RAM) / lane | FINN-R model / lane | ratio | bit-serial DPU (Dk 256) per MAC/cycle |");
+    outln!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for &b in &args.lut_bits {
         // The bit-serial reference at the same bits: signed weights, unsigned activations.
         let bs = point_params((false, 1, 1, 256, b, b, 0), LUT_LIMITS);
-        let dir = tempfile::tempdir()?;
+        let dir = crate::output::temp_dir()?;
         let r = testbench::synth::synth(
             dir.path(),
             &[bs.popcount().module(), hdl::dpu::module(&bs)],
@@ -44,7 +45,7 @@ pub(super) fn lut_table(args: &Args) -> Result<()> {
         for (levels, pb) in [("small integer (QN)", small), ("LCQ b'=8", 15)] {
             let p = point_params((true, 1, 1, q, b, b, pb), LUT_LIMITS);
             p.validate().map_err(|e| anyhow!("W{b}A{b}: {e}"))?;
-            let dir = tempfile::tempdir()?;
+            let dir = crate::output::temp_dir()?;
             let r = testbench::synth::synth(
                 dir.path(),
                 &[
@@ -58,7 +59,7 @@ pub(super) fn lut_table(args: &Args) -> Result<()> {
             .map_err(|e| anyhow!("LUT PE W{b}A{b}: {e}"))?;
             let per_lane = (r.luts() + r.lutram_sites) as f64 / q as f64;
             let finn = finn_r_luts(q, b, b, p.acc_width()) / q as f64;
-            println!(
+            outln!(
                 "| {b} | {levels} | {pb} | {} | {} | {} | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} |",
                 r.luts(),
                 r.lutram_sites,
@@ -77,8 +78,8 @@ pub(super) fn lut_table(args: &Args) -> Result<()> {
 
 /// (b): one DPU per Dk of `--dk`; prints the table.
 pub(super) fn dpu_table(args: &Args) -> Result<()> {
-    println!("## (b) one DPU, Yosys synth_xilinx -family xcup (W2A2 unsigned planes, 17-bit accumulator)\n");
-    println!("| Dk | LUTs | LUT/binop | FFs | CARRY | LUT levels |\n|---|---|---|---|---|---|");
+    outln!("## (b) one DPU, Yosys synth_xilinx -family xcup (W2A2 unsigned planes, 17-bit accumulator)\n");
+    outln!("| Dk | LUTs | LUT/binop | FFs | CARRY | LUT levels |\n|---|---|---|---|---|---|");
     for &dk in &args.dk {
         let p = EngineParams {
             kind: hdl::params::Kind::BitSerial,
@@ -94,11 +95,11 @@ pub(super) fn dpu_table(args: &Args) -> Result<()> {
             max_k: 4608,
             max_n: 196,
         };
-        let dir = tempfile::tempdir()?;
+        let dir = crate::output::temp_dir()?;
         let mods = vec![p.popcount().module(), hdl::dpu::module(&p)];
         let r = testbench::synth::synth(dir.path(), &mods, "dpu", "")
             .map_err(|e| anyhow!("Dk {dk}: {e}"))?;
-        println!(
+        outln!(
             "| {dk} | {} | {:.3} | {} | {} | {} |",
             r.luts(),
             r.luts() as f64 / (2 * dk) as f64,

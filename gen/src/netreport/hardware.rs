@@ -21,7 +21,7 @@ pub(super) fn resources_out(net: &Network, p: &Policy, c: &Common, synth: bool) 
 pub fn resources_text(e: &hdl::params::EngineParams, c: &Common, synth: bool) -> Result<String> {
     let e = *e;
     let (r, source) = if synth {
-        let dir = tempfile::tempdir()?;
+        let dir = crate::output::temp_dir()?;
         let s = testbench::synth::synth(dir.path(), &hdl::engine::modules(&e), e.top_name(), "")
             .map_err(|m| anyhow!("yosys: {m}"))?;
         (

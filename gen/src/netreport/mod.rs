@@ -23,6 +23,7 @@ mod memory;
 mod tests;
 mod time;
 
+use crate::console::{out, outln};
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -218,11 +219,11 @@ fn mib(b: u64) -> f64 {
 pub fn network_cmd(c: &NetworkCmd) -> Result<()> {
     match c {
         NetworkCmd::List => {
-            println!("| network | layers | conv/fc | parameters |\n|---|---|---|---|");
+            outln!("| network | layers | conv/fc | parameters |\n|---|---|---|---|");
             for name in catalog::NAMES {
                 let n = catalog::get(name).unwrap();
                 let params: u64 = n.layers.iter().map(|l| l.params()).sum();
-                println!(
+                outln!(
                     "| {name} | {} | {} | {params} |",
                     n.layers.len(),
                     n.compute_layers().len()
@@ -231,8 +232,8 @@ pub fn network_cmd(c: &NetworkCmd) -> Result<()> {
         }
         NetworkCmd::Show { name } => {
             let n = load_network(name)?;
-            println!("# {}\n", n.name);
-            println!("| # | layer | op | shape | GEMM M x K x N (groups) | parameters |\n|---|---|---|---|---|---|");
+            outln!("# {}\n", n.name);
+            outln!("| # | layer | op | shape | GEMM M x K x N (groups) | parameters |\n|---|---|---|---|---|---|");
             for (i, l) in n.layers.iter().enumerate() {
                 let (op, shape) = match &l.op {
                     Op::Conv(c) => (
@@ -261,7 +262,7 @@ pub fn network_cmd(c: &NetworkCmd) -> Result<()> {
                 let g = l.gemm().map_or(String::new(), |g| {
                     format!("{} x {} x {} ({})", g.m, g.k, g.n, g.groups)
                 });
-                println!(
+                outln!(
                     "| {i} | {} | {op} | {shape} | {g} | {} |",
                     l.name,
                     l.params()
@@ -283,7 +284,7 @@ pub fn report_cmd(c: &ReportCmd) -> Result<()> {
     }
     if let Some(m) = &common.model {
         let out = crate::modelreport::report(c, m)?;
-        print!("{out}");
+        out!("{out}");
         return Ok(());
     }
     let net = load_network(&common.network)?;
@@ -294,7 +295,7 @@ pub fn report_cmd(c: &ReportCmd) -> Result<()> {
         ReportCmd::Resources { common, synth } => resources_out(&net, &p, common, *synth)?,
         ReportCmd::Compare { common, budget } => compare_out(&net, common, *budget)?,
     };
-    print!("{out}");
+    out!("{out}");
     Ok(())
 }
 

@@ -18,6 +18,7 @@ use crate::exec::{JobStreams, SampleRun};
 use crate::lower::{ArrayCfg, EngineChoice, Plan};
 use crate::output::Outputs;
 
+use crate::console::out;
 pub use tables::{engine_json, layer_rows, layer_table, node_rows, timing};
 
 /// Engine flags shared by the model commands.
@@ -92,9 +93,13 @@ pub struct Args {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
-    /// Write every job's weight, activation and expected output streams into this directory.
+    /// Write every job's weight, activation and expected output streams into this directory
+    /// (with a manifest: a re-run replaces the files of the previous dump, keeps any others).
     #[arg(long)]
     pub dump_streams: Option<PathBuf>,
+    /// Write `--dump-streams` into a non-empty directory that has no qforge manifest.
+    #[arg(long, requires = "dump_streams")]
+    pub force: bool,
     /// Engine flags.
     #[command(flatten)]
     pub engine: EngineArgs,
@@ -206,7 +211,7 @@ fn argmax(v: &[f64]) -> usize {
 pub fn build_rtl(
     plan: &Plan,
     work: Option<&Path>,
-) -> Result<(testbench::dynrtl::DynRtl, Option<tempfile::TempDir>)> {
+) -> Result<(testbench::dynrtl::DynRtl, Option<crate::output::TempDir>)> {
     let (dir, tmp) = match work {
         Some(w) => {
             std::fs::create_dir_all(w)
@@ -214,7 +219,7 @@ pub fn build_rtl(
             (w.to_path_buf(), None)
         }
         None => {
-            let t = tempfile::tempdir().context("temporary directory")?;
+            let t = crate::output::temp_dir().context("temporary directory")?;
             (t.path().to_path_buf(), Some(t))
         }
     };
@@ -250,6 +255,9 @@ pub fn run_cmd(a: &Args) -> Result<()> {
     if let Some(o) = &a.output {
         // Checked before any work so a bad path fails fast; written at the end.
         outs.add("--output", o, Vec::new())?;
+    }
+    if let Some(d) = &a.dump_streams {
+        outs.dir("--dump-streams", d, a.force)?;
     }
     let mut dump = a.dump_streams.as_ref().map(|_| Vec::new());
     let mut rtl = if a.rtl {
@@ -287,7 +295,7 @@ pub fn run_cmd(a: &Args) -> Result<()> {
         )?;
     }
     if let (Some(dir), Some(d)) = (&a.dump_streams, &dump) {
-        crate::streams::dump(&mut outs, dir, &plan, d)?;
+        crate::streams::dump(&mut outs, dir, a.force, &plan, d)?;
     }
     let total: u64 = cycles.iter().sum();
     let near: Vec<usize> = batch.samples.iter().map(|s| s.near).collect();
@@ -379,7 +387,7 @@ pub fn run_cmd(a: &Args) -> Result<()> {
         s
     };
     outs.commit()?;
-    print!("{text}");
+    out!("{text}");
     let _ = total;
     Ok(())
 }
