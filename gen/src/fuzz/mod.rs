@@ -15,6 +15,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use crate::console::outln;
 use anyhow::{bail, Result};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -362,16 +363,16 @@ pub fn run_cmd(a: &Args) -> Result<()> {
                 })
             })
             .collect();
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({"seed": a.seed, "targets": v}))?
         );
     } else {
-        println!("# qforge fuzz, seed {}\n", a.seed);
-        println!("| target | cases | accepted | rejected (clean error) | panics | seconds |");
-        println!("|---|---|---|---|---|---|");
+        outln!("# qforge fuzz, seed {}\n", a.seed);
+        outln!("| target | cases | accepted | rejected (clean error) | panics | seconds |");
+        outln!("|---|---|---|---|---|---|");
         for o in &outcomes {
-            println!(
+            outln!(
                 "| {} | {} | {} | {} | {} | {:.1} |",
                 o.name,
                 o.cases,
@@ -383,9 +384,11 @@ pub fn run_cmd(a: &Args) -> Result<()> {
         }
         for o in &outcomes {
             for (i, m) in o.panics.iter().take(5) {
-                println!(
+                outln!(
                     "PANIC {} case {i} (rerun: qforge fuzz --target {} --seed {} --case {i}): {m}",
-                    o.name, o.name, a.seed
+                    o.name,
+                    o.name,
+                    a.seed
                 );
             }
         }

@@ -24,6 +24,7 @@ mod soak;
 
 use std::path::PathBuf;
 
+use crate::console::outln;
 use anyhow::{anyhow, bail, Result};
 use hdl::params::EngineParams;
 use rand::SeedableRng;
@@ -219,7 +220,7 @@ pub fn run_cmd(a: &Args) -> Result<()> {
         ),
         designs: a.designs,
     };
-    let tmp = tempfile::tempdir()?;
+    let tmp = crate::output::temp_dir()?;
     let work = a.work.clone().unwrap_or_else(|| tmp.path().to_path_buf());
     std::fs::create_dir_all(&work).map_err(|e| anyhow!("--work {}: {e}", work.display()))?;
     // The simulators run in subdirectories: give them an absolute path.
@@ -268,16 +269,16 @@ pub fn run_cmd(a: &Args) -> Result<()> {
             "regression": header.name, "shard": format!("{si}/{sn}"),
             "designs": picked, "tests": tests, "failures": fails, "failed": failed,
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        println!(
+        outln!(
             "# {} (shard {si}/{sn}): {} designs, {tests} cases, {fails} failed",
             header.name,
             picked.len()
         );
         for s in &suites {
             for c in s.cases.iter().filter(|c| c.failure.is_some()) {
-                println!(
+                outln!(
                     "FAIL design-{:04} {}: {}",
                     s.design,
                     c.name,

@@ -8,6 +8,7 @@
 
 use std::time::Instant;
 
+use crate::console::outln;
 use anyhow::{anyhow, bail, Result};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -75,7 +76,7 @@ pub fn soak(seed: u64, beats: u64, json: bool) -> Result<()> {
     if beats == 0 || beats > 1_000_000_000 {
         bail!("--beats: must be in 1..=1000000000, got {beats}");
     }
-    let work = tempfile::tempdir()?;
+    let work = crate::output::temp_dir()?;
     let runs = [false, true]
         .into_iter()
         .map(|lut| soak_one(lut, seed, beats, work.path()))
@@ -93,18 +94,18 @@ pub fn soak(seed: u64, beats: u64, json: bool) -> Result<()> {
                 })
             })
             .collect();
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(
                 &serde_json::json!({"seed": seed, "target_beats": beats, "designs": v})
             )?
         );
     } else {
-        println!("# soak: model and Verilated RTL in lockstep, random stalls, seed {seed}, >= {beats} beats per stream\n");
-        println!("| kind | jobs | cycles | wt beats | act beats | out beats | build s | run s | cycles/s |");
-        println!("|---|---|---|---|---|---|---|---|---|");
+        outln!("# soak: model and Verilated RTL in lockstep, random stalls, seed {seed}, >= {beats} beats per stream\n");
+        outln!("| kind | jobs | cycles | wt beats | act beats | out beats | build s | run s | cycles/s |");
+        outln!("|---|---|---|---|---|---|---|---|---|");
         for r in &runs {
-            println!(
+            outln!(
                 "| {} | {} | {} | {} | {} | {} | {:.1} | {:.1} | {:.0} |",
                 r.kind,
                 r.jobs,
@@ -117,9 +118,9 @@ pub fn soak(seed: u64, beats: u64, json: bool) -> Result<()> {
                 r.beats.cycles as f64 / r.run_s.max(1e-9)
             );
         }
-        println!("\nEvery output equal every cycle; every output beat the golden beat of its position (0 lost, duplicated or reordered); every input beat accepted exactly once per job.");
+        outln!("\nEvery output equal every cycle; every output beat the golden beat of its position (0 lost, duplicated or reordered); every input beat accepted exactly once per job.");
         for r in &runs {
-            println!("- {}: {}", r.kind, r.params);
+            outln!("- {}: {}", r.kind, r.params);
         }
     }
     Ok(())
