@@ -64,6 +64,7 @@ fn as_network(plan: &Plan) -> crate::network::Network {
             };
             Some(Layer {
                 name: n.name.clone(),
+                separate_input: false,
                 op,
             })
         })

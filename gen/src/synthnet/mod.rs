@@ -48,7 +48,7 @@
 
 mod builder;
 mod calibrate;
-mod structure;
+pub(crate) mod structure;
 
 use std::collections::{HashMap, HashSet};
 
@@ -148,7 +148,7 @@ pub fn build(net: &Network, w_bits: u32, a_bits: u32, seed: u64) -> Result<Synth
                 };
                 // Make the shapes connect: pools, flatten.
                 let have = b.shape(&src).to_vec();
-                if have != want {
+                if have != want && !l.separate_input {
                     let pool_name = pending_pool.take();
                     if have.len() == 3 && want.len() == 3 && have[0] == want[0] {
                         src = b.quantized(&src);
@@ -195,12 +195,16 @@ pub fn build(net: &Network, w_bits: u32, a_bits: u32, seed: u64) -> Result<Synth
                         }
                     }
                 }
-                if b.shape(&src) != want.as_slice() {
+                if l.separate_input || b.shape(&src) != want.as_slice() {
                     let have = b.shape(&src).to_vec();
-                    b.notes.push(format!(
-                        "{}: its input {want:?} does not follow from the previous tensor {have:?}; it reads a separate seeded input \"{}.in\"",
-                        l.name, l.name
-                    ));
+                    b.notes.push(if l.separate_input {
+                        format!("{}: marked \"separate_input\"; it reads a separate seeded input \"{}.in\"", l.name, l.name)
+                    } else {
+                        format!(
+                            "{}: its input {want:?} does not follow from the previous tensor {have:?}; it reads a separate seeded input \"{}.in\"",
+                            l.name, l.name
+                        )
+                    });
                     src = b.graph_input(format!("{}.in", l.name), want.clone());
                 }
                 let src = b.quantized(&src);

@@ -1,0 +1,84 @@
+//! Strict, checked inputs (issue 11, item 2), through the `qforge` binary: network files with
+//! unknown ops or fields, layers that do not connect or sizes that overflow are errors naming
+//! the layer; every engine flag has one range in every subcommand; limits are checked before
+//! any work; `verify --work` takes relative paths; reports are linear in the layers.
+
+mod common;
+
+use std::path::Path;
+
+use common::qforge;
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+/// `args` fails (exit code 1) with every needle in stderr.
+fn fails(args: &[&str], dir: &Path, needles: &[&str]) {
+    let (ok, out, err) = qforge(args, dir);
+    assert!(!ok, "{args:?} succeeded:\n{out}");
+    for n in needles {
+        assert!(err.contains(n), "{args:?}: stderr lacks {n:?}:\n{err}");
+    }
+}
+
+const FC: &str = r#"{"name": "fc", "op": "fc", "in_features": 8, "out_features": 2}"#;
+
+#[test]
+fn network_files_with_unknown_ops_fields_or_gaps_are_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let conv = |extra: &str| {
+        format!(
+            r#"{{"name": "c", "op": "conv", "in_channels": 3, "out_channels": 8, "kernel": [3, 3], "in_hw": [3, 3]{extra}}}"#
+        )
+    };
+    let cases = [
+        (
+            format!(r#"{{"name": "c", "op": "Conv", "in_channels": 3}}, {FC}"#),
+            vec!["layers[0] (c).op", "unknown op \"Conv\"", "did you mean \"conv\""],
+        ),
+        (
+            format!(r#"{{"name": "g", "op": "Gemm"}}, {FC}"#),
+            vec!["layers[0] (g).op", "unknown op \"Gemm\""],
+        ),
+        (
+            format!("{}, {FC}", conv(r#", "stide": 2"#)),
+            vec!["layers[0] (c)", "unknown field \"stide\"", "did you mean \"stride\""],
+        ),
+        (
+            format!("{}, {FC}", conv(r#", "dilation": 2"#)),
+            vec!["layers[0] (c)", "unknown field \"dilation\""],
+        ),
+        (
+            format!(
+                "{}, {}",
+                conv(""),
+                FC.replace("\"in_features\": 8", "\"in_features\": 7")
+            ),
+            vec!["layers[1] (fc): its input [7] does not connect", "layers[0] (c)"],
+        ),
+        (
+            r#"{"name": "huge", "op": "conv", "in_channels": 16777216, "out_channels": 1, "kernel": [23, 23], "in_hw": [23, 23]}, {"name": "fc", "op": "fc", "in_features": 1, "out_features": 1}"#.to_string(),
+            vec!["layers[0] (huge).kernel: GEMM K", "exceeds 4294967295"],
+        ),
+    ];
+    for (i, (layers, needles)) in cases.iter().enumerate() {
+        let f = write(
+            d,
+            &format!("n{i}.json"),
+            &format!(r#"{{"name": "t", "layers": [{layers}]}}"#),
+        );
+        for args in [
+            vec!["network", "show", f.as_str()],
+            vec!["report", "memory", "--network", &f],
+            vec!["report", "time", "--network", &f],
+            vec!["report", "resources", "--network", &f],
+            vec!["report", "compare", "--network", &f],
+        ] {
+            fails(&args, d, needles);
+        }
+    }
+}
