@@ -107,13 +107,16 @@ impl Policy {
 
     /// The role of compute layer `i` (an index into `net.layers`).
     pub fn role(&self, net: &Network, i: usize) -> Role {
-        let c = net.compute_layers();
-        if c.first() == Some(&i) {
-            Role::First
-        } else if c.last() == Some(&i) {
-            Role::Last
-        } else {
-            Role::Quantized
+        Self::role_in(net.compute_ends(), i)
+    }
+
+    /// The role of compute layer `i` given the first and last compute layers'
+    /// indices ([`Network::compute_ends`], computed once per report: O(1) per layer).
+    pub fn role_in(ends: Option<(usize, usize)>, i: usize) -> Role {
+        match ends {
+            Some((first, _)) if first == i => Role::First,
+            Some((_, last)) if last == i => Role::Last,
+            _ => Role::Quantized,
         }
     }
 

@@ -164,6 +164,13 @@ impl Network {
             .collect()
     }
 
+    /// The indices of the first and last conv/fc layers.
+    pub fn compute_ends(&self) -> Option<(usize, usize)> {
+        let first = self.layers.iter().position(Layer::is_compute)?;
+        let last = self.layers.iter().rposition(Layer::is_compute)?;
+        Some((first, last))
+    }
+
     /// Parse a network file's JSON text and check it (`parse`, `connect`): unknown ops and
     /// fields, sizes that overflow the limits and layers whose shapes do not connect are
     /// errors naming the layer and field.

@@ -88,12 +88,11 @@ pub(super) fn layer_mode(
 /// accumulators (the last layer, and the convs feeding a residual `add`) rather than codes.
 pub fn raw_layers(net: &Network) -> Vec<bool> {
     let layers = &net.layers;
-    let compute = net.compute_layers();
-    let Some(&last) = compute.last() else {
+    let Some((_, last)) = net.compute_ends() else {
         return vec![false; layers.len()];
     };
     let blocks = add_blocks(layers);
     (0..layers.len())
-        .map(|i| compute.contains(&i) && layer_mode(layers, &blocks, i, last) != Mode::Fused)
+        .map(|i| layers[i].is_compute() && layer_mode(layers, &blocks, i, last) != Mode::Fused)
         .collect()
 }
