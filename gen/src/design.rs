@@ -19,7 +19,7 @@ use quant::gemm::IntLayer;
 use serde::Deserialize;
 use sim::job::Job;
 
-use crate::{lutmap, thresholds};
+use crate::{engine_limits, lutmap, thresholds};
 
 /// `[engine]`: the hardware.
 #[derive(Debug, Clone, Deserialize)]
@@ -239,10 +239,37 @@ impl DesignCfg {
                 bail!("{name}: must be in {lo}..={hi}, got {v}");
             }
         }
-        if !(self.engine.clock_mhz.is_finite() && self.engine.clock_mhz > 0.0) {
+        engine_limits::clock("engine.clock_mhz", self.engine.clock_mhz)?;
+        let e = &self.engine;
+        let (dm, dn, dk) = if lut {
+            (e.dm.unwrap_or(4), e.dn.unwrap_or(4), e.dk.unwrap_or(32))
+        } else {
+            (e.dm.unwrap_or(8), e.dn.unwrap_or(8), e.dk.unwrap_or(256))
+        };
+        // Every limit before any work: the array, the job limits against the layer's GEMM
+        // (3×3 conv, channels → channels, hw × hw output), and the memory building it needs.
+        engine_limits::array(["engine.dm", "engine.dn", "engine.dk"], (dm, dn, dk))?;
+        let (c, hw) = (l.channels as u64, l.hw as u64);
+        let (gm, gk, gn) = (c, 9 * c, hw * hw);
+        for (name, lim, v, hi) in [
+            ("engine.max_m", e.max_m, gm, 1u64 << 16),
+            ("engine.max_k", e.max_k, gk, 1 << 20),
+            ("engine.max_n", e.max_n, gn, 1 << 20),
+        ] {
+            let lim = lim.map_or(v, u64::from);
+            if !(1..=hi).contains(&lim) {
+                bail!("{name}: must be in 1..={hi}, got {lim}");
+            }
+            if v > lim {
+                bail!("{name}: the layer's GEMM needs {v} (layer.channels {c}, layer.hw {hw}), above the limit {lim}");
+            }
+        }
+        let need = engine_limits::design_bytes(gm, gk, gn);
+        if need > engine_limits::MAX_DESIGN_BYTES {
             bail!(
-                "engine.clock_mhz: must be a positive number, got {}",
-                self.engine.clock_mhz
+                "layer: building this layer needs about {:.1} GiB (GEMM {gm} x {gk} x {gn}), above the {} GiB bound; lower layer.channels or layer.hw",
+                need as f64 / (1u64 << 30) as f64,
+                engine_limits::MAX_DESIGN_BYTES >> 30
             );
         }
         let layer = ExampleLayer::with_method(
@@ -257,12 +284,7 @@ impl DesignCfg {
         .context("layer")?;
         let int = layer.int_layer().context("layer")?;
         let (m, k, n) = (int.m as u32, int.k as u32, layer.conv.n() as u32);
-        let e = &self.engine;
-        let (dm, dn, dk) = if lut {
-            (e.dm.unwrap_or(4), e.dn.unwrap_or(4), e.dk.unwrap_or(32))
-        } else {
-            (e.dm.unwrap_or(8), e.dn.unwrap_or(8), e.dk.unwrap_or(256))
-        };
+        debug_assert_eq!((m as u64, k as u64, n as u64), (gm, gk, gn));
         let (params, job) = if lut {
             lut_design(&layer, &int, (dm, dn, dk), e, (m, k, n))?
         } else if method.is_baseline() {

@@ -11,6 +11,7 @@
 mod bench;
 mod catalog;
 mod design;
+mod engine_limits;
 mod exec;
 mod fit;
 mod generate;

@@ -109,3 +109,101 @@ fn reports_are_linear_in_the_layers() {
         assert!(s < 15.0, "report {report} on 100,000 layers took {s:.1} s");
     }
 }
+
+#[test]
+fn engine_flags_have_one_range_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // --prod-bits: `report memory` took 4294967295, `report resources` refused it.
+    for r in ["memory", "time", "resources", "compare"] {
+        for v in ["0", "33", "4294967295"] {
+            fails(
+                &["report", r, "--engine", "lut", "--prod-bits", v],
+                d,
+                &["--prod-bits: must be in 1..=32"],
+            );
+        }
+        fails(
+            &["report", r, "--clock-mhz", "1e300"],
+            d,
+            &["--clock-mhz: must be in (0, 2000]"],
+        );
+        fails(
+            &["report", r, "--array", "65x8x256"],
+            d,
+            &["--array: Dm: must be in 1..=64, got 65"],
+        );
+        fails(
+            &["report", r, "--engine", "lut", "--bits", "8/8"],
+            d,
+            &["--bits (LUT engine): w_bits: must be in 2..=5, got 8"],
+        );
+    }
+    for cmd in ["run", "generate"] {
+        let mut args = vec![cmd, "--network", "resnet18", "--clock-mhz", "1e300"];
+        if cmd == "generate" {
+            args = vec![
+                cmd,
+                "--model",
+                "m.json",
+                "--out",
+                "o",
+                "--clock-mhz",
+                "1e300",
+            ];
+        }
+        fails(&args, d, &["--clock-mhz: must be in (0, 2000]"]);
+    }
+    fails(
+        &["run", "--network", "resnet18", "--array", "8x8x2000"],
+        d,
+        &["--array: Dk: must be in 1..=1024, got 2000"],
+    );
+    // A design config's clock: 1e300 MHz used to write `-period 0.000` into the XDC.
+    let cfg = write(d, "fast.toml", "[engine]\nclock_mhz = 1e300\n");
+    fails(
+        &["generate", "--config", &cfg, "--out", "o"],
+        d,
+        &["engine.clock_mhz: must be in (0, 2000]"],
+    );
+    assert!(!d.join("o").exists(), "nothing written");
+    let ok = write(d, "ok.toml", "[engine]\nclock_mhz = 2000\n");
+    let (good, _, err) = qforge(&["generate", "--config", &ok, "--out", "o2"], d);
+    assert!(good, "{err}");
+    let xdc = std::fs::read_to_string(d.join("o2/constraints/bitserial_engine.xdc")).unwrap();
+    assert!(xdc.contains("-period 0.500"), "{xdc}");
+}
+
+#[test]
+fn design_limits_are_checked_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (toml, needle) in [
+        // Over the array limits: refused after building a 1024-channel layer (~1 GB, 3 s).
+        (
+            "[engine]\ndm = 65\n[layer]\nchannels = 1024\nhw = 64\n",
+            "engine.dm: must be in 1..=64, got 65",
+        ),
+        (
+            "[engine]\nmax_n = 100\n[layer]\nchannels = 1024\nhw = 64\n",
+            "engine.max_n: the layer's GEMM needs 4096",
+        ),
+        // The largest layer the ranges allow: ~230 GB; refused with what to change.
+        (
+            "[layer]\nchannels = 4096\nhw = 512\n",
+            "GiB bound; lower layer.channels or layer.hw",
+        ),
+    ] {
+        let cfg = write(d, "d.toml", toml);
+        for cmd in ["generate", "simulate", "verify"] {
+            let t = std::time::Instant::now();
+            let mut args = vec![cmd, "--config", &cfg];
+            if cmd == "generate" {
+                args.extend(["--out", "o"]);
+            }
+            fails(&args, d, &[needle]);
+            let s = t.elapsed().as_secs_f64();
+            assert!(s < 1.0, "{cmd} {toml:?}: rejected after {s:.1} s");
+        }
+    }
+}

@@ -48,9 +48,10 @@ impl EngineArgs {
             .as_deref()
             .map(crate::policy::Policy::parse_array)
             .transpose()?;
-        if !(self.clock_mhz.is_finite() && self.clock_mhz > 0.0 && self.clock_mhz <= 10_000.0) {
-            bail!("--clock-mhz: must be in (0, 10000], got {}", self.clock_mhz);
+        if let Some(a) = array {
+            crate::engine_limits::array(["--array: Dm", "--array: Dn", "--array: Dk"], a)?;
         }
+        crate::engine_limits::clock("--clock-mhz", self.clock_mhz)?;
         Ok(ArrayCfg {
             kind,
             array,
