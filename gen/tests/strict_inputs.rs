@@ -207,3 +207,20 @@ fn design_limits_are_checked_before_any_work() {
         }
     }
 }
+
+#[test]
+fn verify_work_takes_a_relative_path() {
+    // It failed with "Cannot find file containing module: rel/verilator/...": the simulator
+    // ran inside the build directory and resolved the relative path again.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cfg = write(
+        d,
+        "small.toml",
+        "[engine]\ndm = 2\ndn = 2\ndk = 32\n[layer]\nchannels = 8\nhw = 3\n",
+    );
+    let (ok, out, err) = qforge(&["verify", "--config", &cfg, "--work", "rel/build"], d);
+    assert!(ok, "{out}\n{err}");
+    assert!(out.contains("PASS Verilator"), "{out}");
+    assert!(d.join("rel/build/verilator").is_dir());
+}

@@ -209,11 +209,7 @@ pub fn build_rtl(
     work: Option<&Path>,
 ) -> Result<(testbench::dynrtl::DynRtl, Option<tempfile::TempDir>)> {
     let (dir, tmp) = match work {
-        Some(w) => {
-            std::fs::create_dir_all(w)
-                .with_context(|| format!("--work: cannot create {}", w.display()))?;
-            (w.to_path_buf(), None)
-        }
+        Some(w) => (crate::verify::work_dir(w, "")?, None),
         None => {
             let t = tempfile::tempdir().context("temporary directory")?;
             (t.path().to_path_buf(), Some(t))
