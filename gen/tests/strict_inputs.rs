@@ -224,3 +224,32 @@ fn verify_work_takes_a_relative_path() {
     assert!(out.contains("PASS Verilator"), "{out}");
     assert!(d.join("rel/build/verilator").is_dir());
 }
+
+#[test]
+fn a_pool_before_a_flattening_fc_connects_in_run_too() {
+    // AlexNet's shape: conv → maxpool 3x3/2 → fc over the pooled map. The check accepts it,
+    // and `run --network` used to give the fc a separate input and drop the convs.
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "alex.json",
+        r#"{"name": "alexish", "layers": [
+          {"name": "c", "op": "conv", "in_channels": 3, "out_channels": 4, "kernel": [3, 3],
+           "padding": 1, "in_hw": [7, 7]},
+          {"name": "p", "op": "maxpool"},
+          {"name": "fc", "op": "fc", "in_features": 36, "out_features": 3}]}"#,
+    );
+    let (ok, out, err) = qforge(&["run", "--network", &f, "--json"], dir.path());
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let notes = v["network"]["notes"].to_string();
+    assert!(!notes.contains("separate seeded input"), "{notes}");
+    assert!(notes.contains("p 3x3/2 pad 0"), "{notes}");
+    let layers: Vec<&str> = v["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(layers, ["c", "fc"]);
+}

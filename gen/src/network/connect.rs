@@ -50,31 +50,36 @@ fn pools_to(h: u64, w: u64, h2: u64, w2: u64) -> bool {
     matches!((p(h, h2), p(w, w2)), (Some(a), Some(b)) if a == b)
 }
 
+/// The map `h2 × w2` a max pool takes `[c, h, w]` to so that it flattens to `f` features
+/// (`c·h2·w2 = f`), if there is one (AlexNet's last pool before its classifier).
+pub fn pooled_flatten(c: u64, h: u64, w: u64, f: u64) -> Option<(u64, u64)> {
+    if c == 0 || f % c != 0 {
+        return None;
+    }
+    let hw2 = f / c;
+    let mut cands: Vec<u64> = [(3, 2, 1), (3, 2, 0), (2, 2, 0)]
+        .iter()
+        .filter(|&&(k, _, p)| h + 2 * p >= k)
+        .map(|&(k, s, p)| (h + 2 * p - k) / s + 1)
+        .collect();
+    // k×k/k: (h/k)·(w/k) = hw2.
+    let k = ((h as f64 * w as f64 / hw2 as f64).sqrt().round() as u64).max(1);
+    cands.push(h / k);
+    cands
+        .into_iter()
+        .find(|&h2| h2 > 0 && hw2 % h2 == 0 && pools_to(h, w, h2, hw2 / h2))
+        .map(|h2| (h2, hw2 / h2))
+}
+
 /// Whether `want` can read `have`.
 fn connects(have: Shape, want: Shape) -> bool {
     match (have, want) {
         _ if have == want => true,
         (Shape::Map(c, h, w), Shape::Map(c2, h2, w2)) => c == c2 && pools_to(h, w, h2, w2),
         (Shape::Map(c, h, w), Shape::Vec(f)) => {
-            if c as u128 * h as u128 * w as u128 == f as u128 || c == f {
-                return true;
-            }
-            // Pooled, then flattened: f = c·h2·w2 for a pool h×w → h2×w2.
-            if f % c != 0 {
-                return false;
-            }
-            let hw2 = f / c;
-            let mut cands: Vec<u64> = [(3, 2, 1), (3, 2, 0), (2, 2, 0)]
-                .iter()
-                .filter(|&&(k, _, p)| h + 2 * p >= k)
-                .map(|&(k, s, p)| (h + 2 * p - k) / s + 1)
-                .collect();
-            // k×k/k: (h/k)·(w/k) = hw2.
-            let k = ((h as f64 * w as f64 / hw2 as f64).sqrt().round() as u64).max(1);
-            cands.push(h / k);
-            cands
-                .into_iter()
-                .any(|h2| h2 > 0 && hw2 % h2 == 0 && pools_to(h, w, h2, hw2 / h2))
+            c as u128 * h as u128 * w as u128 == f as u128
+                || c == f
+                || pooled_flatten(c, h, w, f).is_some()
         }
         _ => false,
     }

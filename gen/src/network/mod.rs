@@ -11,7 +11,7 @@
 //!   {"name": "fc", "op": "fc", "in_features": 512, "out_features": 10, "bias": true}]}
 //! ```
 
-mod connect;
+pub mod connect;
 pub mod limits;
 mod parse;
 #[cfg(test)]
