@@ -261,7 +261,7 @@ impl DesignCfg {
                 bail!("{name}: must be in 1..={hi}, got {lim}");
             }
             if v > lim {
-                bail!("{name}: the layer's GEMM needs {v} (layer.channels {c}, layer.hw {hw}), above the limit {lim}");
+                bail!("{name}: the layer does not fit the engine: its GEMM needs {v} (layer.channels {c}, layer.hw {hw}), above the limit {lim}");
             }
         }
         let need = engine_limits::design_bytes(gm, gk, gn);

@@ -186,7 +186,7 @@ fn design_limits_are_checked_before_any_work() {
         ),
         (
             "[engine]\nmax_n = 100\n[layer]\nchannels = 1024\nhw = 64\n",
-            "engine.max_n: the layer's GEMM needs 4096",
+            "engine.max_n: the layer does not fit the engine: its GEMM needs 4096",
         ),
         // The largest layer the ranges allow: ~230 GB; refused with what to change.
         (
