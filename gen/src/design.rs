@@ -265,11 +265,11 @@ impl DesignCfg {
             }
         }
         let need = engine_limits::design_bytes(gm, gk, gn);
-        if need > engine_limits::MAX_DESIGN_BYTES {
+        if need > engine_limits::MAX_BUILD_BYTES {
             bail!(
                 "layer: building this layer needs about {:.1} GiB (GEMM {gm} x {gk} x {gn}), above the {} GiB bound; lower layer.channels or layer.hw",
                 need as f64 / (1u64 << 30) as f64,
-                engine_limits::MAX_DESIGN_BYTES >> 30
+                engine_limits::MAX_BUILD_BYTES >> 30
             );
         }
         let layer = ExampleLayer::with_method(

@@ -15,8 +15,9 @@ pub const DM_DN: (u32, u32) = (1, 64);
 pub const DK: (u32, u32) = (1, 1024);
 /// LUT product-table entry bits.
 pub const PROD_BITS: (u32, u32) = (1, 32);
-/// Most memory a design may need (bytes, estimated before it is built: [`design_bytes`]).
-pub const MAX_DESIGN_BYTES: u64 = 4 << 30;
+/// Most memory a design or a `run --network` model may need (bytes, estimated before it is
+/// built: [`design_bytes`], [`network_bytes`]).
+pub const MAX_BUILD_BYTES: u64 = 4 << 30;
 
 /// Check a clock in MHz: in (0, [`CLOCK_MHZ_MAX`]]; `what` names the flag or field.
 pub fn clock(what: &str, mhz: f64) -> Result<()> {
@@ -50,6 +51,27 @@ pub fn prod_bits(what: &str, p: u32) -> Result<()> {
 /// activations; measured: about 26 bytes per weight and 16 per activation element).
 pub fn design_bytes(m: u64, k: u64, n: u64) -> u64 {
     (32 * m * k + 24 * k * n).saturating_add(16 << 20)
+}
+
+/// Estimated peak memory of building a network with seeded weights and calibrating it
+/// (`crate::synthnet`): weights in float, integer and code form, every tensor's calibration
+/// values, and the largest layer's im2col (measured on ResNet-18 and MobileNet-V2: about 37
+/// bytes per parameter and 20 per activation; the estimate rounds up).
+pub fn network_bytes(net: &crate::network::Network) -> u64 {
+    let (mut params, mut outs, mut im2col) = (0u64, 0u64, 0u64);
+    for l in &net.layers {
+        params = params.saturating_add(l.params());
+        if let Some(g) = l.gemm() {
+            let (m, k, n, gr) = (g.m as u64, g.k as u64, g.n as u64, g.groups as u64);
+            outs = outs.saturating_add(m.saturating_mul(n).saturating_mul(gr));
+            im2col = im2col.max(k.saturating_mul(n));
+        }
+    }
+    48u64
+        .saturating_mul(params)
+        .saturating_add(32u64.saturating_mul(outs))
+        .saturating_add(32u64.saturating_mul(im2col))
+        .saturating_add(64 << 20)
 }
 
 #[cfg(test)]
@@ -91,6 +113,14 @@ mod tests {
             (1, 1, 1, 33),
         ] {
             assert_eq!(ours(dm, dn, dk, p), ok(dm, dn, dk, p), "{dm} {dn} {dk} {p}");
+        }
+    }
+
+    #[test]
+    fn the_catalog_fits_the_build_bound() {
+        for name in crate::catalog::NAMES {
+            let b = network_bytes(&crate::catalog::get(name).unwrap());
+            assert!(b < MAX_BUILD_BYTES, "{name}: {b}");
         }
     }
 

@@ -253,3 +253,33 @@ fn a_pool_before_a_flattening_fc_connects_in_run_too() {
         .collect();
     assert_eq!(layers, ["c", "fc"]);
 }
+
+#[test]
+fn run_network_refuses_what_would_not_fit_in_memory() {
+    // Within the file limits (2^24 features), but 1.3·10^8 weights (about 6 GiB) to build.
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "wide.json",
+        r#"{"name": "wide", "layers": [
+          {"name": "fc1", "op": "fc", "in_features": 16777216, "out_features": 8},
+          {"name": "fc2", "op": "fc", "in_features": 8, "out_features": 2}]}"#,
+    );
+    let t = std::time::Instant::now();
+    fails(
+        &["run", "--network", &f],
+        dir.path(),
+        &["--network", "GiB bound; use a network with fewer channels"],
+    );
+    assert!(t.elapsed().as_secs_f64() < 2.0);
+    // The same network 10^6 times smaller runs.
+    let net = write(
+        dir.path(),
+        "ok.json",
+        &std::fs::read_to_string(dir.path().join("wide.json"))
+            .unwrap()
+            .replace("16777216", "16"),
+    );
+    let (ok, _, err) = qforge(&["run", "--network", &net], dir.path());
+    assert!(ok, "{err}");
+}

@@ -119,6 +119,14 @@ pub fn network_plan(
     let cfg = engine.cfg()?;
     let (w, a) = crate::policy::Policy::parse_bits(bits)?;
     let net = crate::netreport::load_network(network)?;
+    let need = crate::engine_limits::network_bytes(&net);
+    if need > crate::engine_limits::MAX_BUILD_BYTES {
+        bail!(
+            "--network {network}: building it with seeded weights needs about {:.1} GiB, above the {} GiB bound; use a network with fewer channels or smaller maps",
+            need as f64 / (1u64 << 30) as f64,
+            crate::engine_limits::MAX_BUILD_BYTES >> 30
+        );
+    }
     let synth = crate::synthnet::build(&net, w, a, seed)
         .map_err(|e| anyhow!("--network {network}: {e:#}"))?;
     let plan =
