@@ -96,7 +96,7 @@ impl Policy {
         }
         engine_limits::clock("--clock-mhz", self.clock_mhz)?;
         engine_limits::array(
-            ["--array: Dm", "--array: Dn", "--array: Dk"],
+            ["--array: dm", "--array: dn", "--array: dk"],
             (self.dm, self.dn, self.dk),
         )?;
         engine_limits::prod_bits("--prod-bits", self.prod_bits)?;

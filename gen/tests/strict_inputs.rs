@@ -131,7 +131,7 @@ fn engine_flags_have_one_range_everywhere() {
         fails(
             &["report", r, "--array", "65x8x256"],
             d,
-            &["--array: Dm: must be in 1..=64, got 65"],
+            &["--array: dm: must be in 1..=64, got 65"],
         );
         fails(
             &["report", r, "--engine", "lut", "--bits", "8/8"],
@@ -157,7 +157,7 @@ fn engine_flags_have_one_range_everywhere() {
     fails(
         &["run", "--network", "resnet18", "--array", "8x8x2000"],
         d,
-        &["--array: Dk: must be in 1..=1024, got 2000"],
+        &["--array: dk: must be in 1..=1024, got 2000"],
     );
     // A design config's clock: 1e300 MHz used to write `-period 0.000` into the XDC.
     let cfg = write(d, "fast.toml", "[engine]\nclock_mhz = 1e300\n");

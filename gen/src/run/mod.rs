@@ -49,7 +49,7 @@ impl EngineArgs {
             .map(crate::policy::Policy::parse_array)
             .transpose()?;
         if let Some(a) = array {
-            crate::engine_limits::array(["--array: Dm", "--array: Dn", "--array: Dk"], a)?;
+            crate::engine_limits::array(["--array: dm", "--array: dn", "--array: dk"], a)?;
         }
         crate::engine_limits::clock("--clock-mhz", self.clock_mhz)?;
         Ok(ArrayCfg {
