@@ -56,18 +56,21 @@ impl B {
         self.hw = c.out_hw()[0];
         self.layers.push(Layer {
             name: name.into(),
+            separate_input: false,
             op: Op::Conv(c),
         });
     }
     fn bn(&mut self, name: &str, c: u32) {
         self.layers.push(Layer {
             name: name.into(),
+            separate_input: false,
             op: Op::BatchNorm { channels: c },
         });
     }
     fn other(&mut self, name: &str, op: &str) {
         self.layers.push(Layer {
             name: name.into(),
+            separate_input: false,
             op: Op::Other(op.into()),
         });
     }
@@ -78,6 +81,7 @@ impl B {
     fn fc(&mut self, name: &str, i: u32, o: u32) {
         self.layers.push(Layer {
             name: name.into(),
+            separate_input: false,
             op: Op::Fc {
                 in_features: i,
                 out_features: o,

@@ -12,6 +12,7 @@ mod bench;
 mod catalog;
 mod console;
 mod design;
+mod engine_limits;
 mod exec;
 mod fit;
 mod fuzz;

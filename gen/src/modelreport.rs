@@ -16,7 +16,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::{bail, Result};
+use anyhow::{anyhow, bail, Result};
 use serde_json::json;
 
 use crate::lower::{Place, Plan};
@@ -64,6 +64,7 @@ fn as_network(plan: &Plan) -> crate::network::Network {
             };
             Some(Layer {
                 name: n.name.clone(),
+                separate_input: false,
                 op,
             })
         })
@@ -159,7 +160,9 @@ pub fn report(cmd: &ReportCmd, path: &Path) -> Result<String> {
         ReportCmd::Resources { common, synth } => (common, *synth),
         ReportCmd::Compare { common, budget } => {
             let plan = plan(path, &engine_args(common))?;
-            return crate::netreport::compare_out(&as_network(&plan), common, *budget);
+            let net = as_network(&plan);
+            crate::network::limits::check(&net).map_err(|e| anyhow!("--model: {e}"))?;
+            return crate::netreport::compare_out(&net, common, *budget);
         }
     };
     if c.svg.is_some() {

@@ -5,6 +5,7 @@
 use anyhow::{anyhow, bail, Result};
 use hdl::params::{ActEnc, EngineParams, Kind, WeightEnc};
 
+use crate::engine_limits;
 use crate::network::{Gemm, Network};
 
 /// Which engine runs the quantized layers.
@@ -93,27 +94,51 @@ impl Policy {
                 self.first_last_bits
             );
         }
-        if !(self.clock_mhz.is_finite() && self.clock_mhz > 0.0) {
-            bail!(
-                "--clock-mhz: must be a positive number, got {}",
-                self.clock_mhz
-            );
-        }
+        engine_limits::clock("--clock-mhz", self.clock_mhz)?;
+        engine_limits::array(
+            ["--array: dm", "--array: dn", "--array: dk"],
+            (self.dm, self.dn, self.dk),
+        )?;
+        engine_limits::prod_bits("--prod-bits", self.prod_bits)?;
         if self.engine == EngineKind::Lut && self.w_bits < 2 {
             bail!("--bits: the LUT engine needs at least 2 weight bits (sign and magnitude)");
+        }
+        // The engine the quantized layers run on, with the engine's own checks (the code
+        // widths the LUT engine takes, its memory word): the same as `report resources`.
+        let one = Gemm {
+            m: 1,
+            k: 1,
+            n: 1,
+            groups: 1,
+        };
+        if let Some(e) = self.engine_for(&one, Role::Quantized) {
+            e.validate().map_err(|m| {
+                let flag = match m.split(':').next().unwrap_or("") {
+                    "dm" | "dn" | "dk" => "--array",
+                    "prod_bits" => "--prod-bits",
+                    _ => "--bits",
+                };
+                anyhow!(
+                    "{flag} ({} engine): {m}",
+                    if e.is_lut() { "LUT" } else { "bit-serial" }
+                )
+            })?;
         }
         Ok(())
     }
 
     /// The role of compute layer `i` (an index into `net.layers`).
     pub fn role(&self, net: &Network, i: usize) -> Role {
-        let c = net.compute_layers();
-        if c.first() == Some(&i) {
-            Role::First
-        } else if c.last() == Some(&i) {
-            Role::Last
-        } else {
-            Role::Quantized
+        Self::role_in(net.compute_ends(), i)
+    }
+
+    /// The role of compute layer `i` given the first and last compute layers'
+    /// indices ([`Network::compute_ends`], computed once per report: O(1) per layer).
+    pub fn role_in(ends: Option<(usize, usize)>, i: usize) -> Role {
+        match ends {
+            Some((first, _)) if first == i => Role::First,
+            Some((_, last)) if last == i => Role::Last,
+            _ => Role::Quantized,
         }
     }
 

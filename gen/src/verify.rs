@@ -73,12 +73,10 @@ pub fn run_cmd(args: &Args) -> Result<()> {
     ];
     let tmp = crate::output::temp_dir()?;
     for sim in sims {
-        let dir = args
-            .work
-            .clone()
-            .unwrap_or_else(|| tmp.path().to_path_buf())
-            .join(format!("{sim:?}").to_lowercase());
-        std::fs::create_dir_all(&dir)?;
+        let dir = work_dir(
+            args.work.as_deref().unwrap_or(tmp.path()),
+            &format!("{sim:?}").to_lowercase(),
+        )?;
         let bench = Bench::build(&p, &dir, sim).map_err(|e| anyhow!("{sim:?} build: {e}"))?;
         for stalls in cases {
             let (model, _) = run_job(&p, &d.job, stalls, None, MAX_CYCLES)
@@ -100,6 +98,15 @@ pub fn run_cmd(args: &Args) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `work/sub`, created, as an absolute path: the simulators run in the build directory, so
+/// a relative `--work` would otherwise be resolved twice.
+pub fn work_dir(work: &Path, sub: &str) -> Result<PathBuf> {
+    let dir = work.join(sub);
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| anyhow!("--work: cannot create {}: {e}", dir.display()))?;
+    std::path::absolute(&dir).map_err(|e| anyhow!("--work: {}: {e}", dir.display()))
 }
 
 /// The stalls of `verify --model`'s second run (the same as `verify --config`'s).
@@ -195,12 +202,7 @@ fn verify_model(args: &Args, model: &Path, sims: &[Simulator]) -> Result<()> {
     );
     for &sim in sims {
         let name = format!("{sim:?}").to_lowercase();
-        let dir = match &args.work {
-            Some(w) => w.join(&name),
-            None => tmp.path().join(&name),
-        };
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| anyhow!("--work: cannot create {}: {e}", dir.display()))?;
+        let dir = work_dir(args.work.as_deref().unwrap_or(tmp.path()), &name)?;
         let bench = NetBench::build(p, &net, &dir, sim, MAX_CYCLES)
             .map_err(|e| anyhow!("{sim:?} build: {e}"))?;
         let pass = bench.run(None).map_err(|e| anyhow!("{sim:?}: {e}"))?;

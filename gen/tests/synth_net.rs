@@ -109,7 +109,7 @@ fn a_layer_whose_input_does_not_follow_reads_a_separate_seeded_input() {
         r#"{"name": "gap", "layers": [
       {"name": "a", "op": "conv", "in_channels": 3, "out_channels": 8, "kernel": [3, 3],
        "padding": 1, "in_hw": [6, 6]},
-      {"name": "b", "op": "conv", "in_channels": 5, "out_channels": 4, "kernel": [1, 1],
+      {"name": "b", "op": "conv", "in_channels": 5, "out_channels": 4, "kernel": [1, 1], "separate_input": true,
        "in_hw": [6, 6]},
       {"name": "fc", "op": "fc", "in_features": 144, "out_features": 3}]}"#,
     )

@@ -13,13 +13,14 @@ use crate::network::{Network, Op};
 use crate::policy::{EngineKind, Policy};
 use crate::resources::{self, Resources};
 
-/// The largest square array (`Dm = Dn` up to 512, `p`'s Dk, bits and engine) whose modelled
-/// LUTs (`crate::resources::model` of [`engine_of`]) fit `budget` of the xcvu9p's, with its
-/// resources; `None` when even 1×1 does not fit. `report compare` and `bench --resnet18`.
+/// The largest square array (`Dm = Dn` up to the engine's range, 64; `p`'s Dk, bits and
+/// engine) whose modelled LUTs (`crate::resources::model` of [`engine_of`]) fit `budget` of
+/// the xcvu9p's, with its resources; `None` when even 1×1 does not fit. `report compare` and
+/// `bench --resnet18`.
 pub fn largest_square(net: &Network, p: &Policy, budget: f64) -> Option<(Policy, Resources)> {
     let cap = budget * resources::VU9P_LUTS as f64;
     let mut best = None;
-    for d in 1..=512u32 {
+    for d in 1..=crate::engine_limits::DM_DN.1 {
         let q = Policy {
             dm: d,
             dn: d,

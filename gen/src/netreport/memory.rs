@@ -41,6 +41,7 @@ pub fn table_bytes(p: &Policy) -> u64 {
 /// The memory report's rows (layers that hold parameters).
 pub fn memory(net: &Network, p: &Policy) -> Vec<MemRow> {
     let mut rows = Vec::new();
+    let ends = net.compute_ends();
     for (i, l) in net.layers.iter().enumerate() {
         let mut r = MemRow {
             name: l.name.clone(),
@@ -48,7 +49,7 @@ pub fn memory(net: &Network, p: &Policy) -> Vec<MemRow> {
         };
         match &l.op {
             Op::BatchNorm { channels } => r.batchnorm_bytes = 2 * 4 * *channels as u64,
-            Op::Conv(_) | Op::Fc { .. } => match p.role(net, i) {
+            Op::Conv(_) | Op::Fc { .. } => match Policy::role_in(ends, i) {
                 Role::First | Role::Last => {
                     r.weight_bytes =
                         ((l.weights() + l.biases()) * p.first_last_bits as u64).div_ceil(8)

@@ -195,8 +195,9 @@ pub fn policy(c: &Common) -> Result<Policy> {
 /// The engine the policy describes, sized for the network's largest layer.
 pub fn engine_of(net: &Network, p: &Policy) -> hdl::params::EngineParams {
     let (mut mm, mut mk, mut mn) = (1, 1, 1);
+    let ends = net.compute_ends();
     for i in net.compute_layers() {
-        if p.role(net, i) == Role::Quantized {
+        if Policy::role_in(ends, i) == Role::Quantized {
             let g = net.layers[i].gemm().unwrap();
             (mm, mk, mn) = (mm.max(g.m), mk.max(g.k), mn.max(g.n));
         }

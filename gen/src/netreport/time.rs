@@ -32,11 +32,12 @@ pub struct TimeRow {
 pub fn time(net: &Network, p: &Policy) -> Vec<TimeRow> {
     let mut rows = Vec::new();
     let raw_of = crate::synthnet::raw_layers(net);
+    let ends = net.compute_ends();
     for i in net.compute_layers() {
         let raw = raw_of[i];
         let l = &net.layers[i];
         let g = l.gemm().expect("compute layer");
-        let role = p.role(net, i);
+        let role = Policy::role_in(ends, i);
         let (on, bits, cycles) = match p.engine_for(&g, role) {
             None => ("float (host)", (32, 32), 0),
             Some(e) => (

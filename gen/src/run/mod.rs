@@ -49,9 +49,10 @@ impl EngineArgs {
             .as_deref()
             .map(crate::policy::Policy::parse_array)
             .transpose()?;
-        if !(self.clock_mhz.is_finite() && self.clock_mhz > 0.0 && self.clock_mhz <= 10_000.0) {
-            bail!("--clock-mhz: must be in (0, 10000], got {}", self.clock_mhz);
+        if let Some(a) = array {
+            crate::engine_limits::array(["--array: dm", "--array: dn", "--array: dk"], a)?;
         }
+        crate::engine_limits::clock("--clock-mhz", self.clock_mhz)?;
         Ok(ArrayCfg {
             kind,
             array,
@@ -123,6 +124,14 @@ pub fn network_plan(
     let cfg = engine.cfg()?;
     let (w, a) = crate::policy::Policy::parse_bits(bits)?;
     let net = crate::netreport::load_network(network)?;
+    let need = crate::engine_limits::network_bytes(&net);
+    if need > crate::engine_limits::MAX_BUILD_BYTES {
+        bail!(
+            "--network {network}: building it with seeded weights needs about {:.1} GiB, above the {} GiB bound; use a network with fewer channels or smaller maps",
+            need as f64 / (1u64 << 30) as f64,
+            crate::engine_limits::MAX_BUILD_BYTES >> 30
+        );
+    }
     let synth = crate::synthnet::build(&net, w, a, seed)
         .map_err(|e| anyhow!("--network {network}: {e:#}"))?;
     let plan =
@@ -213,11 +222,7 @@ pub fn build_rtl(
     work: Option<&Path>,
 ) -> Result<(testbench::dynrtl::DynRtl, Option<crate::output::TempDir>)> {
     let (dir, tmp) = match work {
-        Some(w) => {
-            std::fs::create_dir_all(w)
-                .with_context(|| format!("--work: cannot create {}", w.display()))?;
-            (w.to_path_buf(), None)
-        }
+        Some(w) => (crate::verify::work_dir(w, "")?, None),
         None => {
             let t = crate::output::temp_dir().context("temporary directory")?;
             (t.path().to_path_buf(), Some(t))

@@ -48,7 +48,7 @@
 
 mod builder;
 mod calibrate;
-mod structure;
+pub(crate) mod structure;
 
 use std::collections::{HashMap, HashSet};
 
@@ -148,7 +148,7 @@ pub fn build(net: &Network, w_bits: u32, a_bits: u32, seed: u64) -> Result<Synth
                 };
                 // Make the shapes connect: pools, flatten.
                 let have = b.shape(&src).to_vec();
-                if have != want {
+                if have != want && !l.separate_input {
                     let pool_name = pending_pool.take();
                     if have.len() == 3 && want.len() == 3 && have[0] == want[0] {
                         src = b.quantized(&src);
@@ -164,6 +164,33 @@ pub fn build(net: &Network, w_bits: u32, a_bits: u32, seed: u64) -> Result<Synth
                             _ => {}
                         }
                     } else if have.len() == 3 && want.len() == 1 {
+                        let (c, h, w) = (have[0] as u64, have[1] as u64, have[2] as u64);
+                        let pooled = (have.iter().product::<usize>() != want[0]
+                            && have[0] != want[0])
+                            .then(|| {
+                                crate::network::connect::pooled_flatten(c, h, w, want[0] as u64)
+                            })
+                            .flatten();
+                        if let Some((h2, w2)) = pooled {
+                            // Pool, then flatten (AlexNet's features.12 before classifier.1).
+                            // `pooled_flatten` found the same pool for both dimensions.
+                            debug_assert_eq!(
+                                pool_params(have[1], h2 as usize),
+                                pool_params(have[2], w2 as usize)
+                            );
+                            if let Some(ph) = pool_params(have[1], h2 as usize) {
+                                src = b.quantized(&src);
+                                let name = pool_name
+                                    .clone()
+                                    .unwrap_or_else(|| format!("{}.pool", l.name));
+                                pools.push(format!(
+                                    "{name} {}x{}/{} pad {}",
+                                    ph.0, ph.0, ph.1, ph.2
+                                ));
+                                src = b.maxpool(name, &src, ph.0, ph.1, ph.2);
+                            }
+                        }
+                        let have = b.shape(&src).to_vec();
                         if have.iter().product::<usize>() == want[0] {
                             src = b.quantized(&src);
                             let t = T {
@@ -195,12 +222,16 @@ pub fn build(net: &Network, w_bits: u32, a_bits: u32, seed: u64) -> Result<Synth
                         }
                     }
                 }
-                if b.shape(&src) != want.as_slice() {
+                if l.separate_input || b.shape(&src) != want.as_slice() {
                     let have = b.shape(&src).to_vec();
-                    b.notes.push(format!(
-                        "{}: its input {want:?} does not follow from the previous tensor {have:?}; it reads a separate seeded input \"{}.in\"",
-                        l.name, l.name
-                    ));
+                    b.notes.push(if l.separate_input {
+                        format!("{}: marked \"separate_input\"; it reads a separate seeded input \"{}.in\"", l.name, l.name)
+                    } else {
+                        format!(
+                            "{}: its input {want:?} does not follow from the previous tensor {have:?}; it reads a separate seeded input \"{}.in\"",
+                            l.name, l.name
+                        )
+                    });
                     src = b.graph_input(format!("{}.in", l.name), want.clone());
                 }
                 let src = b.quantized(&src);

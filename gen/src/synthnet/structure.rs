@@ -19,7 +19,7 @@ pub(super) enum Mode {
 
 /// The block a layer belongs to: `layer1.0` for `layer1.0.conv1`, `layer1.0.downsample.0` and
 /// `layer1.0.add`; empty for a top-level name.
-pub(super) fn block_of(name: &str) -> &str {
+pub(crate) fn block_of(name: &str) -> &str {
     if let Some(i) = name.find(".downsample") {
         return &name[..i];
     }
@@ -27,12 +27,12 @@ pub(super) fn block_of(name: &str) -> &str {
 }
 
 /// Whether `name` is a downsample (shortcut) conv.
-pub(super) fn is_downsample(name: &str) -> bool {
+pub(crate) fn is_downsample(name: &str) -> bool {
     name.contains(".downsample")
 }
 
 /// Max-pool parameters taking `h` to `want` (kernel, stride, padding).
-pub(super) fn pool_params(h: usize, want: usize) -> Option<(usize, usize, usize)> {
+pub(crate) fn pool_params(h: usize, want: usize) -> Option<(usize, usize, usize)> {
     let mut cands = vec![(3, 2, 1), (3, 2, 0), (2, 2, 0)];
     if want > 0 && h % want == 0 {
         cands.push((h / want, h / want, 0));
@@ -43,7 +43,7 @@ pub(super) fn pool_params(h: usize, want: usize) -> Option<(usize, usize, usize)
 }
 
 /// Blocks closed by an `add` layer.
-pub(super) fn add_blocks(layers: &[crate::network::Layer]) -> HashSet<&str> {
+pub(crate) fn add_blocks(layers: &[crate::network::Layer]) -> HashSet<&str> {
     layers
         .iter()
         .filter(|l| l.op == NOp::Other("add".into()))
@@ -88,12 +88,11 @@ pub(super) fn layer_mode(
 /// accumulators (the last layer, and the convs feeding a residual `add`) rather than codes.
 pub fn raw_layers(net: &Network) -> Vec<bool> {
     let layers = &net.layers;
-    let compute = net.compute_layers();
-    let Some(&last) = compute.last() else {
+    let Some((_, last)) = net.compute_ends() else {
         return vec![false; layers.len()];
     };
     let blocks = add_blocks(layers);
     (0..layers.len())
-        .map(|i| compute.contains(&i) && layer_mode(layers, &blocks, i, last) != Mode::Fused)
+        .map(|i| layers[i].is_compute() && layer_mode(layers, &blocks, i, last) != Mode::Fused)
         .collect()
 }
