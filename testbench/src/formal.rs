@@ -42,6 +42,12 @@ pub const PROPERTIES: [(&str, &str); 4] = [
     ),
 ];
 
+/// The [`PROPERTIES`] that k-induction proves for every depth (unbounded). The other two
+/// are not inductive without invariants on the engine's internal state (an unreachable
+/// state, e.g. a held output beat whose job registers disagree with it, persists under
+/// back-pressure for any number of cycles), so they are checked by BMC only.
+pub const INDUCTIVE: [&str; 2] = ["reset_idle", "idle_data_zero"];
+
 /// Cover statements (reachability witnesses that the bounded proof is not vacuous).
 pub const COVERS: [(&str, &str); 2] = [
     (
@@ -190,13 +196,56 @@ pub struct Verdict {
     pub covered: Vec<(String, u32)>,
 }
 
-/// Write the engine `p`, [`wrapper`] and a `.sby` for `mode` at `depth` into `dir`, run
-/// `sby`, and return its verdict.
-pub fn run_sby(dir: &Path, p: &EngineParams, mode: Mode, depth: u32) -> Result<Verdict, String> {
+/// [`wrapper`] with only the assertions labelled in `only` (the others become covers, which
+/// `bmc` and `prove` ignore).
+pub fn wrapper_asserting(p: &EngineParams, only: &[&str]) -> String {
+    let mut s = wrapper(p);
+    for (label, _) in PROPERTIES {
+        if !only.contains(&label) {
+            s = s.replace(&format!("{label}: assert ("), &format!("{label}: cover ("));
+        }
+    }
+    s
+}
+
+/// Write the engine `p`, [`wrapper`] (asserting only `only`, when given) and a `.sby` for
+/// `mode` at `depth` into `dir`, run `sby`, and return its verdict.
+pub fn run_sby(
+    dir: &Path,
+    p: &EngineParams,
+    mode: Mode,
+    depth: u32,
+    only: Option<&[&str]>,
+) -> Result<Verdict, String> {
+    run_sby_on(dir, p, &engine_sources(p), mode, depth, only)
+}
+
+/// The engine's source files: (file name, text), top last.
+pub fn engine_sources(p: &EngineParams) -> Vec<(String, String)> {
+    hdl::engine::modules(p)
+        .iter()
+        .map(|m| (format!("{}.sv", m.name), hdl::print::module_file(m)))
+        .collect()
+}
+
+/// [`run_sby`] on given `sources` for the engine `p` (e.g. a deliberately broken copy).
+pub fn run_sby_on(
+    dir: &Path,
+    p: &EngineParams,
+    sources: &[(String, String)],
+    mode: Mode,
+    depth: u32,
+    only: Option<&[&str]>,
+) -> Result<Verdict, String> {
     let sby = find(Tool::Sby)?;
     find(Tool::Yices)?;
-    let mut names = module_names(dir, &hdl::engine::modules(p))?;
-    std::fs::write(dir.join("formal_top.sv"), wrapper(p)).map_err(|e| e.to_string())?;
+    let mut names = Vec::new();
+    for (name, text) in sources {
+        std::fs::write(dir.join(name), text).map_err(|e| e.to_string())?;
+        names.push(name.clone());
+    }
+    let top = only.map_or_else(|| wrapper(p), |o| wrapper_asserting(p, o));
+    std::fs::write(dir.join("formal_top.sv"), top).map_err(|e| e.to_string())?;
     names.push("formal_top.sv".into());
     let job = format!("engine_{}", mode.name());
     std::fs::write(

@@ -5,12 +5,23 @@
 //! whole jobs, stalls included). Fails, never skips, when a tool is missing.
 
 use hdl::params::{ActEnc, EngineParams, Kind, WeightEnc};
-use testbench::formal::{comb_tready_paths, run_sby, Mode, COVERS, PROPERTIES};
+use testbench::formal::{
+    comb_tready_paths, engine_sources, run_sby, run_sby_on, Mode, COVERS, INDUCTIVE, PROPERTIES,
+};
 
-/// BMC depth (cycles from the first reset).
-const DEPTH: u32 = 40;
+/// BMC depth (cycles from the first reset): more than each design's largest job takes
+/// without stalls (checked), so the bound holds whole jobs of every size the design allows.
+const DEPTH: u32 = 48;
+/// k-induction depth for the `INDUCTIVE` properties.
+const INDUCTION: u32 = 4;
 
-fn bit_serial(w_enc: WeightEnc, a_enc: ActEnc, w_bits: u32, a_bits: u32) -> EngineParams {
+fn bit_serial(
+    w_enc: WeightEnc,
+    a_enc: ActEnc,
+    w_bits: u32,
+    a_bits: u32,
+    max_m: u32,
+) -> EngineParams {
     EngineParams {
         kind: Kind::BitSerial,
         dm: 1,
@@ -21,7 +32,7 @@ fn bit_serial(w_enc: WeightEnc, a_enc: ActEnc, w_bits: u32, a_bits: u32) -> Engi
         out_bits: 1,
         w_enc,
         a_enc,
-        max_m: 2,
+        max_m,
         max_k: 2,
         max_n: 2,
     }
@@ -38,7 +49,7 @@ fn lut(prod_bits: u32) -> EngineParams {
         out_bits: 1,
         w_enc: WeightEnc::SignMag,
         a_enc: ActEnc::Unsigned,
-        max_m: 2,
+        max_m: 1,
         max_k: 2,
         max_n: 2,
     }
@@ -59,11 +70,12 @@ fn largest_job_cycles(p: &EngineParams) -> u64 {
 
 fn check(p: &EngineParams) {
     p.validate().unwrap();
+    let largest = largest_job_cycles(p);
     eprintln!(
-        "{} {p:?}: largest job takes {} cycles without stalls",
-        p.top_name(),
-        largest_job_cycles(p)
+        "{} {p:?}: largest job takes {largest} cycles without stalls",
+        p.top_name()
     );
+    assert!(largest < DEPTH as u64, "{p:?}: raise DEPTH above {largest}");
     let dir = tempfile::tempdir().unwrap();
     let paths = comb_tready_paths(dir.path(), &hdl::engine::modules(p), p.top_name())
         .unwrap_or_else(|e| panic!("{p:?}: {e}"));
@@ -73,7 +85,7 @@ fn check(p: &EngineParams) {
     );
     for mode in [Mode::Bmc, Mode::Cover] {
         let d = tempfile::tempdir().unwrap();
-        let v = run_sby(d.path(), p, mode, DEPTH).unwrap_or_else(|e| panic!("{p:?}: {e}"));
+        let v = run_sby(d.path(), p, mode, DEPTH, None).unwrap_or_else(|e| panic!("{p:?}: {e}"));
         assert_eq!(v.status, "PASS", "{mode:?} {p:?}:\n{}", v.log);
         if mode == Mode::Cover {
             let labels: Vec<&str> = v.covered.iter().map(|(l, _)| l.as_str()).collect();
@@ -97,12 +109,21 @@ fn check(p: &EngineParams) {
             v.covered
         );
     }
+    let d = tempfile::tempdir().unwrap();
+    let v = run_sby(d.path(), p, Mode::Prove, INDUCTION, Some(&INDUCTIVE))
+        .unwrap_or_else(|e| panic!("{p:?}: {e}"));
+    assert_eq!(v.status, "PASS", "prove {INDUCTIVE:?} {p:?}:\n{}", v.log);
+    eprintln!(
+        "{} {p:?} Prove (k-induction, depth {INDUCTION}) {INDUCTIVE:?}: PASS in {:.1} s",
+        p.top_name(),
+        v.secs
+    );
 }
 
 #[test]
 fn bit_serial_engine_keeps_the_axi_stream_contract() {
-    check(&bit_serial(WeightEnc::Unsigned, ActEnc::Unsigned, 1, 1));
-    check(&bit_serial(WeightEnc::Signed, ActEnc::Signed, 2, 2));
+    check(&bit_serial(WeightEnc::Unsigned, ActEnc::Unsigned, 1, 1, 2));
+    check(&bit_serial(WeightEnc::Signed, ActEnc::Signed, 2, 2, 1));
 }
 
 #[test]
@@ -132,4 +153,21 @@ fn the_cone_check_finds_a_combinational_tready_path() {
     let dir = tempfile::tempdir().unwrap();
     let paths = comb_tready_paths(dir.path(), &[m], "bad").unwrap();
     assert_eq!(paths, vec!["bad/m_axis_out_tvalid".to_string()]);
+}
+
+#[test]
+fn bmc_catches_an_output_that_drops_a_held_beat() {
+    // The bug: m_axis_out_tvalid falls whenever a weight beat is offered, held beat or not.
+    let p = bit_serial(WeightEnc::Unsigned, ActEnc::Unsigned, 1, 1, 2);
+    let mut src = engine_sources(&p);
+    let top = &mut src.last_mut().unwrap().1;
+    let good = "assign m_axis_out_tvalid = o_valid;";
+    assert!(top.contains(good), "the engine's tvalid assignment changed");
+    *top = top.replace(
+        good,
+        "assign m_axis_out_tvalid = o_valid && !s_axis_wt_tvalid;",
+    );
+    let d = tempfile::tempdir().unwrap();
+    let v = run_sby_on(d.path(), &p, &src, Mode::Bmc, 20, Some(&["out_held"])).unwrap();
+    assert_eq!(v.status, "FAIL", "{}", v.log);
 }

@@ -91,3 +91,9 @@ fn bit_serial_netlist_matches_model_and_golden() {
 fn lut_netlist_matches_model_and_golden() {
     gate_level(Simulator::Icarus, 2, 92, true);
 }
+
+#[test]
+fn netlist_under_verilator_matches_model_and_golden() {
+    gate_level(Simulator::Verilator, 1, 93, false);
+    gate_level(Simulator::Verilator, 1, 94, true);
+}
