@@ -34,7 +34,7 @@ pub const PROPERTIES: [(&str, &str); 4] = [
     ),
     (
         "out_needs_inputs",
-        "m_axis_out_tvalid is high only after at least one weight beat and one activation beat were accepted since the last reset",
+        "m_axis_out_tvalid is high only after at least one weight beat and one activation beat were accepted since the last reset and since the previous job's last output beat was accepted",
     ),
     (
         "idle_data_zero",
@@ -112,7 +112,8 @@ module formal_top (
         end
     end
 
-    // Beats accepted on each input since the last reset.
+    // A beat accepted on each input since the last reset and since the last job's last
+    // output beat was accepted.
     reg wt_seen = 1'b0;
     reg act_seen = 1'b0;
     always @(posedge clk) begin
@@ -120,6 +121,10 @@ module formal_top (
             wt_seen <= 1'b0;
             act_seen <= 1'b0;
         end else begin
+            if (m_axis_out_tvalid && m_axis_out_tready && m_axis_out_tlast) begin
+                wt_seen <= 1'b0;
+                act_seen <= 1'b0;
+            end
             if (s_axis_wt_tvalid && s_axis_wt_tready) wt_seen <= 1'b1;
             if (s_axis_act_tvalid && s_axis_act_tready) act_seen <= 1'b1;
         end
