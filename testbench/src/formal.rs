@@ -49,10 +49,14 @@ pub const PROPERTIES: [(&str, &str); 4] = [
 pub const INDUCTIVE: [&str; 2] = ["reset_idle", "idle_data_zero"];
 
 /// Cover statements (reachability witnesses that the bounded proof is not vacuous).
-pub const COVERS: [(&str, &str); 2] = [
+pub const COVERS: [(&str, &str); 3] = [
     (
         "job_done",
         "the last beat of a job is accepted on m_axis_out",
+    ),
+    (
+        "second_job_done",
+        "the last beat of a second job since reset is accepted on m_axis_out",
     ),
     (
         "out_stalled",
@@ -130,6 +134,14 @@ module formal_top (
         end
     end
 
+    // Jobs completed on m_axis_out since the last reset (saturating at 2).
+    reg [1:0] jobs_done = 2'd0;
+    always @(posedge clk) begin
+        if (rst) jobs_done <= 2'd0;
+        else if (m_axis_out_tvalid && m_axis_out_tready && m_axis_out_tlast && jobs_done != 2'd2)
+            jobs_done <= jobs_done + 2'd1;
+    end
+
     always @(posedge clk) begin
         if (f_past_valid) begin
             if (!$past(rst) && !rst && $past(m_axis_out_tvalid && !m_axis_out_tready))
@@ -143,6 +155,7 @@ module formal_top (
                 idle_data_zero: assert (m_axis_out_tdata == '0 && !m_axis_out_tlast);
             if (!rst) begin
                 job_done: cover (m_axis_out_tvalid && m_axis_out_tready && m_axis_out_tlast);
+                second_job_done: cover (jobs_done == 2'd1 && m_axis_out_tvalid && m_axis_out_tready && m_axis_out_tlast);
                 out_stalled: cover (!$past(rst) && $past(m_axis_out_tvalid && !m_axis_out_tready) && m_axis_out_tvalid);
             end
         end
