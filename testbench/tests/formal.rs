@@ -127,6 +127,18 @@ fn bit_serial_engine_keeps_the_axi_stream_contract() {
 }
 
 #[test]
+fn bit_serial_array_keeps_the_axi_stream_contract() {
+    // A 2 × 2 array of 2-bit DPUs: several rows per beat, several columns, 3 thresholds.
+    check(&EngineParams {
+        dm: 2,
+        dn: 2,
+        dk: 2,
+        out_bits: 2,
+        ..bit_serial(WeightEnc::Offset, ActEnc::Unsigned, 2, 1, 2)
+    });
+}
+
+#[test]
 fn lut_engine_keeps_the_axi_stream_contract() {
     check(&lut(2));
 }
