@@ -60,10 +60,13 @@ pub fn xdc_for(top: &str, mhz: f64) -> String {
     format!(
         "# qforge: {} on xcvu9p-flga2104-2L-e at {mhz} MHz.\n\
          # The engine is meant to sit behind AXI4-Stream infrastructure inside the FPGA, so only\n\
-         # the clock is constrained here; add I/O delays if its ports reach package pins.\n\
+         # the clock and rst are constrained here; add I/O delays if its ports reach pins.\n\
          create_clock -name clk -period {:.3} [get_ports clk]\n\
-         # Reset is synchronous and held for at least one cycle; it is not timing-critical.\n\
-         set_false_path -from [get_ports rst]\n",
+         # rst is a synchronous reset (docs/formal.md): drive it from a flip-flop clocked by clk\n\
+         # (e.g. proc_sys_reset, or xpm_cdc_sync_rst for an asynchronous source). Its fan-out is\n\
+         # timed like any data path, never false-pathed: released at an arbitrary edge, it\n\
+         # would let flip-flops leave reset on different cycles.\n\
+         set_input_delay -clock clk 0.000 [get_ports rst]\n",
         top,
         1000.0 / mhz
     )

@@ -69,7 +69,9 @@ fn generate_is_byte_identical_and_complete() {
     )
     .unwrap();
     assert!(
-        xdc.contains("create_clock -name clk -period 3.333"),
+        xdc.contains("create_clock -name clk -period 3.333")
+            && xdc.contains("set_input_delay -clock clk 0.000 [get_ports rst]")
+            && !xdc.contains("set_false_path"),
         "{xdc}"
     );
     // The generated run script works as shipped.

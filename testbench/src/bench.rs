@@ -102,8 +102,26 @@ pub const MAX_CYCLES: u64 = 5_000_000;
 impl Bench {
     /// Emit the design and its testbench into `dir` and build them.
     pub fn build(p: &EngineParams, dir: &Path, sim: Simulator) -> Result<Bench, String> {
+        let files =
+            write_modules(dir, &modules(p)).map_err(|e| format!("{}: {e}", dir.display()))?;
+        Self::build_with(p, dir, sim, files)
+    }
+
+    /// The same testbench on the design's Yosys-synthesized netlist (`synth_xilinx -family
+    /// xcup`) simulated with Yosys's Xilinx cell models instead of the RTL
+    /// (`crate::gatelevel`): what is synthesized is what was verified.
+    pub fn build_netlist(p: &EngineParams, dir: &Path, sim: Simulator) -> Result<Bench, String> {
+        let files = crate::gatelevel::netlist(dir, p)?;
+        Self::build_with(p, dir, sim, files)
+    }
+
+    fn build_with(
+        p: &EngineParams,
+        dir: &Path,
+        sim: Simulator,
+        mut files: Vec<PathBuf>,
+    ) -> Result<Bench, String> {
         let io = |e: std::io::Error| format!("{}: {e}", dir.display());
-        let mut files = write_modules(dir, &modules(p)).map_err(io)?;
         let tb = dir.join("tb_engine.sv");
         std::fs::write(&tb, testbench(p, Capacity::of(p), MAX_CYCLES)).map_err(io)?;
         files.push(tb);

@@ -3,10 +3,13 @@
 //! [`tools`] finds Verilator, Icarus Verilog and Yosys and checks their versions; [`tb`] is
 //! the single-job testbench, [`nettb`] the whole-network one (every job of a model on one
 //! engine), [`mod@bench`] builds and runs them. [`dynrtl`] verilates any engine at run time and
-//! steps it from Rust.
+//! steps it from Rust. [`formal`] proves the AXI4-Stream contract with SymbiYosys;
+//! [`gatelevel`] runs the testbench on the Yosys-synthesized netlist.
 
 pub mod bench;
 pub mod dynrtl;
+pub mod formal;
+pub mod gatelevel;
 pub mod nettb;
 pub mod synth;
 pub mod tb;

@@ -1,5 +1,5 @@
 //! Every emitted module passes `verilator --lint-only -Wall` with zero warnings and no
-//! waivers, at odd and even sizes.
+//! waivers, at odd and even sizes; so does the formal property wrapper (`formal::wrapper`).
 
 use hdl::popcount::PopcountParams;
 use testbench::verilator::{lint, write_modules};
@@ -34,5 +34,24 @@ fn lut_engine_lints_clean_on_random_designs() {
         let dir = tempfile::tempdir().unwrap();
         let files = write_modules(dir.path(), &hdl::engine::modules(&p)).unwrap();
         lint(dir.path(), &files, "lut_engine").unwrap_or_else(|e| panic!("design {d} {p:?}: {e}"));
+    }
+}
+
+#[test]
+fn formal_wrappers_lint_clean() {
+    use rand::SeedableRng;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    for d in 0..6 {
+        let p = if d % 2 == 0 {
+            sim::random::design(&mut rng)
+        } else {
+            sim::random::lut_design(&mut rng)
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let mut files = write_modules(dir.path(), &hdl::engine::modules(&p)).unwrap();
+        let top = dir.path().join("formal_top.sv");
+        std::fs::write(&top, testbench::formal::wrapper(&p)).unwrap();
+        files.push(top);
+        lint(dir.path(), &files, "formal_top").unwrap_or_else(|e| panic!("design {d} {p:?}: {e}"));
     }
 }

@@ -1,0 +1,185 @@
+//! The AXI4-Stream contract of small engines of both kinds, proved with SymbiYosys
+//! (docs/formal.md): no combinational path from `m_axis_out_tready` to the output stream
+//! (structural, Yosys), every `formal::PROPERTIES` assertion by BMC to `DEPTH` cycles from
+//! reset (`smtbmc` + Yices), and every cover reached within `DEPTH` (so the bound covers
+//! whole jobs, stalls included). Fails, never skips, when a tool is missing.
+
+use hdl::params::{ActEnc, EngineParams, Kind, WeightEnc};
+use testbench::formal::{
+    comb_tready_paths, engine_sources, run_sby, run_sby_on, Mode, COVERS, INDUCTIVE, PROPERTIES,
+};
+
+/// BMC depth (cycles from the first reset): more than each design's largest job takes
+/// without stalls (checked), so the bound holds whole jobs of every size the design allows.
+const DEPTH: u32 = 48;
+/// k-induction depth for the `INDUCTIVE` properties.
+const INDUCTION: u32 = 4;
+
+fn bit_serial(
+    w_enc: WeightEnc,
+    a_enc: ActEnc,
+    w_bits: u32,
+    a_bits: u32,
+    max_m: u32,
+) -> EngineParams {
+    EngineParams {
+        kind: Kind::BitSerial,
+        dm: 1,
+        dn: 1,
+        dk: 1,
+        w_bits,
+        a_bits,
+        out_bits: 1,
+        w_enc,
+        a_enc,
+        max_m,
+        max_k: 2,
+        max_n: 2,
+    }
+}
+
+fn lut(prod_bits: u32) -> EngineParams {
+    EngineParams {
+        kind: Kind::Lut { prod_bits },
+        dm: 1,
+        dn: 1,
+        dk: 1,
+        w_bits: 2,
+        a_bits: 1,
+        out_bits: 1,
+        w_enc: WeightEnc::SignMag,
+        a_enc: ActEnc::Unsigned,
+        max_m: 1,
+        max_k: 2,
+        max_n: 2,
+    }
+}
+
+/// Cycles of the design's largest job (M, K, N at their limits) from reset without stalls,
+/// on the cycle model.
+fn largest_job_cycles(p: &EngineParams) -> u64 {
+    use rand::SeedableRng;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    let job = &sim::random::jobs(p, 0, &mut rng)[0];
+    assert_eq!((job.m, job.k, job.n), (p.max_m, p.max_k, p.max_n));
+    sim::harness::run_job(p, job, sim::harness::Stalls::NONE, None, 10_000)
+        .unwrap()
+        .0
+        .cycles
+}
+
+fn check(p: &EngineParams) {
+    p.validate().unwrap();
+    let largest = largest_job_cycles(p);
+    eprintln!(
+        "{} {p:?}: largest job takes {largest} cycles without stalls",
+        p.top_name()
+    );
+    assert!(largest < DEPTH as u64, "{p:?}: raise DEPTH above {largest}");
+    let dir = tempfile::tempdir().unwrap();
+    let paths = comb_tready_paths(dir.path(), &hdl::engine::modules(p), p.top_name())
+        .unwrap_or_else(|e| panic!("{p:?}: {e}"));
+    assert!(
+        paths.is_empty(),
+        "{p:?}: m_axis_out_tready reaches {paths:?} combinationally"
+    );
+    for mode in [Mode::Bmc, Mode::Cover] {
+        let d = tempfile::tempdir().unwrap();
+        let v = run_sby(d.path(), p, mode, DEPTH, None).unwrap_or_else(|e| panic!("{p:?}: {e}"));
+        assert_eq!(v.status, "PASS", "{mode:?} {p:?}:\n{}", v.log);
+        if mode == Mode::Cover {
+            let labels: Vec<&str> = v.covered.iter().map(|(l, _)| l.as_str()).collect();
+            let want: Vec<&str> = COVERS.iter().map(|(l, _)| *l).collect();
+            assert_eq!(
+                labels,
+                {
+                    let mut w = want.clone();
+                    w.sort();
+                    w
+                },
+                "covers reached: {:?}",
+                v.covered
+            );
+        }
+        eprintln!(
+            "{} {p:?} {mode:?} depth {DEPTH}: PASS in {:.1} s ({} properties; covers {:?})",
+            p.top_name(),
+            v.secs,
+            PROPERTIES.len(),
+            v.covered
+        );
+    }
+    let d = tempfile::tempdir().unwrap();
+    let v = run_sby(d.path(), p, Mode::Prove, INDUCTION, Some(&INDUCTIVE))
+        .unwrap_or_else(|e| panic!("{p:?}: {e}"));
+    assert_eq!(v.status, "PASS", "prove {INDUCTIVE:?} {p:?}:\n{}", v.log);
+    eprintln!(
+        "{} {p:?} Prove (k-induction, depth {INDUCTION}) {INDUCTIVE:?}: PASS in {:.1} s",
+        p.top_name(),
+        v.secs
+    );
+}
+
+#[test]
+fn bit_serial_engine_keeps_the_axi_stream_contract() {
+    check(&bit_serial(WeightEnc::Unsigned, ActEnc::Unsigned, 1, 1, 2));
+    check(&bit_serial(WeightEnc::Signed, ActEnc::Signed, 2, 2, 1));
+}
+
+#[test]
+fn bit_serial_array_keeps_the_axi_stream_contract() {
+    // A 2 × 2 array of 2-bit DPUs: several rows per beat, several columns, 3 thresholds.
+    check(&EngineParams {
+        dm: 2,
+        dn: 2,
+        dk: 2,
+        out_bits: 2,
+        ..bit_serial(WeightEnc::Offset, ActEnc::Unsigned, 2, 1, 2)
+    });
+}
+
+#[test]
+fn lut_engine_keeps_the_axi_stream_contract() {
+    check(&lut(2));
+}
+
+#[test]
+fn the_cone_check_finds_a_combinational_tready_path() {
+    use hdl::ast::{e, Dir, Item, Module, Port, PortGroup};
+    let m = Module {
+        name: "bad".into(),
+        doc: vec!["tvalid = tready".into()],
+        params: vec![],
+        ports: vec![PortGroup {
+            doc: "ports".into(),
+            ports: vec![
+                Port::new(Dir::In, "m_axis_out_tready", None, ""),
+                Port::new(Dir::Out, "m_axis_out_tvalid", None, ""),
+            ],
+        }],
+        items: vec![Item::Assign(
+            e::id("m_axis_out_tvalid"),
+            e::id("m_axis_out_tready"),
+        )],
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let paths = comb_tready_paths(dir.path(), &[m], "bad").unwrap();
+    assert_eq!(paths, vec!["bad/m_axis_out_tvalid".to_string()]);
+}
+
+#[test]
+fn bmc_catches_an_output_that_drops_a_held_beat() {
+    // The bug: m_axis_out_tvalid falls whenever a weight beat is offered, held beat or not.
+    let p = bit_serial(WeightEnc::Unsigned, ActEnc::Unsigned, 1, 1, 2);
+    let mut src = engine_sources(&p);
+    let top = &mut src.last_mut().unwrap().1;
+    let good = "assign m_axis_out_tvalid = o_valid;";
+    assert!(top.contains(good), "the engine's tvalid assignment changed");
+    *top = top.replace(
+        good,
+        "assign m_axis_out_tvalid = o_valid && !s_axis_wt_tvalid;",
+    );
+    let d = tempfile::tempdir().unwrap();
+    let v = run_sby_on(d.path(), &p, &src, Mode::Bmc, 20, Some(&["out_held"])).unwrap();
+    assert_eq!(v.status, "FAIL", "{}", v.log);
+}
