@@ -20,7 +20,10 @@ fn every_parser_survives_mutated_inputs() {
         .iter()
         .map(|t| t["target"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["design", "spec", "npy", "network", "model", "onnx"]);
+    assert_eq!(
+        names,
+        ["design", "spec", "npy", "network", "model", "onnx", "outputs"]
+    );
     for t in targets {
         assert_eq!(t["cases"], 400, "{t}");
         assert_eq!(t["panics"], 0, "{t}");

@@ -4,12 +4,15 @@
 //! mutates a valid seed input (`mutate.rs`) and runs it through the parser and what a command
 //! does next with an accepted input (resolving a design, preparing a spec, evaluating a model).
 //! A rejected input is fine; a panic is a defect, counted, reported with the case's seed, and
-//! the command exits 1. `--case I` reruns one case.
+//! the command exits 1. `--case I` reruns one case. The `outputs` target (`outputs.rs`)
+//! fuzzes the one output path every command writes through, on scratch trees, against its
+//! all-or-nothing invariants (a broken invariant counts like a panic).
 //!
 //! The test command runs a short run (`gen/tests/fuzz.rs`); the long run is
 //! `qforge fuzz --cases 100000` (`docs/fuzz.md`).
 
 mod mutate;
+mod outputs;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
@@ -23,7 +26,7 @@ use rand_chacha::ChaCha8Rng;
 /// Arguments of `qforge fuzz`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Target: all, design, spec, npy, network, model, onnx.
+    /// Target: all, design, spec, npy, network, model, onnx, outputs.
     #[arg(long, default_value = "all")]
     target: String,
     /// Cases per target.
@@ -40,50 +43,77 @@ pub struct Args {
     json: bool,
 }
 
-/// A fuzz target: its seeds and what it runs on one input (`Ok(true)` = accepted).
+/// A fuzz target: its seeds and what it runs on one input (`true` = accepted), or (`tree`) a
+/// case that draws its own scenario and checks invariants (`Err` = a broken invariant).
 struct Target {
     name: &'static str,
     text: bool,
     seeds: fn() -> Vec<Vec<u8>>,
     run: fn(&[u8]) -> bool,
+    tree: Option<fn(&mut ChaCha8Rng) -> Result<bool, String>>,
 }
 
-const TARGETS: [Target; 6] = [
+fn no_seeds() -> Vec<Vec<u8>> {
+    vec![Vec::new()]
+}
+
+fn no_run(_: &[u8]) -> bool {
+    false
+}
+
+fn outputs_case(rng: &mut ChaCha8Rng) -> Result<bool, String> {
+    outputs::case(rng)
+}
+
+const TARGETS: [Target; 7] = [
     Target {
         name: "design",
         text: true,
         seeds: design_seeds,
         run: design_run,
+        tree: None,
     },
     Target {
         name: "spec",
         text: true,
         seeds: spec_seeds,
         run: spec_run,
+        tree: None,
     },
     Target {
         name: "npy",
         text: false,
         seeds: npy_seeds,
         run: npy_run,
+        tree: None,
     },
     Target {
         name: "network",
         text: true,
         seeds: network_seeds,
         run: network_run,
+        tree: None,
     },
     Target {
         name: "model",
         text: false,
         seeds: model_seeds,
         run: model_run,
+        tree: None,
     },
     Target {
         name: "onnx",
         text: false,
         seeds: onnx_seeds,
         run: onnx_run,
+        tree: None,
+    },
+    Target {
+        name: "outputs",
+        text: false,
+        seeds: no_seeds,
+        run: no_run,
+        tree: Some(outputs_case),
     },
 ];
 
@@ -294,11 +324,18 @@ fn fuzz_target(
     };
     for i in range {
         let mut rng = case_rng(seed, i);
-        let a = &seeds[rng.gen_range(0..seeds.len())];
-        let b = &seeds[rng.gen_range(0..seeds.len())];
-        let input = mutate::mutate(a, b, t.text, &mut rng);
-        match catch_unwind(AssertUnwindSafe(|| (t.run)(&input))) {
-            Ok(ok) => accepted += ok as u64,
+        let r = match t.tree {
+            Some(tree) => catch_unwind(AssertUnwindSafe(|| tree(&mut rng))),
+            None => {
+                let a = &seeds[rng.gen_range(0..seeds.len())];
+                let b = &seeds[rng.gen_range(0..seeds.len())];
+                let input = mutate::mutate(a, b, t.text, &mut rng);
+                catch_unwind(AssertUnwindSafe(|| Ok((t.run)(&input))))
+            }
+        };
+        match r {
+            Ok(Ok(ok)) => accepted += ok as u64,
+            Ok(Err(broken)) => panics.push((i, format!("invariant: {broken}"))),
             Err(_) => {
                 let msg = last.lock().map(|m| m.clone()).unwrap_or_default();
                 panics.push((i, msg));
