@@ -43,6 +43,9 @@ pub struct Args {
     json: bool,
 }
 
+/// A scenario case: draws its own input, checks invariants (`Err` = a broken one).
+type TreeCase = fn(&mut ChaCha8Rng) -> Result<bool, String>;
+
 /// A fuzz target: its seeds and what it runs on one input (`true` = accepted), or (`tree`) a
 /// case that draws its own scenario and checks invariants (`Err` = a broken invariant).
 struct Target {
@@ -50,7 +53,7 @@ struct Target {
     text: bool,
     seeds: fn() -> Vec<Vec<u8>>,
     run: fn(&[u8]) -> bool,
-    tree: Option<fn(&mut ChaCha8Rng) -> Result<bool, String>>,
+    tree: Option<TreeCase>,
 }
 
 fn no_seeds() -> Vec<Vec<u8>> {
