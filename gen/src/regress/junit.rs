@@ -1,7 +1,7 @@
 //! JUnit XML for `qforge regress`: one `<testsuite>` per design (named `design-NNNN`, with its
 //! seed and parameters as properties), one `<testcase>` per job and simulator. The file holds
 //! no wall times, so a run split into shards and merged is byte-identical to the unsharded run;
-//! [`merge`] reads shard files back (only the format [`write`] produces), checks they belong
+//! [`merge`] reads shard files back (only the format [`write()`] produces), checks they belong
 //! to the same regression and together cover every design exactly once.
 
 use std::fmt::Write as _;
