@@ -129,6 +129,18 @@ impl UniformSpec {
     }
 }
 
+/// The codes `qmin ..= qmax` of a `bits`-bit uniform quantizer (QONNX's `min_int` /
+/// `max_int`): two's complement when `signed`, one code fewer at the bottom (signed) or the
+/// top (unsigned) when `narrow`.
+pub fn code_range(bits: u32, signed: bool, narrow: bool) -> (i64, i64) {
+    let (b, n) = (bits as i64, narrow as i64);
+    if signed {
+        (-(1i64 << (b - 1)) + n, (1i64 << (b - 1)) - 1)
+    } else {
+        (0, (1i64 << b) - 1 - n)
+    }
+}
+
 /// A prepared uniform quantizer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Uniform {
@@ -162,12 +174,7 @@ impl Uniform {
                 "needs bits >= 2 (a 1-bit narrow range holds a single code)",
             ));
         }
-        let narrow = spec.narrow as i64;
-        let (qmin, qmax) = if spec.signed {
-            (-(1i64 << (bits - 1)) + narrow, (1i64 << (bits - 1)) - 1)
-        } else {
-            (0, (1i64 << bits) - 1 - narrow)
-        };
+        let (qmin, qmax) = code_range(bits, spec.signed, spec.narrow);
         if !(qmin..=qmax).contains(&spec.zero_point) {
             return Err(Error::new(
                 "zero_point",

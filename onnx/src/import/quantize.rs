@@ -305,10 +305,10 @@ fn quantize_const(node: &Node, c: &Cst, s: &[f64], sd: &[usize], kind: WKind) ->
                 signed,
                 narrow,
             } => {
-                let (lo, hi) = code_range(bits, signed, narrow);
+                let (lo, hi) = quant::uniform::code_range(bits, signed, narrow);
                 // float32 as numpy: y = x / scale (the file's float32 values), clip, round.
                 let y = (x as f32) / (sc as f32);
-                round_half_even((y as f64).clamp(lo as f64, hi as f64))
+                quant::staircase::round_half_even((y as f64).clamp(lo as f64, hi as f64))
             }
         };
         values.push(code * sc);
@@ -323,24 +323,4 @@ fn quantize_const(node: &Node, c: &Cst, s: &[f64], sd: &[usize], kind: WKind) ->
             scale_dims: sd.to_vec(),
         }),
     })
-}
-
-/// Round half to even for `|y| < 2^51` (codes are within ±256): adding and subtracting
-/// 1.5·2^52 rounds to an integer in the default round-to-nearest-even mode, without the
-/// libm call `round_ties_even` compiles to on x86-64 without SSE4.1.
-fn round_half_even(y: f64) -> f64 {
-    const MAGIC: f64 = 6_755_399_441_055_744.0;
-    debug_assert!(y.abs() < 1e15);
-    (y + MAGIC) - MAGIC
-}
-
-/// The code range of a uniform quantizer (qonnx `min_int` / `max_int`).
-pub(crate) fn code_range(bits: u32, signed: bool, narrow: bool) -> (i64, i64) {
-    let b = bits as i64;
-    match (signed, narrow) {
-        (true, true) => (-(1 << (b - 1)) + 1, (1 << (b - 1)) - 1),
-        (true, false) => (-(1 << (b - 1)), (1 << (b - 1)) - 1),
-        (false, true) => (0, (1 << b) - 2),
-        (false, false) => (0, (1 << b) - 1),
-    }
 }

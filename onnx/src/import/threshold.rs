@@ -4,7 +4,8 @@
 
 use model::Op;
 use quant::spec::QuantSpec;
-use serde_json::{json, Value};
+use quant::uniform::Scale;
+use serde_json::json;
 
 use super::attrs::Attrs;
 use super::quantize::scalar;
@@ -110,8 +111,7 @@ pub(crate) fn trunc(cx: &mut Ctx, node: &Node) -> Result<()> {
     // node of exactly this scale.
     let on_grid = cx.nodes.iter().any(|n| {
         n.name == ir
-            && matches!(&n.op, Op::Quant { spec: QuantSpec::Uniform(u) }
-                if serde_json::to_value(u).ok().and_then(|v| v.get("scale").and_then(Value::as_f64)) == Some(s))
+            && matches!(&n.op, Op::Quant { spec: QuantSpec::Uniform(u) } if u.scale == Scale::Tensor(s))
     });
     if !on_grid {
         return Err(Error::new(
