@@ -1,19 +1,24 @@
 //! The AXI4-Stream contract of small engines of both kinds, proved with SymbiYosys
 //! (docs/formal.md): no combinational path from `m_axis_out_tready` to the output stream
-//! (structural, Yosys), every `formal::PROPERTIES` assertion by BMC to `DEPTH` cycles from
-//! reset (`smtbmc` + Yices), and every cover reached within `DEPTH` (so the bound covers
-//! whole jobs, stalls included). Fails, never skips, when a tool is missing.
+//! (structural, Yosys), every `formal::PROPERTIES` assertion (with the `formal::INVARIANTS`)
+//! unbounded by k-induction at depth `INDUCTION` and by BMC to `DEPTH` cycles from reset
+//! (`smtbmc` + Yices), and every cover reached within `DEPTH` (so the bound covers whole
+//! jobs, stalls included). Mutant engines show the proofs catch broken outputs. Fails, never
+//! skips, when a tool is missing.
 
 use hdl::params::{ActEnc, EngineParams, Kind, WeightEnc};
 use testbench::formal::{
-    comb_tready_paths, engine_sources, run_sby, run_sby_on, Mode, COVERS, INDUCTIVE, PROPERTIES,
+    comb_tready_paths, engine_sources, run_sby, run_sby_on, wrapper, Mode, COVERS, INDUCTIVE,
+    INVARIANTS, PROPERTIES,
 };
 
 /// BMC depth (cycles from the first reset): more than each design's largest job takes
 /// without stalls (checked), so the bound holds whole jobs of every size the design allows.
 const DEPTH: u32 = 48;
-/// k-induction depth for the `INDUCTIVE` properties.
-const INDUCTION: u32 = 4;
+/// k-induction depth (sby `depth`: smtbmc assumes every assertion, the invariants included,
+/// in the first `INDUCTION - 1` steps and proves them in the last). The invariants make
+/// every property 1-inductive, so 2 is enough; at 1 nothing is assumed and induction fails.
+const INDUCTION: u32 = 2;
 
 fn bit_serial(
     w_enc: WeightEnc,
@@ -113,9 +118,11 @@ fn check(p: &EngineParams) {
     let v = run_sby(d.path(), p, Mode::Prove, INDUCTION, Some(&INDUCTIVE))
         .unwrap_or_else(|e| panic!("{p:?}: {e}"));
     assert_eq!(v.status, "PASS", "prove {INDUCTIVE:?} {p:?}:\n{}", v.log);
+    assert!(v.failed.is_empty(), "{:?}", v.failed);
     eprintln!(
-        "{} {p:?} Prove (k-induction, depth {INDUCTION}) {INDUCTIVE:?}: PASS in {:.1} s",
+        "{} {p:?} Prove (k-induction, depth {INDUCTION}) {INDUCTIVE:?} + {} invariants: PASS in {:.1} s",
         p.top_name(),
+        INVARIANTS.len(),
         v.secs
     );
 }
@@ -182,4 +189,67 @@ fn bmc_catches_an_output_that_drops_a_held_beat() {
     let d = tempfile::tempdir().unwrap();
     let v = run_sby_on(d.path(), &p, &src, Mode::Bmc, 20, Some(&["out_held"])).unwrap();
     assert_eq!(v.status, "FAIL", "{}", v.log);
+    assert_eq!(v.failed, vec!["out_held".to_string()], "{}", v.log);
+}
+
+/// `p`'s sources with `good` replaced by `bad` in the file named `file`.
+fn mutant(p: &EngineParams, file: &str, good: &str, bad: &str) -> Vec<(String, String)> {
+    let mut src = engine_sources(p);
+    let text = &mut src.iter_mut().find(|(n, _)| n == file).unwrap().1;
+    assert!(text.contains(good), "{file} no longer contains {good:?}");
+    *text = text.replace(good, bad);
+    src
+}
+
+#[test]
+fn the_strengthened_proof_catches_broken_outputs() {
+    // Neither bug shows within the k-induction's basecase (no output beat within INDUCTION
+    // cycles of reset), so only the induction step can find them: it must, invariants and
+    // all, and blame out_held, never an invariant (the bugs leave the internal state the
+    // invariants speak of alone; a PASS would mean they rule out real behaviour).
+    let p = bit_serial(WeightEnc::Unsigned, ActEnc::Unsigned, 1, 1, 2);
+    let mutants = [
+        // tvalid falls whenever a weight beat is offered, held beat or not.
+        mutant(
+            &p,
+            "bitserial_engine.sv",
+            "assign m_axis_out_tvalid = o_valid;",
+            "assign m_axis_out_tvalid = o_valid && !s_axis_wt_tvalid;",
+        ),
+        // The threshold unit's output bypasses its code register: a held beat's tdata
+        // follows the next row's search.
+        mutant(
+            &p,
+            "threshold_unit.sv",
+            "assign out_code = code0_q;",
+            "assign out_code = next0;",
+        ),
+    ];
+    for src in &mutants {
+        let d = tempfile::tempdir().unwrap();
+        let v = run_sby_on(d.path(), &p, src, Mode::Prove, INDUCTION, Some(&INDUCTIVE)).unwrap();
+        assert_eq!(
+            v.status, "UNKNOWN",
+            "basecase passes, induction fails:\n{}",
+            v.log
+        );
+        assert!(v.failed.contains(&"out_held".to_string()), "{:?}", v.failed);
+        assert!(
+            !v.failed.iter().any(|l| l.starts_with("inv_")),
+            "{:?}",
+            v.failed
+        );
+    }
+}
+
+#[test]
+fn the_wrapper_asserts_every_listed_label() {
+    let p = bit_serial(WeightEnc::Unsigned, ActEnc::Unsigned, 1, 1, 2);
+    let w = wrapper(&p);
+    for (label, _) in PROPERTIES.iter().chain(&INVARIANTS) {
+        assert!(w.contains(&format!("{label}: assert (")), "{label}");
+    }
+    for (label, _) in COVERS {
+        assert!(w.contains(&format!("{label}: cover (")), "{label}");
+    }
 }

@@ -1,0 +1,51 @@
+//! The structural half of the contract: no combinational path from `m_axis_out_tready` to
+//! the output stream's `tvalid`, `tdata` or `tlast`, checked with Yosys on the flattened
+//! netlist.
+
+use std::path::Path;
+use std::process::Command;
+
+use hdl::ast::Module;
+
+use crate::tools::{find, Tool};
+use crate::verilator::write_modules;
+
+fn module_names(dir: &Path, modules: &[Module]) -> Result<Vec<String>, String> {
+    Ok(write_modules(dir, modules)
+        .map_err(|e| e.to_string())?
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect())
+}
+
+/// The `m_axis_out` outputs (of `tvalid`, `tdata`, `tlast`) that `m_axis_out_tready` reaches
+/// without passing a flip-flop in `modules` (top `top`, flattened, memories mapped to
+/// registers); empty when none does. Runs Yosys in `dir`.
+pub fn comb_tready_paths(dir: &Path, modules: &[Module], top: &str) -> Result<Vec<String>, String> {
+    let y = find(Tool::Yosys)?;
+    let names = module_names(dir, modules)?;
+    let cone = r"w:m_axis_out_tready %co*:-$dff";
+    let outs = "w:m_axis_out_tvalid w:m_axis_out_tdata w:m_axis_out_tlast %u %u";
+    let script = format!(
+        "read_verilog -sv -DSYNTHESIS {}; prep -flatten -top {top}; memory_map; opt_clean; dffunmap; \
+         tee -q -o cone.txt select -list {cone} {outs} %i; tee -q -o size.txt select -count {cone}",
+        names.join(" ")
+    );
+    let out = Command::new(&y.command)
+        .current_dir(dir)
+        .args(["-q", "-l", "comb.log", "-p", &script])
+        .output()
+        .map_err(|e| format!("{}: {e}", y.command))?;
+    let size = std::fs::read_to_string(dir.join("size.txt")).unwrap_or_default();
+    if !out.status.success() || !size.contains("objects") {
+        let log = std::fs::read_to_string(dir.join("comb.log")).unwrap_or_default();
+        return Err(format!("yosys cone check failed ({}):\n{log}", out.status));
+    }
+    let cone = std::fs::read_to_string(dir.join("cone.txt")).map_err(|e| e.to_string())?;
+    Ok(cone
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect())
+}
