@@ -50,11 +50,7 @@ pub const PROPERTIES: [(&str, &str); 4] = [
 /// every state reachable from reset, and asserted (so proved) like the [`PROPERTIES`]; as
 /// assertions, k-induction assumes them in its k prior steps, which rules out the unreachable
 /// states that defeat induction on `out_held` and `out_needs_inputs` alone.
-pub const INVARIANTS: [(&str, &str); 6] = [
-    (
-        "inv_state",
-        "state_q is one of the engine's controller states (ST_LOAD_P only in LUT engines)",
-    ),
+pub const INVARIANTS: [(&str, &str); 5] = [
     (
         "inv_pipe_emit",
         "outside ST_EMIT the output pipeline is empty: e1_valid_q, every threshold stage's valid bit and raw_valid_q are 0",
