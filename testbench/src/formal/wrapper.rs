@@ -24,7 +24,7 @@ fn state_w() -> u32 {
 }
 
 /// The engine-internal signals the [`INVARIANTS`](super::INVARIANTS) read, for the engine
-/// `p` (names as `hdl::engine` declares them).
+/// `p` (names as `hdl::engine` declares them: a renamed signal makes the sby run `ERROR`).
 pub fn taps(p: &EngineParams) -> Vec<Tap> {
     let ri_w = ubits(p.dm as u64);
     let mut t: Vec<Tap> = [
