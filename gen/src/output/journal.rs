@@ -1,6 +1,6 @@
 //! The commit journal: what makes a commit all-or-nothing even under SIGKILL or a power cut.
 //!
-//! Before the first rename of a swap, [`write`] puts `.qforge-journal-PID` (JSON, fsynced)
+//! Before the first rename of a swap, [`write()`] puts `.qforge-journal-PID` (JSON, fsynced)
 //! into every directory the commit writes to, each copy listing the whole swap: every target
 //! with its backup (`NAME.qforge-bak-PID`, when a previous file is moved aside) and its
 //! temporary (`NAME.qforge-tmp-PID`), the directories the commit created, and the paths of
