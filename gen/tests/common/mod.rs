@@ -46,6 +46,7 @@ pub fn fixtures() -> Vec<PathBuf> {
 /// Run `qforge args` in `dir` and measure it: (success, stdout, stderr, peak resident bytes
 /// of that process alone, from `wait4`).
 #[allow(dead_code)]
+#[allow(clippy::zombie_processes)]
 pub fn qforge_rss(args: &[&str], dir: &Path) -> (bool, String, String, u64) {
     use std::io::Read as _;
     use std::os::unix::process::ExitStatusExt as _;
@@ -69,6 +70,7 @@ pub fn qforge_rss(args: &[&str], dir: &Path) -> (bool, String, String, u64) {
         s
     });
     let mut status = 0;
+    // The child is reaped by wait4 here (std's `wait` would reap it without its rusage).
     // SAFETY: wait4 on our own child's pid, writing into zeroed locals.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     let pid = child.id() as libc::pid_t;
