@@ -2,7 +2,8 @@
 //! return a [`StdoutError`] through `?` on failure. `main` ([`exit_status`]) ends a run whose
 //! stdout was closed (EPIPE, e.g. `qforge ... | head`) quietly with status 141 (128 + SIGPIPE,
 //! what a shell reports for a process killed by SIGPIPE) and reports any other stdout error
-//! (e.g. ENOSPC on `> /dev/full`) as `qforge: error: stdout: ...` with status 1.
+//! (e.g. ENOSPC on `> /dev/full`) as `qforge: error: stdout: ...` with status 1. The error
+//! message goes to stderr without panicking when stderr itself is closed or full.
 
 use std::io::Write as _;
 
@@ -56,7 +57,8 @@ pub fn exit_status(e: &anyhow::Error) -> i32 {
     match stdout {
         Some(s) if s.0.kind() == std::io::ErrorKind::BrokenPipe => 141,
         _ => {
-            eprintln!("qforge: error: {e:#}");
+            // Not `eprintln!`, which panics when stderr is closed (`2>&-`) or full.
+            let _ = writeln!(std::io::stderr().lock(), "qforge: error: {e:#}");
             1
         }
     }

@@ -3,7 +3,8 @@
 //! `engine.dm/dn/dk`) and the LUT product width (`--prod-bits`). The array and product
 //! ranges are `hdl::params::EngineParams::validate`'s (tested to agree); the clock's upper
 //! bound keeps the XDC period (`1000 / MHz` ns, written to 3 decimals) at 0.5 ns or more.
-//! Also the memory bound of a design (`crate::design`): refused before it is built.
+//! Also the memory bound of a design (`crate::design`), a network (`run --network`) and a
+//! model file (`--model`, [`model_bytes`]): refused before it is built or loaded.
 
 use anyhow::{bail, Result};
 
@@ -72,6 +73,48 @@ pub fn network_bytes(net: &crate::network::Network) -> u64 {
         .saturating_add(32u64.saturating_mul(outs))
         .saturating_add(32u64.saturating_mul(im2col))
         .saturating_add(64 << 20)
+}
+
+/// Bytes per initializer element of loading a QONNX model and lowering it (`--model M.onnx`,
+/// `qforge import`), beyond the file itself: the decoded tensor, its f64 constant, the model's
+/// f64 tensor, the quantized codes and the engine's encoded copy. Measured 43 bytes per
+/// element (peak RSS 792 MB for a 4096 × 4096 float32 MatMul, 67 MB file; 202 MB at
+/// 2048 × 2048: slope 11.7 bytes per file byte), rounded up.
+pub const ONNX_BYTES_PER_ELEMENT: u64 = 48;
+
+/// Bytes per tensor element of loading a native model (`--model model.json`) beyond its
+/// safetensors file: the f64 tensors, the quantized codes and the engine's copy. Measured 24
+/// bytes per element (peak RSS 530 MB for a 4096 × 4096 F64 tensor, 134 MB file; 137 MB at
+/// 2048 × 2048), rounded up.
+pub const NATIVE_BYTES_PER_ELEMENT: u64 = 28;
+
+/// Fixed part of a model load's estimate (the program, the graph, small tensors).
+pub const MODEL_BASE_BYTES: u64 = 64 << 20;
+
+/// Estimated peak memory of loading a model: its files (`file_bytes`, held while decoded,
+/// the manifest counted 16 times for its parsed JSON) plus `per_element` bytes for each of
+/// its `elements` weights and constants, plus [`MODEL_BASE_BYTES`].
+pub fn model_bytes(file_bytes: u64, elements: u64, per_element: u64) -> u64 {
+    file_bytes
+        .saturating_add(elements.saturating_mul(per_element))
+        .saturating_add(MODEL_BASE_BYTES)
+}
+
+/// Refuse a model load estimated above [`MAX_BUILD_BYTES`]; `what` names the files and the
+/// counts the estimate came from.
+pub fn check_model_bytes(what: &str, need: u64) -> Result<()> {
+    if need > MAX_BUILD_BYTES {
+        bail!(
+            "{what}: loading it needs an estimated {:.1} GiB, above the {} GiB bound \
+             (qforge holds every weight in f64 with its codes while it imports and lowers a \
+             model; about {} M weights fit). Split the model, or check that the file is the one \
+             you meant",
+            need as f64 / (1u64 << 30) as f64,
+            MAX_BUILD_BYTES >> 30,
+            (MAX_BUILD_BYTES - MODEL_BASE_BYTES) / ONNX_BYTES_PER_ELEMENT / 1_000_000
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -38,10 +38,68 @@ pub fn is_onnx(path: &Path) -> bool {
 /// `model.json` or a directory holding one). Errors name the path and the node.
 pub fn load_model(path: &Path) -> Result<model::Model> {
     if is_onnx(path) {
-        onnx::import::import(path).map_err(|e| anyhow!("--model {e}"))
+        import_onnx(path).map_err(|e| anyhow!("--model {e:#}"))
     } else {
-        model::Model::load(path).map_err(|e| anyhow!("--model {}: {e}", path.display()))
+        load_native(path)
     }
+}
+
+/// Import a QONNX file within the memory bound: its size is checked before it is read, its
+/// initializers' element count (external data included) after the protobuf is decoded and
+/// before any tensor is converted.
+fn import_onnx(path: &Path) -> Result<model::Model> {
+    use crate::engine_limits::{self as lim, ONNX_BYTES_PER_ELEMENT as PER};
+    let file = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    lim::check_model_bytes(&format!("{file} bytes"), lim::model_bytes(file, 0, PER))
+        .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    let check = |elements: u64| {
+        lim::check_model_bytes(
+            &format!("{file} bytes, {elements} initializer elements"),
+            lim::model_bytes(file, elements, PER),
+        )
+        .map_err(|e| e.to_string())
+    };
+    onnx::import::import_within(path, &check).map_err(|e| anyhow!("{e}"))
+}
+
+/// Load a native model (`model.json` or a directory holding one) within the memory bound:
+/// the manifest's and the safetensors file's sizes and the tensors' element count (from the
+/// header alone) are checked before the data is read.
+fn load_native(path: &Path) -> Result<model::Model> {
+    use crate::engine_limits::{self as lim, NATIVE_BYTES_PER_ELEMENT as PER};
+    let manifest = if path.is_dir() {
+        path.join(model::manifest::MANIFEST)
+    } else {
+        path.to_path_buf()
+    };
+    let shown = manifest.display().to_string();
+    let fail = |e: model::Error| anyhow!("--model {}: {e}", path.display());
+    let mlen = std::fs::metadata(&manifest).map(|m| m.len()).unwrap_or(0);
+    lim::check_model_bytes(
+        &format!("--model {shown} ({mlen} bytes)"),
+        lim::model_bytes(mlen.saturating_mul(16), 0, PER),
+    )?;
+    let text = std::fs::read(&manifest).map_err(|e| {
+        fail(model::Error::new(
+            &shown,
+            "",
+            format!("cannot read the manifest: {e}"),
+        ))
+    })?;
+    let dir = manifest.parent().unwrap_or(Path::new("."));
+    let tensors = serde_json::from_slice::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("tensors")?.as_str().map(|t| dir.join(t)));
+    if let Some((tlen, elements)) = tensors.as_deref().and_then(model::tensor::peek_elements) {
+        lim::check_model_bytes(
+            &format!(
+                "--model {shown} ({} bytes of tensors, {elements} elements)",
+                tlen
+            ),
+            lim::model_bytes(mlen.saturating_mul(16).saturating_add(tlen), elements, PER),
+        )?;
+    }
+    model::Model::from_manifest(&text, &shown, dir).map_err(fail)
 }
 
 /// `qforge import`.
@@ -52,7 +110,7 @@ pub fn run(a: &Args) -> Result<()> {
             a.model.display()
         ));
     }
-    let m = onnx::import::import(&a.model).map_err(|e| anyhow!("{e}"))?;
+    let m = import_onnx(&a.model)?;
     let files = m
         .to_files()
         .map_err(|e| anyhow!("--out {}: {e}", a.out.display()))?;

@@ -62,6 +62,37 @@ pub fn checked_numel(shape: &[usize]) -> Option<usize> {
     shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d))
 }
 
+/// `(file bytes, elements of every tensor)` of the safetensors file at `path`, from its
+/// header alone (the data is not read): what a memory estimate is based on. `None` when the
+/// header cannot be read or parsed (the loader then reports what is wrong).
+pub fn peek_elements(path: &Path) -> Option<(u64, u64)> {
+    use std::io::Read as _;
+    let mut f = std::fs::File::open(path).ok()?;
+    let len = f.metadata().ok()?.len();
+    let mut n = [0u8; 8];
+    f.read_exact(&mut n).ok()?;
+    let header_len = u64::from_le_bytes(n);
+    if header_len > MAX_HEADER_LEN || header_len > len.saturating_sub(8) {
+        return None;
+    }
+    let mut header = vec![0u8; header_len as usize];
+    f.read_exact(&mut header).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&header).ok()?;
+    let mut elements = 0u64;
+    for (name, info) in v.as_object()? {
+        if name == "__metadata__" {
+            continue;
+        }
+        let numel = info
+            .get("shape")?
+            .as_array()?
+            .iter()
+            .try_fold(1u64, |n, d| d.as_u64().map(|d| n.saturating_mul(d)))?;
+        elements = elements.saturating_add(numel);
+    }
+    Some((len, elements))
+}
+
 /// A safetensors file read into memory and its header parsed and checked.
 pub struct TensorFile {
     /// The file's name as used in errors.

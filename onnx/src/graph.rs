@@ -191,6 +191,32 @@ impl Graph {
 
 /// Read and check the ONNX file at `path` (external tensor data is read relative to it).
 pub fn read(path: &Path) -> Result<Graph> {
+    read_within(path, &|_| Ok(()))
+}
+
+/// Elements of every initializer of `g` as its dims claim (saturating), before any tensor
+/// data is read or converted: what an importer's memory estimate is based on.
+pub fn initializer_elements(g: &proto::GraphProto) -> u64 {
+    g.initializer
+        .iter()
+        .map(|t| {
+            t.dims
+                .iter()
+                .try_fold(1u64, |n, &d| {
+                    u64::try_from(d).ok().map(|d| n.saturating_mul(d))
+                })
+                .unwrap_or(0)
+        })
+        .fold(0u64, u64::saturating_add)
+}
+
+/// A check of a model's initializer element count ([`initializer_elements`]) before any
+/// tensor is read or converted; its message becomes the error.
+pub type ElementCheck<'a> = &'a dyn Fn(u64) -> std::result::Result<(), String>;
+
+/// [`read`], calling `check` with the initializers' element count (external data included)
+/// once the protobuf is decoded and before any tensor is read or converted.
+pub fn read_within(path: &Path, check: ElementCheck) -> Result<Graph> {
     let shown = path.display().to_string();
     let meta =
         std::fs::metadata(path).map_err(|e| Error::new(&shown, format!("cannot read: {e}")))?;
@@ -204,12 +230,21 @@ pub fn read(path: &Path) -> Result<Graph> {
         ));
     }
     let bytes = std::fs::read(path).map_err(|e| Error::new(&shown, format!("cannot read: {e}")))?;
-    from_bytes(bytes.into(), path.parent()).map_err(|e| e.within(&shown))
+    from_bytes_within(bytes.into(), path.parent(), check).map_err(|e| e.within(&shown))
 }
 
 /// Decode and check an ONNX model from `bytes`; `dir` is where external data files live
 /// (`None`: external data is an error).
 pub fn from_bytes(bytes: bytes::Bytes, dir: Option<&Path>) -> Result<Graph> {
+    from_bytes_within(bytes, dir, &|_| Ok(()))
+}
+
+/// [`from_bytes`] with the element check of [`read_within`].
+pub fn from_bytes_within(
+    bytes: bytes::Bytes,
+    dir: Option<&Path>,
+    check: ElementCheck,
+) -> Result<Graph> {
     let m = proto::ModelProto::decode(bytes).map_err(|e| {
         Error::new(
             "",
@@ -229,6 +264,7 @@ pub fn from_bytes(bytes: bytes::Bytes, dir: Option<&Path>) -> Result<Graph> {
             ),
         ));
     }
+    check(initializer_elements(g)).map_err(|m| Error::new("", m))?;
     let mut initializers = HashMap::new();
     for t in &g.initializer {
         let c = tensor(t, dir)?;

@@ -25,6 +25,8 @@ pub struct Registry {
     pub backups: Vec<(PathBuf, PathBuf)>,
     /// Targets a commit in progress installed with no previous file (removed).
     pub installed: Vec<PathBuf>,
+    /// The journal copies of the commit in progress (removed after the rest is undone).
+    pub journals: Vec<PathBuf>,
 }
 
 static REGISTRY: Mutex<Option<Registry>> = Mutex::new(None);
@@ -71,6 +73,9 @@ pub fn undo_commit(r: &mut Registry) {
     for p in r.files.drain(..) {
         let _ = std::fs::remove_file(p);
     }
+    // The journals before the directories: a created directory may hold a copy.
+    super::journal::remove(&r.journals);
+    r.journals.clear();
     for p in r.created.drain(..).rev() {
         let _ = std::fs::remove_dir(p);
     }
@@ -184,9 +189,23 @@ pub fn parse(name: &OsStr) -> Option<(&str, &str, u32)> {
     Some((base, kind, pid.parse().ok()?))
 }
 
-/// Remove the temporaries that dead qforge runs left in `dir`; a backup whose target is
-/// missing is put back (the run died between moving it aside and finishing).
+/// Roll back the swaps that dead qforge runs' journals in `dir` describe
+/// (`super::journal`), then remove the temporaries dead runs left in `dir`; a backup whose
+/// target is missing is put back (the run died between moving it aside and finishing), one
+/// whose target exists is removed (the run died after its commit point).
 pub fn sweep_dir(dir: &Path) {
+    // First the journals of dead runs: their swaps are rolled back as a whole.
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let name = e.file_name();
+            let Some(pid) = name.to_str().and_then(super::journal::pid_of) else {
+                continue;
+            };
+            if !alive(pid) {
+                super::journal::roll_back(&e.path());
+            }
+        }
+    }
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;
     };

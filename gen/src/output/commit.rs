@@ -3,7 +3,8 @@
 //! (holding the cleanup registry, so a signal waits for a consistent state) move each existing
 //! target aside to `NAME.qforge-bak-PID` and rename the new file in. Any failure puts every
 //! backup back, removes the new files, the temporaries and the directories the commit created;
-//! success deletes the backups.
+//! success deletes the backups. A journal written before the first rename (`super::journal`)
+//! lets the next run undo a swap that a SIGKILL or a crash cut short.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use super::cleanup::{self, forget};
+use super::journal;
 
 /// One file of a commit.
 pub struct Entry {
@@ -20,7 +22,8 @@ pub struct Entry {
     pub flag: String,
     /// Content.
     pub bytes: Vec<u8>,
-    /// Mode 0755 instead of 0644 (Unix).
+    /// Mode 0755 instead of 0644 (Unix) for a new file; a replaced file keeps its mode
+    /// (with `x` added where it has `r`).
     pub executable: bool,
     /// The output directory the file belongs to: its missing directories (and this one's
     /// missing ancestors) are created.
@@ -83,6 +86,9 @@ fn special(_: &std::fs::FileType) -> &'static str {
 thread_local! {
     /// Tests: fail the swap's rename number N (0-based).
     pub static FAIL_RENAME_AT: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) };
+    /// Tests: abort the process (as SIGKILL would end it, with no cleanup) at the swap's
+    /// rename number N.
+    pub static CRASH_AT: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) };
 }
 
 /// A rename of the swap (fails on purpose in tests).
@@ -92,6 +98,9 @@ fn rename(from: &Path, to: &Path, _n: &mut usize) -> std::io::Result<()> {
         let at = FAIL_RENAME_AT.with(|c| c.get());
         if *_n == at {
             return Err(std::io::Error::other("injected failure"));
+        }
+        if *_n == CRASH_AT.with(|c| c.get()) {
+            std::process::abort();
         }
         *_n += 1;
     }
@@ -138,8 +147,34 @@ fn write_temp(e: &Entry, tmp: &Path) -> std::io::Result<()> {
         g.get().files.push(tmp.to_path_buf());
         f
     };
+    if let Some(perm) = kept_permissions(e) {
+        f.set_permissions(perm)?;
+    }
     f.write_all(&e.bytes)?;
     f.sync_all()
+}
+
+/// The permissions a replaced file keeps: the previous file's mode (a user's `chmod 600` on
+/// a report survives a re-run); an executable entry also gets `x` wherever the old mode has
+/// `r`. `None` for a new file (0644 or 0755, less the umask).
+fn kept_permissions(e: &Entry) -> Option<std::fs::Permissions> {
+    let md = std::fs::symlink_metadata(&e.path).ok()?;
+    if !md.is_file() {
+        return None;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mut mode = md.permissions().mode() & 0o7777;
+        if e.executable {
+            mode |= (mode & 0o444) >> 2;
+        }
+        Some(std::fs::Permissions::from_mode(mode))
+    }
+    #[cfg(not(unix))]
+    {
+        Some(md.permissions())
+    }
 }
 
 /// Commit `files`, removing `stale` (regular files of an earlier run) in the same swap.
@@ -165,6 +200,9 @@ pub fn commit(files: &[Entry], stale: &[PathBuf]) -> Result<()> {
         cleanup::undo_commit(r);
         return result;
     }
+    // The commit point: with the journals gone, a kill leaves the new set standing.
+    journal::remove(&r.journals);
+    r.journals.clear();
     let backups: Vec<PathBuf> = r.backups.drain(..).map(|(b, _)| b).collect();
     r.installed.clear();
     r.created.clear();
@@ -204,6 +242,9 @@ fn stage_and_swap(files: &[Entry], stale: &[PathBuf]) -> Result<()> {
     hold_for_tests();
     let mut g = cleanup::lock();
     let r = g.get();
+    let j = plan(files, stale, &r.created);
+    r.journals.extend(j.copies.iter().cloned());
+    journal::write(&j).context("cannot write the commit journal")?;
     let mut n = 0;
     for s in stale {
         let bak = sibling(s, "bak");
@@ -227,8 +268,50 @@ fn stage_and_swap(files: &[Entry], stale: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
+/// The journal of the swap [`stage_and_swap`] is about to do, with a copy in each directory
+/// it writes to.
+fn plan(files: &[Entry], stale: &[PathBuf], created: &[PathBuf]) -> journal::Journal {
+    let abs = |p: &Path| journal::absolute(p);
+    let mut steps = Vec::new();
+    for s in stale {
+        steps.push(journal::Step {
+            target: abs(s),
+            backup: Some(abs(&sibling(s, "bak"))),
+            temp: None,
+        });
+    }
+    let mut copies: Vec<PathBuf> = Vec::new();
+    for e in files {
+        let had = std::fs::symlink_metadata(&e.path).is_ok();
+        steps.push(journal::Step {
+            target: abs(&e.path),
+            backup: had.then(|| abs(&sibling(&e.path, "bak"))),
+            temp: Some(abs(&sibling(&e.path, "tmp"))),
+        });
+        let dir = match e.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            Some(d) => d,
+            None => Path::new("."),
+        };
+        let c = abs(&dir.join(journal::name(std::process::id())));
+        if !copies.contains(&c) {
+            copies.push(c);
+        }
+    }
+    journal::Journal {
+        steps,
+        created: created.iter().map(|p| abs(p)).collect(),
+        copies,
+    }
+}
+
 /// Tests only: `QFORGE_TEST_HOLD_COMMIT=MS` sleeps between writing the temporaries and the
-/// swap, so a test can signal a commit in progress.
+/// swap, so a test can signal a commit in progress. Compiled into debug builds only (the
+/// integration tests' binary); a release build (`cargo install`, `--release`) has no hook.
+#[cfg(not(debug_assertions))]
+fn hold_for_tests() {}
+
+/// See the release version above.
+#[cfg(debug_assertions)]
 fn hold_for_tests() {
     if let Some(ms) = std::env::var_os("QFORGE_TEST_HOLD_COMMIT")
         .and_then(|v| v.to_str().and_then(|s| s.parse::<u64>().ok()))

@@ -21,6 +21,8 @@ pub fn previous(flag: &str, root: &Path, force: bool) -> Result<Option<Vec<PathB
         Ok(m) if !m.is_dir() => bail!("{flag}: {} is not a directory", root.display()),
         Ok(_) => {}
     }
+    // A run killed mid-swap is rolled back first, so the manifest read is the one on disk.
+    super::cleanup::sweep_dir(root);
     let path = root.join(NAME);
     match std::fs::read(&path) {
         Ok(bytes) => match parse(&bytes) {

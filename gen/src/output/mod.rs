@@ -9,6 +9,7 @@
 
 mod cleanup;
 mod commit;
+mod journal;
 mod manifest;
 #[cfg(test)]
 mod tests;

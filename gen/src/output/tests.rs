@@ -156,3 +156,92 @@ fn the_sweep_removes_dead_runs_temporaries_and_restores_orphaned_backups() {
         .collect();
     assert_eq!(got, want);
 }
+
+/// Child half of the crash test: the second run into `QFORGE_CRASH_ROOT`, aborted at rename
+/// `QFORGE_CRASH_AT` (run by [`a_crash_mid_swap_is_rolled_back_by_the_next_run`] only).
+#[test]
+#[ignore = "run as a child process by a_crash_mid_swap_is_rolled_back_by_the_next_run"]
+fn crash_child() {
+    let (Some(root), Some(at)) = (
+        std::env::var_os("QFORGE_CRASH_ROOT"),
+        std::env::var("QFORGE_CRASH_AT").ok(),
+    ) else {
+        return;
+    };
+    let _serial = serial();
+    super::commit::CRASH_AT.with(|c| c.set(at.parse().unwrap()));
+    let _ = second_run(Path::new(&root));
+    unreachable!("the commit must abort at rename {at}");
+}
+
+#[test]
+fn a_crash_mid_swap_is_rolled_back_by_the_next_run() {
+    let exe = std::env::current_exe().unwrap();
+    for at in 0..8 {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("out");
+        {
+            let _serial = serial();
+            first_run(&root);
+        }
+        std::fs::write(root.join("mine.txt"), "user").unwrap();
+        let before = snapshot(&root);
+        let st = std::process::Command::new(&exe)
+            .args([
+                "--exact",
+                "output::tests::crash_child",
+                "--ignored",
+                "--nocapture",
+            ])
+            .env("QFORGE_CRASH_ROOT", &root)
+            .env("QFORGE_CRASH_AT", at.to_string())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(!st.success(), "rename {at}: the child must die");
+        let mid = snapshot(&root);
+        assert!(
+            mid.0
+                .iter()
+                .any(|(p, _)| p.to_string_lossy().starts_with(".qforge-journal-")),
+            "rename {at}: the dead run's journal is there: {:?}",
+            mid.0.iter().map(|f| &f.0).collect::<Vec<_>>()
+        );
+        // The next run's sweep of the directory puts the previous set back exactly.
+        super::cleanup::sweep_dir(&root);
+        assert_eq!(snapshot(&root), before, "rename {at}: not rolled back");
+        // And a run after the crash sees the restored manifest and commits normally.
+        let _serial = serial();
+        second_run(&root).unwrap();
+        let names: Vec<_> = snapshot(&root).0.into_iter().map(|f| f.0).collect();
+        assert_eq!(names.len(), 5, "rename {at}: {names:?}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_replaced_file_keeps_its_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("out");
+    first_run(&root);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+    std::fs::set_permissions(root.join("a"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::set_permissions(root.join("sub/b"), std::fs::Permissions::from_mode(0o640)).unwrap();
+    let fresh = mode(&root.join(".qforge-manifest.json"));
+    second_run(&root).unwrap();
+    assert_eq!(std::fs::read(root.join("a")).unwrap(), b"new a");
+    assert_eq!(mode(&root.join("a")), 0o600);
+    assert_eq!(mode(&root.join("sub/b")), 0o640);
+    // A new file gets the default mode, as the first run's files did.
+    assert_eq!(mode(&root.join("new/dir/c")), fresh);
+    // An executable entry replacing a 0640 file: x wherever r is.
+    let mut o = Outputs::default();
+    let d = o.dir("--out", &root, false).unwrap();
+    o.add_to(d, Path::new("sub/b"), b"#!/bin/sh\n".to_vec(), true)
+        .unwrap();
+    o.commit().unwrap();
+    assert_eq!(mode(&root.join("sub/b")), 0o750);
+}

@@ -42,3 +42,45 @@ pub fn fixtures() -> Vec<PathBuf> {
     assert!(!v.is_empty(), "no model fixtures under {}", root.display());
     v
 }
+
+/// Run `qforge args` in `dir` and measure it: (success, stdout, stderr, peak resident bytes
+/// of that process alone, from `wait4`).
+#[allow(dead_code)]
+#[allow(clippy::zombie_processes)]
+pub fn qforge_rss(args: &[&str], dir: &Path) -> (bool, String, String, u64) {
+    use std::io::Read as _;
+    use std::os::unix::process::ExitStatusExt as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_qforge"))
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        out.read_to_end(&mut s).unwrap();
+        s
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        err.read_to_end(&mut s).unwrap();
+        s
+    });
+    let mut status = 0;
+    // The child is reaped by wait4 here (std's `wait` would reap it without its rusage).
+    // SAFETY: wait4 on our own child's pid, writing into zeroed locals.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as libc::pid_t;
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut ru) };
+    assert_eq!(r, pid, "wait4");
+    let ok = std::process::ExitStatus::from_raw(status).success();
+    (
+        ok,
+        String::from_utf8_lossy(&t_out.join().unwrap()).into(),
+        String::from_utf8_lossy(&t_err.join().unwrap()).into(),
+        ru.ru_maxrss as u64 * 1024,
+    )
+}

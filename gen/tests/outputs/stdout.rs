@@ -48,3 +48,36 @@ fn a_full_stdout_is_an_error_with_status_1() {
         "{e}"
     );
 }
+
+/// A pipe whose reader has exited: every write fails with EPIPE.
+fn dead_pipe() -> std::process::ChildStdin {
+    let mut reader = Command::new("true").stdin(Stdio::piped()).spawn().unwrap();
+    let pipe = reader.stdin.take().unwrap();
+    reader.wait().unwrap();
+    pipe
+}
+
+#[test]
+fn an_error_on_a_closed_or_full_stderr_exits_1_without_a_panic() {
+    let t = tempfile::tempdir().unwrap();
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    // A bad flag value fails in qforge itself (not in clap), so the error message is written
+    // by `main` to the broken stderr: exit 1 either way, never the panic status 101.
+    let args = ["report", "memory", "--clock-mhz", "0"];
+    let closed = cmd(&args, t.path()).stderr(dead_pipe()).output().unwrap();
+    assert_eq!(closed.status.code(), Some(1));
+    let on_full = cmd(&args, t.path()).stderr(full()).output().unwrap();
+    assert_eq!(on_full.status.code(), Some(1));
+    // And a full stdout with a closed stderr: the stdout error cannot be told, still exit 1.
+    let both = cmd(&["report", "memory", "--json"], t.path())
+        .stdout(full())
+        .stderr(dead_pipe())
+        .output()
+        .unwrap();
+    assert_eq!(both.status.code(), Some(1));
+}

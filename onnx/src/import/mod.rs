@@ -197,7 +197,13 @@ impl<'g> Ctx<'g> {
 
 /// Import the QONNX file at `path`.
 pub fn import(path: &Path) -> Result<Model> {
-    let g = graph::read(path)?;
+    import_within(path, &|_| Ok(()))
+}
+
+/// [`import`] with a check of the initializers' element count before any tensor is
+/// converted ([`graph::read_within`]).
+pub fn import_within(path: &Path, check: graph::ElementCheck) -> Result<Model> {
+    let g = graph::read_within(path, check)?;
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
