@@ -8,6 +8,7 @@
 
 pub mod bench;
 pub mod dynrtl;
+pub mod fastsim;
 pub mod formal;
 pub mod gatelevel;
 pub mod nettb;
