@@ -63,18 +63,18 @@ pub fn default_array(lut: bool) -> (u32, u32, u32) {
 pub struct EngineFlags {
     /// Engine: `auto` (default: bit-serial for uniform codes, the LUT engine for non-uniform
     /// LCQ/QN levels; a network of shapes has uniform codes), `bitserial` or `lut`.
-    #[arg(long, value_enum, value_name = "KIND")]
+    #[arg(long, value_enum, value_name = "KIND", help_heading = "Engine")]
     pub engine: Option<EngineChoice>,
     /// Array `DmxDnxDk`: Dm rows and Dn columns (1..=64), Dk bits per DPU or lanes per LUT PE
     /// (1..=1024). Default: 8x8x256 on the bit-serial engine, 4x4x32 on the LUT engine.
-    #[arg(long, value_name = "DMxDNxDK")]
+    #[arg(long, value_name = "DMxDNxDK", help_heading = "Engine")]
     pub array: Option<String>,
     /// Clock in MHz for latencies and the XDC, in (0, 2000]. Default: 300.
-    #[arg(long, value_name = "MHZ")]
+    #[arg(long, value_name = "MHZ", help_heading = "Engine")]
     pub clock_mhz: Option<f64>,
     /// Product-table entry bits of the LUT engine, 1..=32 (network reports only: a model's
     /// or a design's levels fix their own). Default: 15 (LCQ at b' = 8).
-    #[arg(long, value_name = "BITS")]
+    #[arg(long, value_name = "BITS", help_heading = "Engine")]
     pub prod_bits: Option<u32>,
 }
 

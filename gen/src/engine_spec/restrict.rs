@@ -82,7 +82,10 @@ pub fn restrict(mut cmd: Command) -> Command {
     for &(path, flags) in MODEL_ONLY {
         cmd = at(cmd, path, &|mut c| {
             for &f in flags {
-                c = c.mut_arg(f, |a| a.requires("model"));
+                c = c.mut_arg(f, |a| {
+                    a.requires("model")
+                        .help_heading("Engine (with --model; a design config has [engine])")
+                });
             }
             c
         });
