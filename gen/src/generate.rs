@@ -16,11 +16,11 @@ use testbench::tb::{testbench, write_vectors, Capacity};
 
 use crate::console::{out, outln};
 use crate::design::{Design, DesignCfg};
+use crate::engine_spec::EngineFlags;
 use crate::exec::SampleRun;
 use crate::lower::{Place, Plan};
 use crate::output::Outputs;
 use crate::report;
-use crate::run::EngineArgs;
 
 /// Arguments of `qforge generate`.
 #[derive(clap::Args)]
@@ -45,9 +45,9 @@ pub struct Args {
     /// are kept).
     #[arg(long)]
     force: bool,
-    /// Engine flags (`--model` only).
+    /// Engine flags (`--model` only: a design config sets its engine in `[engine]`).
     #[command(flatten)]
-    engine: EngineArgs,
+    engine: EngineFlags,
 }
 
 /// The XDC for the engine on the VU9P at the configured clock.
@@ -366,10 +366,6 @@ pub fn run(args: &Args) -> Result<()> {
             model_files(&plan, args.input.as_deref())?
         }
         None => {
-            let e = &args.engine;
-            if e.engine != "auto" || e.array.is_some() || e.clock_mhz != 300.0 {
-                bail!("--engine, --array, --clock-mhz: apply to --model only (a design config sets its engine in [engine])");
-            }
             let design = DesignCfg::load(args.config.as_deref())?.resolve()?;
             (files(&design)?, report::markdown(&design)?)
         }

@@ -13,6 +13,7 @@ mod catalog;
 mod console;
 mod design;
 mod engine_limits;
+mod engine_spec;
 mod exec;
 mod fit;
 mod fuzz;
@@ -39,7 +40,7 @@ mod synthnet;
 mod thresholds;
 mod verify;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// qforge: learned low-bit quantizers (N2UQ, LCQ, Quantization Networks, uniform) to RTL.
 #[derive(Parser)]
@@ -92,7 +93,9 @@ enum Command {
 
 fn main() {
     output::install();
-    let cli = Cli::parse();
+    // The engine flags' table of which subcommand takes which (`engine_spec::restrict`).
+    let matches = engine_spec::restrict(Cli::command()).get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let result = match cli.command {
         Command::Quantize(a) => quantize::run(&a),
         Command::Init(a) => init::run(&a),

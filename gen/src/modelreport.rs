@@ -1,6 +1,7 @@
 //! `qforge report memory | time | resources --model M`: the reports for a trained model's own
 //! layers, on the engine `qforge run --model` lowers it onto (`crate::lower::Plan`), with the
-//! same engine flags (`--engine`, default `auto`; `--array`; `--clock-mhz`).
+//! same engine flags (`crate::engine_spec`: `--engine`, default `auto`; `--array`; `--clock-mhz`;
+//! `--prod-bits` is refused, the model's levels fix it).
 //!
 //! - time: per engine layer its GEMM, cycles from `sim::timing::job_cycles` (equal to what
 //!   `qforge run` measures on the cycle model and the RTL, checked by `run`), latency,
@@ -21,7 +22,7 @@ use serde_json::json;
 
 use crate::lower::{Place, Plan};
 use crate::netreport::{Common, ReportCmd};
-use crate::run::{layer_rows, layer_table, plan, timing, EngineArgs};
+use crate::run::{layer_rows, layer_table, plan, timing};
 
 /// The model's conv/fc layers (engine and host) as a network of shapes, in graph order.
 fn as_network(plan: &Plan) -> crate::network::Network {
@@ -145,21 +146,13 @@ fn memory(plan: &Plan) -> Vec<MemRow> {
     rows
 }
 
-fn engine_args(c: &Common) -> EngineArgs {
-    EngineArgs {
-        engine: c.engine.clone().unwrap_or_else(|| "auto".into()),
-        array: c.array.clone(),
-        clock_mhz: c.clock_mhz,
-    }
-}
-
 /// The report `cmd` for model `path`.
 pub fn report(cmd: &ReportCmd, path: &Path) -> Result<String> {
     let (c, synth) = match cmd {
         ReportCmd::Memory(c) | ReportCmd::Time(c) => (c, false),
         ReportCmd::Resources { common, synth } => (common, *synth),
         ReportCmd::Compare { common, budget } => {
-            let plan = plan(path, &engine_args(common))?;
+            let plan = plan(path, &common.engine)?;
             let net = as_network(&plan);
             crate::network::limits::check(&net).map_err(|e| anyhow!("--model: {e}"))?;
             return crate::netreport::compare_out(&net, common, *budget);
@@ -168,7 +161,7 @@ pub fn report(cmd: &ReportCmd, path: &Path) -> Result<String> {
     if c.svg.is_some() {
         bail!("--svg: not available with --model yet");
     }
-    let plan = plan(path, &engine_args(c))?;
+    let plan = plan(path, &c.engine)?;
     match cmd {
         ReportCmd::Time(_) => time(&plan, c),
         ReportCmd::Memory(_) => memory_out(&plan, c),

@@ -71,19 +71,17 @@ impl Policy {
         Ok((p(w, "weight")?, p(a, "activation")?))
     }
 
-    /// Parse `DmxDnxDk`, e.g. `8x8x256`.
-    pub fn parse_array(s: &str) -> Result<(u32, u32, u32)> {
-        let v: Vec<&str> = s.split('x').collect();
-        if v.len() != 3 {
-            bail!("--array: expected DmxDnxDk such as 8x8x256, got {s:?}");
+    /// The engine's name on the command line: `bitserial` or `lut`.
+    pub fn engine_name(&self) -> &'static str {
+        match self.engine {
+            EngineKind::BitSerial => "bitserial",
+            EngineKind::Lut => "lut",
         }
-        let n = |x: &str, what: &str| -> Result<u32> {
-            x.parse::<u32>()
-                .ok()
-                .filter(|&v| v >= 1)
-                .ok_or_else(|| anyhow!("--array: {what} {x:?} must be a whole number >= 1"))
-        };
-        Ok((n(v[0], "Dm")?, n(v[1], "Dn")?, n(v[2], "Dk")?))
+    }
+
+    /// The array as `DmxDnxDk`.
+    pub fn array_name(&self) -> String {
+        format!("{}x{}x{}", self.dm, self.dn, self.dk)
     }
 
     /// Check the policy; errors name the flag.

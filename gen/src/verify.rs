@@ -19,7 +19,7 @@ use testbench::nettb::{NetBench, NetPass, Network};
 
 use crate::console::{out, outln};
 use crate::design::DesignCfg;
-use crate::run::EngineArgs;
+use crate::engine_spec::EngineFlags;
 
 /// Arguments of `qforge verify`.
 #[derive(clap::Args)]
@@ -33,9 +33,9 @@ pub struct Args {
     /// `--model`: input batch (.npy); sample 0 runs. Default: the synthetic sample.
     #[arg(long, requires = "model")]
     input: Option<PathBuf>,
-    /// Engine flags (`--model` only).
+    /// Engine flags (`--model` only: a design config sets its engine in `[engine]`).
     #[command(flatten)]
-    engine: EngineArgs,
+    engine: EngineFlags,
     /// verilator, icarus or both.
     #[arg(long, default_value = "verilator")]
     simulator: String,
@@ -54,10 +54,6 @@ pub fn run_cmd(args: &Args) -> Result<()> {
     };
     if let Some(m) = &args.model {
         return verify_model(args, m, &sims);
-    }
-    let e = &args.engine;
-    if e.engine != "auto" || e.array.is_some() || e.clock_mhz != 300.0 {
-        bail!("--engine, --array, --clock-mhz: apply to --model only (a design config sets its engine in [engine])");
     }
     let d = DesignCfg::load(args.config.as_deref())?.resolve()?;
     let p = d.params;

@@ -149,7 +149,14 @@ fn engine_flags_have_one_range_everywhere() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     // --prod-bits: `report memory` took 4294967295, `report resources` refused it.
-    for r in ["memory", "time", "resources", "compare"] {
+    // `report compare` sweeps its own engines: it refuses --engine, --array, --prod-bits and
+    // --bits (it used to check and then ignore them; `engine_flags.rs`).
+    fails(
+        &["report", "compare", "--clock-mhz", "1e300"],
+        d,
+        &["--clock-mhz: must be in (0, 2000]"],
+    );
+    for r in ["memory", "time", "resources"] {
         for v in ["0", "33", "4294967295"] {
             fails(
                 &["report", r, "--engine", "lut", "--prod-bits", v],

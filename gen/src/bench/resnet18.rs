@@ -103,16 +103,18 @@ pub(super) fn resnet18_cmd(args: &Args) -> Result<()> {
     let t = Instant::now();
     let synth = crate::synthnet::build(&net, 2, 2, args.seed)?;
     let build_s = t.elapsed().as_secs_f64();
+    // The engine flags' defaults (`crate::engine_spec`).
+    let (dm, dn, dk) = crate::engine_spec::BITSERIAL_ARRAY;
     let base = Policy {
         w_bits: 2,
         a_bits: 2,
         first_last_bits: 2,
         engine: EngineKind::BitSerial,
-        dm: 8,
-        dn: 8,
-        dk: 256,
-        clock_mhz: 300.0,
-        prod_bits: 15,
+        dm,
+        dn,
+        dk,
+        clock_mhz: crate::engine_spec::CLOCK_MHZ,
+        prod_bits: crate::engine_spec::NETWORK_PROD_BITS,
     };
     let luts = |p: &Policy| crate::resources::model(&crate::netreport::engine_of(&net, p)).luts;
     let (big, big_r) = crate::netreport::largest_square(&net, &base, args.budget)
@@ -141,7 +143,7 @@ pub(super) fn resnet18_cmd(args: &Args) -> Result<()> {
             &crate::lower::ArrayCfg {
                 kind: crate::lower::EngineChoice::BitSerial,
                 array: Some(d.array),
-                clock_mhz: 300.0,
+                clock_mhz: base.clock_mhz,
             },
         )?;
         let p = plan.params;

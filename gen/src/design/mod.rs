@@ -18,6 +18,7 @@ use serde::Deserialize;
 use sim::job::Job;
 
 use crate::engine_limits;
+use crate::engine_spec::{EngineChoice, EngineSpec};
 use mapping::{baseline_design, engine_params, lut_design};
 
 /// `[engine]`: the hardware.
@@ -25,7 +26,8 @@ use mapping::{baseline_design, engine_params, lut_design};
 #[serde(deny_unknown_fields)]
 pub struct EngineCfg {
     /// `auto` (default: bit-serial for the uniform codes of N2UQ, uniform, binary and
-    /// ternary, LUT for LCQ/QN levels), `bitserial` or `lut`.
+    /// ternary, LUT for LCQ/QN levels), `bitserial` or `lut`; checked with the engine flags
+    /// (`crate::engine_spec::EngineSpec::from_cfg`).
     #[serde(default = "default_kind")]
     pub kind: String,
     /// Array rows (default 8 bit-serial, 4 LUT).
@@ -34,7 +36,7 @@ pub struct EngineCfg {
     pub dn: Option<u32>,
     /// Bits per DPU per cycle, or lanes per LUT PE (default 256 bit-serial, 32 LUT).
     pub dk: Option<u32>,
-    /// Target clock for the XDC and reports.
+    /// Target clock for the XDC and reports (default 300).
     #[serde(default = "d300")]
     pub clock_mhz: f64,
     /// Largest M/K/N a job may have (default: the layer's own).
@@ -123,7 +125,7 @@ fn d256() -> u32 {
     256
 }
 fn d300() -> f64 {
-    300.0
+    crate::engine_spec::CLOCK_MHZ
 }
 fn seed() -> u64 {
     DEFAULT_SEED
@@ -216,15 +218,15 @@ impl DesignCfg {
             _ => {}
         }
         let uniform_codes = matches!(method, Method::N2uq) || method.is_baseline();
-        let lut = match (self.engine.kind.as_str(), &method) {
-            ("auto", _) | ("bitserial", _) if uniform_codes => false,
-            ("auto", _) | ("lut", _) => true,
-            ("bitserial", _) => bail!(
+        // The engine through the one validated description (`crate::engine_spec`): the same
+        // ranges and message form as the engine flags, naming `engine.*`.
+        let spec = EngineSpec::from_cfg(&self.engine)?;
+        let lut = match spec.kind {
+            EngineChoice::Auto | EngineChoice::BitSerial if uniform_codes => false,
+            EngineChoice::Auto | EngineChoice::Lut => true,
+            EngineChoice::BitSerial => bail!(
                 "engine.kind: \"bitserial\" needs uniform codes; {} levels are non-uniform, use \"lut\" or \"auto\"",
                 l.method
-            ),
-            (other, _) => bail!(
-                "engine.kind: {other:?} is not one of \"auto\", \"bitserial\", \"lut\""
             ),
         };
         for (name, v, lo, hi) in [
@@ -238,16 +240,11 @@ impl DesignCfg {
                 bail!("{name}: must be in {lo}..={hi}, got {v}");
             }
         }
-        engine_limits::clock("engine.clock_mhz", self.engine.clock_mhz)?;
         let e = &self.engine;
-        let (dm, dn, dk) = if lut {
-            (e.dm.unwrap_or(4), e.dn.unwrap_or(4), e.dk.unwrap_or(32))
-        } else {
-            (e.dm.unwrap_or(8), e.dn.unwrap_or(8), e.dk.unwrap_or(256))
-        };
-        // Every limit before any work: the array, the job limits against the layer's GEMM
-        // (3×3 conv, channels → channels, hw × hw output), and the memory building it needs.
-        engine_limits::array(["engine.dm", "engine.dn", "engine.dk"], (dm, dn, dk))?;
+        let (dm, dn, dk) = spec.array(lut);
+        // Every limit before any work: the array and clock (above), the job limits against
+        // the layer's GEMM (3×3 conv, channels → channels, hw × hw output), and the memory
+        // building it needs.
         let (c, hw) = (l.channels as u64, l.hw as u64);
         let (gm, gk, gn) = (c, 9 * c, hw * hw);
         for (name, lim, v, hi) in [

@@ -99,7 +99,7 @@ pub(super) fn engine_params(
         .unwrap_or(1);
     let (dm, dn, dk) = cfg
         .array
-        .unwrap_or(if lut { (4, 4, 32) } else { (8, 8, 256) });
+        .unwrap_or_else(|| crate::engine_spec::default_array(lut));
     let (kind, w_bits, a_bits, w_enc, a_enc) = if lut {
         let mut w_bits = 2;
         let mut a_bits = 1;

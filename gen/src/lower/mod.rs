@@ -31,16 +31,7 @@ use sim::job::LutLevels;
 
 pub use offset::ActOffset;
 
-/// Which engine the model runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EngineChoice {
-    /// Bit-serial when every layer has uniform codes, else the LUT engine.
-    Auto,
-    /// The bit-serial engine.
-    BitSerial,
-    /// The LUT-multiplier engine.
-    Lut,
-}
+pub use crate::engine_spec::EngineChoice;
 
 /// The array and clock the model runs on (the engine's widths come from the model).
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -56,7 +56,7 @@ pub fn resources_text(e: &hdl::params::EngineParams, c: &Common, synth: bool) ->
             .collect::<serde_json::Map<_, _>>()
             .into();
         return Ok(serde_json::to_string_pretty(
-            &json!({"engine": e.top_name(), "array": c.array_str(), "source": source, "resources": v}),
+            &json!({"engine": e.top_name(), "array": format!("{}x{}x{}", e.dm, e.dn, e.dk), "source": source, "resources": v}),
         )? + "\n");
     }
     if c.csv {

@@ -101,7 +101,7 @@ pub(super) fn memory_out(net: &Network, p: &Policy, c: &Common) -> Result<String
             })
             .collect();
         return Ok(serde_json::to_string_pretty(&json!({
-            "network": net.name, "bits": c.bits, "engine": c.engine_name(), "first_last_bits": p.first_last_bits,
+            "network": net.name, "bits": format!("{}/{}", p.w_bits, p.a_bits), "engine": p.engine_name(), "first_last_bits": p.first_last_bits,
             "total_bytes": total, "total_bytes_without_lut": total - lut, "lut_bytes": lut,
             "weight_bytes": w + b, "batchnorm_bytes": bn, "layers": layers,
         }))? + "\n");
@@ -131,7 +131,7 @@ pub(super) fn memory_out(net: &Network, p: &Policy, c: &Common) -> Result<String
         net.name,
         p.w_bits,
         p.a_bits,
-        c.engine_name(),
+        p.engine_name(),
         p.first_last_bits
     )?;
     writeln!(s, "| part | bytes | MiB |\n|---|---|---|")?;

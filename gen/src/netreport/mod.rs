@@ -29,6 +29,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Context, Result};
 
 use crate::catalog;
+use crate::engine_spec::{EngineFlags, EngineSpec};
 use crate::network::{Network, Op};
 use crate::policy::{EngineKind, Policy, Role};
 
@@ -38,33 +39,22 @@ pub struct Common {
     /// A built-in network (`qforge network list`) or a network JSON file.
     #[arg(long, default_value = "resnet18")]
     pub network: String,
-    /// Weight/activation bits of the quantized layers, `W/A`.
-    #[arg(long, default_value = "2/2")]
-    pub bits: String,
-    /// Engine of the quantized layers: `bitserial` (default) or `lut` (LCQ / QN levels); with
-    /// `--model` also `auto` (the default there: the engine `qforge run` picks).
-    #[arg(long)]
-    pub engine: Option<String>,
+    /// Weight/activation bits of the quantized layers, `W/A`. Default: 2/2.
+    #[arg(long, value_name = "W/A")]
+    pub bits: Option<String>,
     /// Precision of the first conv and the last layer (32 = float).
     #[arg(long, default_value_t = 8)]
     pub first_last_bits: u32,
-    /// Array `DmxDnxDk` (Dk: bits per DPU, or lanes per LUT PE); default 8x8x256 (with
-    /// `--model` on the LUT engine: 4x4x32).
-    #[arg(long)]
-    pub array: Option<String>,
-    /// Clock in MHz.
-    #[arg(long, default_value_t = 300.0)]
-    pub clock_mhz: f64,
-    /// Product-table entry bits of the LUT engine (LCQ at b' = 8: 15).
-    #[arg(long, default_value_t = 15)]
-    pub prod_bits: u32,
+    /// Engine flags (`crate::engine_spec`); the quantized layers' engine.
+    #[command(flatten)]
+    pub engine: EngineFlags,
     /// Take the engine kind, array, bits, product width and clock from a design config
-    /// (overrides those flags).
+    /// (instead of those flags: not with them).
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// A trained model (`docs/model.md`) instead of `--network`: the report covers its own
     /// layers on the engine `qforge run --model` uses.
-    #[arg(long, conflicts_with_all = ["network", "bits", "config", "prod_bits"])]
+    #[arg(long, conflicts_with_all = ["network", "bits", "config"])]
     pub model: Option<PathBuf>,
     /// Print JSON instead of Markdown.
     #[arg(long)]
@@ -75,17 +65,6 @@ pub struct Common {
     /// Also write SVG plots into this directory.
     #[arg(long)]
     pub svg: Option<PathBuf>,
-}
-
-impl Common {
-    /// The engine name (`bitserial` by default).
-    pub fn engine_name(&self) -> &str {
-        self.engine.as_deref().unwrap_or("bitserial")
-    }
-    /// The array (`8x8x256` by default).
-    pub fn array_str(&self) -> &str {
-        self.array.as_deref().unwrap_or("8x8x256")
-    }
 }
 
 /// `qforge report ...`.
@@ -142,34 +121,38 @@ pub fn load_network(name: &str) -> Result<Network> {
     Network::from_json(&text).map_err(|e| anyhow!("--network {name}: {e}"))
 }
 
-/// The policy from the common flags.
+/// The policy from the common flags, or (`--config`) from a design config; the engine through
+/// `crate::engine_spec` (a network of shapes has uniform codes: `auto` is bit-serial).
 pub fn policy(c: &Common) -> Result<Policy> {
-    let (w_bits, a_bits) = Policy::parse_bits(&c.bits)?;
-    let (dm, dn, dk) = Policy::parse_array(c.array_str())?;
-    let engine = match c.engine_name() {
-        "bitserial" => EngineKind::BitSerial,
-        "lut" => EngineKind::Lut,
-        other => bail!("--engine: {other:?} is not \"bitserial\" or \"lut\""),
-    };
-    let p = Policy {
-        w_bits,
-        a_bits,
-        first_last_bits: c.first_last_bits,
-        engine,
-        dm,
-        dn,
-        dk,
-        clock_mhz: c.clock_mhz,
-        prod_bits: c.prod_bits,
-    };
     let p = match &c.config {
-        None => p,
+        None => {
+            let spec = EngineSpec::from_flags(&c.engine)?;
+            let (w_bits, a_bits) = Policy::parse_bits(c.bits.as_deref().unwrap_or("2/2"))?;
+            let lut = spec.network_lut();
+            let (dm, dn, dk) = spec.array(lut);
+            Policy {
+                w_bits,
+                a_bits,
+                first_last_bits: c.first_last_bits,
+                engine: if lut {
+                    EngineKind::Lut
+                } else {
+                    EngineKind::BitSerial
+                },
+                dm,
+                dn,
+                dk,
+                clock_mhz: spec.clock_mhz,
+                prod_bits: spec.network_prod_bits(),
+            }
+        }
         Some(path) => {
             let d = crate::design::DesignCfg::read(path)?.resolve()?;
             let e = d.params;
             Policy {
                 w_bits: e.w_bits,
                 a_bits: e.a_bits,
+                first_last_bits: c.first_last_bits,
                 engine: if e.is_lut() {
                     EngineKind::Lut
                 } else {
@@ -182,9 +165,8 @@ pub fn policy(c: &Common) -> Result<Policy> {
                 prod_bits: if e.is_lut() {
                     e.prod_bits()
                 } else {
-                    p.prod_bits
+                    crate::engine_spec::NETWORK_PROD_BITS
                 },
-                ..p
             }
         }
     };
@@ -288,8 +270,9 @@ pub fn report_cmd(c: &ReportCmd) -> Result<()> {
         out!("{out}");
         return Ok(());
     }
-    let net = load_network(&common.network)?;
+    // Every flag before any work (a network file may be large).
     let p = policy(common)?;
+    let net = load_network(&common.network)?;
     let out = match c {
         ReportCmd::Memory(c) => memory_out(&net, &p, c)?,
         ReportCmd::Time(c) => time_out(&net, &p, c)?,

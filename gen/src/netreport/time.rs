@@ -82,7 +82,7 @@ pub(super) fn time_out(net: &Network, p: &Policy, c: &Common) -> Result<String> 
                             "us": r.cycles as f64 / p.clock_mhz}))
             .collect();
         return Ok(serde_json::to_string_pretty(&json!({
-            "network": net.name, "array": c.array_str(), "engine": c.engine_name(), "clock_mhz": p.clock_mhz,
+            "network": net.name, "array": p.array_name(), "engine": p.engine_name(), "clock_mhz": p.clock_mhz,
             "cycles": cycles, "ms": ms, "fps": 1e3 / ms, "layers": layers,
         }))? + "\n");
     }
@@ -102,8 +102,8 @@ pub(super) fn time_out(net: &Network, p: &Policy, c: &Common) -> Result<String> 
         s,
         "# {}: time on a {} {} engine at {} MHz (W{}/A{}, first/last {} bits)\n",
         net.name,
-        c.array_str(),
-        c.engine_name(),
+        p.array_name(),
+        p.engine_name(),
         p.clock_mhz,
         p.w_bits,
         p.a_bits,

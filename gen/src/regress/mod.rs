@@ -184,10 +184,11 @@ pub fn run_cmd(a: &Args) -> Result<()> {
     let kinds = list(
         "--kinds",
         &a.kinds,
-        |s| match s {
-            "bitserial" => Some(false),
-            "lut" => Some(true),
-            _ => None,
+        // The names of `--engine` (`crate::engine_spec`); a regression has no `auto`.
+        |s| match clap::ValueEnum::from_str(s, false).ok()? {
+            crate::engine_spec::EngineChoice::BitSerial => Some(false),
+            crate::engine_spec::EngineChoice::Lut => Some(true),
+            crate::engine_spec::EngineChoice::Auto => None,
         },
         "bitserial, lut",
     )?;

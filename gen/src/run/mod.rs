@@ -14,52 +14,13 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde_json::json;
 use sim::engine::Engine;
 
+use crate::engine_spec::{EngineFlags, EngineSpec};
 use crate::exec::{JobStreams, SampleRun};
-use crate::lower::{ArrayCfg, EngineChoice, Plan};
+use crate::lower::Plan;
 use crate::output::Outputs;
 
 use crate::console::out;
 pub use tables::{engine_json, layer_rows, layer_table, node_rows, timing};
-
-/// Engine flags shared by the model commands.
-#[derive(clap::Args, Clone)]
-pub struct EngineArgs {
-    /// Engine: `auto` (bit-serial for uniform codes, LUT for LCQ/QN levels), `bitserial`, `lut`.
-    #[arg(long, default_value = "auto")]
-    pub engine: String,
-    /// Array `DmxDnxDk` (default 8x8x256 bit-serial, 4x4x32 LUT).
-    #[arg(long)]
-    pub array: Option<String>,
-    /// Clock in MHz (latencies).
-    #[arg(long, default_value_t = 300.0)]
-    pub clock_mhz: f64,
-}
-
-impl EngineArgs {
-    /// The array config these flags describe.
-    pub fn cfg(&self) -> Result<ArrayCfg> {
-        let kind = match self.engine.as_str() {
-            "auto" => EngineChoice::Auto,
-            "bitserial" => EngineChoice::BitSerial,
-            "lut" => EngineChoice::Lut,
-            other => bail!("--engine: {other:?} is not one of \"auto\", \"bitserial\", \"lut\""),
-        };
-        let array = self
-            .array
-            .as_deref()
-            .map(crate::policy::Policy::parse_array)
-            .transpose()?;
-        if let Some(a) = array {
-            crate::engine_limits::array(["--array: dm", "--array: dn", "--array: dk"], a)?;
-        }
-        crate::engine_limits::clock("--clock-mhz", self.clock_mhz)?;
-        Ok(ArrayCfg {
-            kind,
-            array,
-            clock_mhz: self.clock_mhz,
-        })
-    }
-}
 
 /// Arguments of `qforge run`.
 #[derive(clap::Args)]
@@ -101,14 +62,14 @@ pub struct Args {
     /// Write `--dump-streams` into a non-empty directory that has no qforge manifest.
     #[arg(long, requires = "dump_streams")]
     pub force: bool,
-    /// Engine flags.
+    /// Engine flags (`crate::engine_spec`).
     #[command(flatten)]
-    pub engine: EngineArgs,
+    pub engine: EngineFlags,
 }
 
 /// Load a model and lower it onto an engine.
-pub fn plan(model: &Path, engine: &EngineArgs) -> Result<Plan> {
-    let cfg = engine.cfg()?;
+pub fn plan(model: &Path, engine: &EngineFlags) -> Result<Plan> {
+    let cfg = EngineSpec::from_flags(engine)?.array_cfg();
     let m = crate::import::load_model(model)?;
     Plan::new(m, &cfg).map_err(|e| anyhow!("--model {}: {e:#}", model.display()))
 }
@@ -119,9 +80,9 @@ pub fn network_plan(
     network: &str,
     bits: &str,
     seed: u64,
-    engine: &EngineArgs,
+    engine: &EngineFlags,
 ) -> Result<(Plan, crate::synthnet::SynthNet)> {
-    let cfg = engine.cfg()?;
+    let cfg = EngineSpec::from_flags(engine)?.array_cfg();
     let (w, a) = crate::policy::Policy::parse_bits(bits)?;
     let net = crate::netreport::load_network(network)?;
     let need = crate::engine_limits::network_bytes(&net);
