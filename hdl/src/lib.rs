@@ -11,6 +11,8 @@ pub mod engine;
 pub mod lut_pe;
 pub mod params;
 pub mod popcount;
+pub mod popcount_gpc;
+pub mod popcount_xcup;
 pub mod print;
 pub mod threshold;
 pub mod typed;

@@ -1,0 +1,552 @@
+//! The xcup AND-popcount compressor as a netlist of `LUT6_2` and `CARRY8` cells, planned
+//! stage by stage on a dot matrix (bits per weight column), with a Rust evaluator of that
+//! netlist. `crate::popcount_xcup` prints it as Verilog; tests evaluate it here first.
+//!
+//! ```text
+//!  a,b ─ absorb: ripple chains of LUT6_2, AND fused ─ reg ─┐  col0: 1 bit per chain
+//!        (2 pairs + running sum per LUT, k LUTs deep)      │  col1: 1 bit per LUT
+//!  ┌───────────────────────────────────────────────────────┘
+//!  └─ GPC stage: (6;3) counters = 2 LUT6_2 + half a CARRY8, ─ reg ─ ... until every
+//!     full adders (3;2) = 1 LUT6_2, parity LUT6 in the top        column holds <= 3 bits
+//!     column (bits of weight >= 2^out_width are provably 0)
+//!  ─ ternary adder: 1 LUT6_2 per column on CARRY8s ─ reg ─ count
+//! ```
+//!
+//! The (6;3) counter: bits `a0..a4` in the two LUTs, `a5` on the chain's carry-in. The chain
+//! adds `P + Q + a5` with `P = a0+a1+a2` and `Q = a3+a4`: position 0 has `S = p0^q0`
+//! (parity of `a0..a4`), `DI = q0`; position 1 has `S = p1^q1`, `DI = q1`; the three result
+//! bits are `O[0]`, `O[1]` and `CO[1]`. Two counters share one CARRY8 in `DUAL_CY4` mode
+//! (carry-ins `CI` and `CI_TOP`). The ternary adder: position `i` computes
+//! `S = a^b^c^m[i-1]` (O6) and `m[i] = maj(a,b,c)` (O5, routed to position `i+1`, whose `DI`
+//! is `m[i-1]`).
+
+use crate::popcount::ubits;
+
+/// A signal in the netlist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sig {
+    /// Constant 0.
+    Zero,
+    /// Constant 1.
+    One,
+    /// Operand bit `a[i]`.
+    A(u32),
+    /// Operand bit `b[i]`.
+    B(u32),
+    /// Combinational net `w[i]`.
+    Net(u32),
+    /// Register `r<stage>[i]`: the registered outputs of stage `stage`.
+    Reg(u32, u32),
+}
+
+/// A primitive cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cell {
+    /// `LUT6_2`: O6 = `INIT[I5..I0]`, O5 = `INIT[I4..I0]`; outputs are nets.
+    Lut {
+        init: u64,
+        i: [Sig; 6],
+        o6: u32,
+        o5: u32,
+    },
+    /// `CARRY8`; `o` and `co` are the first of 8 consecutive nets each.
+    Carry {
+        dual: bool,
+        ci: Sig,
+        ci_top: Sig,
+        di: [Sig; 8],
+        s: [Sig; 8],
+        o: u32,
+        co: u32,
+    },
+}
+
+/// One pipeline stage: its cells, and the signals registered at its end.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Stage {
+    /// What the stage does, for the emitted comment.
+    pub what: String,
+    /// Cells, in evaluation order.
+    pub cells: Vec<Cell>,
+    /// Signals registered into `r<stage>`, in index order.
+    pub outputs: Vec<Sig>,
+    /// LUTs on the longest path through the stage.
+    pub levels: u32,
+}
+
+/// The planned compressor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Netlist {
+    /// Operand bits.
+    pub width: u32,
+    /// Count bits.
+    pub out_width: u32,
+    /// Nets `w[0..nets]`.
+    pub nets: u32,
+    /// Stages, each ending in a register.
+    pub stages: Vec<Stage>,
+    /// The count, bit 0 first (registers of the last stage).
+    pub count: Vec<Sig>,
+}
+
+/// LUT6_2 INIT with I5 = 1: `f(inputs I0..I4) -> (o6, o5)`.
+fn dual_init(f: impl Fn([bool; 5]) -> (bool, bool)) -> u64 {
+    let mut init = 0u64;
+    for idx in 0..32u32 {
+        let x = std::array::from_fn(|k| idx >> k & 1 == 1);
+        let (o6, o5) = f(x);
+        init |= (o6 as u64) << (32 + idx) | (o5 as u64) << idx;
+    }
+    init
+}
+
+fn maj(a: bool, b: bool, c: bool) -> bool {
+    (a & b) | (a & c) | (b & c)
+}
+
+/// Builds stages, allocating nets.
+struct Builder {
+    nets: u32,
+    stage: Stage,
+    done: Vec<Stage>,
+}
+
+impl Builder {
+    fn net(&mut self) -> u32 {
+        self.nets += 1;
+        self.nets - 1
+    }
+
+    /// A `LUT6_2` in dual mode (I5 = 1) on inputs `i` (I0..I4); returns (O6, O5).
+    fn lut(&mut self, i: [Sig; 5], f: impl Fn([bool; 5]) -> (bool, bool)) -> (Sig, Sig) {
+        let (o6, o5) = (self.net(), self.net());
+        let init = dual_init(f);
+        let i = [i[0], i[1], i[2], i[3], i[4], Sig::One];
+        self.stage.cells.push(Cell::Lut { init, i, o6, o5 });
+        (Sig::Net(o6), Sig::Net(o5))
+    }
+
+    /// A `LUT6` (O6 of a `LUT6_2`) on inputs `i` (I0..I4) and `i5` (I5); returns O6.
+    fn lut6(&mut self, i: [Sig; 5], i5: Sig, f: impl Fn([bool; 5], bool) -> bool) -> Sig {
+        let (o6, o5) = (self.net(), self.net());
+        let mut init = 0u64;
+        for idx in 0..64u32 {
+            let x = std::array::from_fn(|k| idx >> k & 1 == 1);
+            init |= (f(x, idx >> 5 & 1 == 1) as u64) << idx;
+        }
+        let i = [i[0], i[1], i[2], i[3], i[4], i5];
+        self.stage.cells.push(Cell::Lut { init, i, o6, o5 });
+        Sig::Net(o6)
+    }
+
+    /// A `CARRY8`; returns the first net of `O` (`CO` follows 8 nets later).
+    fn carry(&mut self, dual: bool, ci: [Sig; 2], di: [Sig; 8], s: [Sig; 8]) -> u32 {
+        let o = self.nets;
+        self.nets += 16;
+        self.stage.cells.push(Cell::Carry {
+            dual,
+            ci: ci[0],
+            ci_top: ci[1],
+            di,
+            s,
+            o,
+            co: o + 8,
+        });
+        o
+    }
+
+    /// Close the current stage by registering `matrix`; the registered matrix.
+    fn register(&mut self, what: String, levels: u32, matrix: Vec<Vec<Sig>>) -> Vec<Vec<Sig>> {
+        let n = self.done.len() as u32;
+        let mut stage = std::mem::take(&mut self.stage);
+        stage.what = what;
+        stage.levels = levels;
+        let out = matrix
+            .into_iter()
+            .map(|col| {
+                col.into_iter()
+                    .map(|s| {
+                        stage.outputs.push(s);
+                        Sig::Reg(n, stage.outputs.len() as u32 - 1)
+                    })
+                    .collect()
+            })
+            .collect();
+        self.done.push(stage);
+        out
+    }
+}
+
+/// Bits in `x` that are set, as a count.
+fn ones(x: &[bool]) -> u32 {
+    x.iter().filter(|&&v| v).count() as u32
+}
+
+/// Plan the compressor for `width` operand pairs with absorption chains of `ripple` LUTs.
+pub fn plan(width: u32, ripple: u32) -> Netlist {
+    assert!(width >= 1 && ripple >= 1);
+    let ow = ubits(width as u64);
+    let mut b = Builder {
+        nets: 0,
+        stage: Stage::default(),
+        done: Vec::new(),
+    };
+    let mut m: Vec<Vec<Sig>> = vec![Vec::new(); ow as usize];
+    // Absorption: each LUT adds two AND pairs and the running sum of its chain.
+    let pairs: Vec<u32> = (0..width).collect();
+    let mut depth = 0;
+    for chain in pairs.chunks(2 * ripple as usize) {
+        let mut run = Sig::Zero;
+        let luts = chain.chunks(2).collect::<Vec<_>>();
+        depth = depth.max(luts.len() as u32);
+        for (j, two) in luts.iter().enumerate() {
+            let (p, q) = (two[0], two.get(1).copied());
+            let i = [
+                Sig::A(p),
+                Sig::B(p),
+                q.map_or(Sig::Zero, Sig::A),
+                q.map_or(Sig::Zero, Sig::B),
+                run,
+            ];
+            let (carry, sum) = b.lut(i, |x| {
+                let (u, v) = (x[0] & x[1], x[2] & x[3]);
+                (maj(u, v, x[4]), u ^ v ^ x[4])
+            });
+            // A first LUT with one pair has no carry.
+            if !(j == 0 && q.is_none()) && ow > 1 {
+                m[1].push(carry);
+            }
+            run = sum;
+        }
+        m[0].push(run);
+    }
+    let what = format!("absorb: AND fused into ripple chains of up to {ripple} LUT6_2");
+    m = b.register(what, depth, m);
+    // GPC stages until every column holds at most 3 bits.
+    // Column 0 may hold a 4th bit: the ternary adder's carry-in.
+    let over = |m: &[Vec<Sig>]| {
+        m.iter()
+            .enumerate()
+            .any(|(c, b)| b.len() > 3 + (c == 0) as usize)
+    };
+    while over(&m) {
+        m = gpc_stage(&mut b, m);
+    }
+    // Final adder (none when every column holds at most one bit).
+    if m.iter().any(|c| c.len() > 1) {
+        m = ternary(&mut b, m);
+    }
+    let count = m
+        .iter()
+        .map(|c| c.first().copied().unwrap_or(Sig::Zero))
+        .collect();
+    Netlist {
+        width,
+        out_width: ow,
+        nets: b.nets,
+        stages: b.done,
+        count,
+    }
+}
+
+/// A counter on one CARRY8 half: `col` bits of column `c` (at most 6 for (6;3), 7 for
+/// (1,1,7;4)) and, for (1,1,7;4), one bit each of columns `c+1` and `c+2` (or zero).
+struct Counter {
+    c: usize,
+    bits: Vec<Sig>,
+    up: Option<[Sig; 2]>,
+}
+
+/// One stage of (1,1,7;4) and (6;3) counters, full adders and top-column parity LUTs,
+/// targeting columns of at most 3 bits.
+fn gpc_stage(b: &mut Builder, mut m: Vec<Vec<Sig>>) -> Vec<Vec<Sig>> {
+    let ow = m.len();
+    let mut next: Vec<Vec<Sig>> = vec![Vec::new(); ow];
+    let push = |next: &mut Vec<Vec<Sig>>, col: usize, s: Sig| {
+        if col < ow {
+            next[col].push(s)
+        }
+    };
+    let mut counters: Vec<Counter> = Vec::new();
+    let (mut n_fa, mut n_par) = (0, 0);
+    for c in 0..ow {
+        let mut bits = std::mem::take(&mut m[c]);
+        let mut excess = bits.len() as i64 + next[c].len() as i64 - 3 - (c == 0) as i64;
+        if c == ow - 1 {
+            // Top column: only the parity counts.
+            while excess > 0 && bits.len() >= 2 {
+                let k = bits.len().min(5);
+                let take: Vec<Sig> = bits.drain(..k).collect();
+                let i = std::array::from_fn(|j| take.get(j).copied().unwrap_or(Sig::Zero));
+                let (par, _) = b.lut(i, |x| (ones(&x) % 2 == 1, false));
+                push(&mut next, c, par);
+                n_par += 1;
+                excess -= k as i64 - 1;
+            }
+        }
+        while excess > 0 && bits.len() >= 3 {
+            let k = if bits.len() >= 7
+                && excess >= 5
+                && c + 2 < ow
+                && !m[c + 1].is_empty()
+                && !m[c + 2].is_empty()
+            {
+                7
+            } else if bits.len() >= 6 && excess >= 4 {
+                6
+            } else if bits.len() >= 5 && excess >= 3 {
+                5
+            } else {
+                3
+            };
+            let take: Vec<Sig> = bits.drain(..k).collect();
+            if k == 3 {
+                let i = [take[0], take[1], take[2], Sig::Zero, Sig::Zero];
+                let (sum, carry) = b.lut(i, |x| (x[0] ^ x[1] ^ x[2], maj(x[0], x[1], x[2])));
+                push(&mut next, c, sum);
+                push(&mut next, c + 1, carry);
+                n_fa += 1;
+            } else {
+                // Outputs are pushed when the counters are placed; reserve the heights.
+                let reach = if k == 7 { 4 } else { 3 };
+                for col in next.iter_mut().skip(c).take(reach) {
+                    col.push(Sig::Zero);
+                }
+                let up = (k == 7).then(|| {
+                    let mut one = |col: usize| m[col].pop().unwrap_or(Sig::Zero);
+                    [one(c + 1), one(c + 2)]
+                });
+                counters.push(Counter { c, bits: take, up });
+            }
+            excess -= k as i64 - 1;
+        }
+        next[c].extend(bits);
+    }
+    // Drop the reservations, then place counters two per CARRY8.
+    for col in next.iter_mut() {
+        col.retain(|s| *s != Sig::Zero);
+    }
+    for two in counters.chunks(2) {
+        let mut s = [Sig::Zero; 8];
+        let mut di = [Sig::Zero; 8];
+        let mut ci = [Sig::Zero; 2];
+        for (h, k) in two.iter().enumerate() {
+            let a: [Sig; 5] = std::array::from_fn(|j| k.bits.get(j).copied().unwrap_or(Sig::Zero));
+            let p = 4 * h;
+            match k.up {
+                None => {
+                    ci[h] = k.bits.get(5).copied().unwrap_or(Sig::Zero);
+                    let (s0, d0) = b.lut(a, |x| (ones(&x) % 2 == 1, x[3] ^ x[4]));
+                    let (s1, d1) =
+                        b.lut(a, |x| (maj(x[0], x[1], x[2]) ^ (x[3] & x[4]), x[3] & x[4]));
+                    (s[p], di[p], s[p + 1], di[p + 1]) = (s0, d0, s1, d1);
+                }
+                Some(up) => {
+                    // P = count(a0..a4); Q = a5 + 2 up0 + 4 up1 on DI (bypass); CI = a6.
+                    ci[h] = k.bits.get(6).copied().unwrap_or(Sig::Zero);
+                    let q = [k.bits.get(5).copied().unwrap_or(Sig::Zero), up[0], up[1]];
+                    for (j, &qj) in q.iter().enumerate() {
+                        s[p + j] = b.lut6(a, qj, move |x, y| (ones(&x) >> j & 1 == 1) ^ y);
+                        di[p + j] = qj;
+                    }
+                }
+            }
+        }
+        let o = b.carry(true, ci, di, s);
+        for (h, k) in two.iter().enumerate() {
+            let base = o + 4 * h as u32;
+            let c = k.c;
+            push(&mut next, c, Sig::Net(base));
+            push(&mut next, c + 1, Sig::Net(base + 1));
+            if k.up.is_none() {
+                push(&mut next, c + 2, Sig::Net(base + 8 + 1));
+            } else {
+                push(&mut next, c + 2, Sig::Net(base + 2));
+                push(&mut next, c + 3, Sig::Net(base + 8 + 2));
+            }
+        }
+    }
+    let n7 = counters.iter().filter(|k| k.up.is_some()).count();
+    let what = format!(
+        "GPC stage: {n7} (1,1,7;4) and {} (6;3) counters on {} CARRY8, {n_fa} full adders, \
+         {n_par} parity LUTs",
+        counters.len() - n7,
+        counters.len().div_ceil(2)
+    );
+    b.register(what, 1, next)
+}
+
+/// The final ternary adder over columns of at most 3 bits, on chained CARRY8s.
+fn ternary(b: &mut Builder, m: Vec<Vec<Sig>>) -> Vec<Vec<Sig>> {
+    let ow = m.len();
+    let mut s = vec![Sig::Zero; ow.div_ceil(8) * 8];
+    let mut di = s.clone();
+    let mut prev = Sig::Zero;
+    for (c, col) in m.iter().enumerate() {
+        let x = |j: usize| col.get(j).copied().unwrap_or(Sig::Zero);
+        if col.is_empty() && prev == Sig::Zero {
+            continue;
+        }
+        let i = [x(0), x(1), x(2), prev, Sig::Zero];
+        let (sum, mj) = b.lut(i, |x| (x[0] ^ x[1] ^ x[2] ^ x[3], maj(x[0], x[1], x[2])));
+        s[c] = sum;
+        di[c] = prev;
+        prev = mj;
+    }
+    let mut out = vec![Vec::new(); ow];
+    let mut ci = m[0].get(3).copied().unwrap_or(Sig::Zero);
+    for k in 0..ow.div_ceil(8) {
+        let o = b.carry(
+            false,
+            [ci, Sig::Zero],
+            std::array::from_fn(|j| di[8 * k + j]),
+            std::array::from_fn(|j| s[8 * k + j]),
+        );
+        for j in 0..8 {
+            if 8 * k + j < ow {
+                out[8 * k + j].push(Sig::Net(o + j as u32));
+            }
+        }
+        ci = Sig::Net(o + 8 + 7);
+    }
+    b.register("ternary adder on CARRY8".into(), 1, out)
+}
+
+impl Netlist {
+    /// Evaluate the netlist (pipeline latency aside): the count for operands `a`, `b`.
+    pub fn eval(&self, a: &[bool], b: &[bool]) -> u64 {
+        let mut w = vec![false; self.nets as usize];
+        let mut regs: Vec<Vec<bool>> = Vec::new();
+        for st in &self.stages {
+            for cell in &st.cells {
+                let v = |s: Sig, w: &[bool]| -> bool {
+                    match s {
+                        Sig::Zero => false,
+                        Sig::One => true,
+                        Sig::A(i) => a[i as usize],
+                        Sig::B(i) => b[i as usize],
+                        Sig::Net(i) => w[i as usize],
+                        Sig::Reg(n, i) => regs[n as usize][i as usize],
+                    }
+                };
+                match cell {
+                    Cell::Lut { init, i, o6, o5 } => {
+                        let idx: u32 = (0..6).map(|k| (v(i[k], &w) as u32) << k).sum();
+                        w[*o6 as usize] = init >> idx & 1 == 1;
+                        w[*o5 as usize] = init >> (idx & 31) & 1 == 1;
+                    }
+                    Cell::Carry {
+                        dual,
+                        ci,
+                        ci_top,
+                        di,
+                        s,
+                        o,
+                        co,
+                    } => {
+                        let mut c = v(*ci, &w);
+                        for j in 0..8 {
+                            if j == 4 && *dual {
+                                c = v(*ci_top, &w);
+                            }
+                            let sj = v(s[j], &w);
+                            w[*o as usize + j] = sj ^ c;
+                            c = if sj { c } else { v(di[j], &w) };
+                            w[*co as usize + j] = c;
+                        }
+                    }
+                }
+            }
+            let vals = st
+                .outputs
+                .iter()
+                .map(|&s| match s {
+                    Sig::Zero => false,
+                    Sig::One => true,
+                    Sig::A(i) => a[i as usize],
+                    Sig::B(i) => b[i as usize],
+                    Sig::Net(i) => w[i as usize],
+                    Sig::Reg(n, i) => regs[n as usize][i as usize],
+                })
+                .collect();
+            regs.push(vals);
+        }
+        let regs_last = regs.last().cloned().unwrap_or_default();
+        self.count
+            .iter()
+            .enumerate()
+            .map(|(k, s)| match s {
+                Sig::Reg(_, i) => (regs_last[*i as usize] as u64) << k,
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// `LUT6_2` cells (one LUT site each).
+    pub fn luts(&self) -> usize {
+        self.cells()
+            .filter(|c| matches!(c, Cell::Lut { .. }))
+            .count()
+    }
+
+    /// `CARRY8` cells.
+    pub fn carry8(&self) -> usize {
+        self.cells()
+            .filter(|c| matches!(c, Cell::Carry { .. }))
+            .count()
+    }
+
+    /// Flip-flops (every stage's registered outputs).
+    pub fn ffs(&self) -> usize {
+        self.stages.iter().map(|s| s.outputs.len()).sum()
+    }
+
+    /// Cycles from operands to count.
+    pub fn latency(&self) -> u32 {
+        self.stages.len() as u32
+    }
+
+    fn cells(&self) -> impl Iterator<Item = &Cell> {
+        self.stages.iter().flat_map(|s| s.cells.iter())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(width: u32, ripple: u32, a: &[bool], b: &[bool]) {
+        let n = plan(width, ripple);
+        let want = a.iter().zip(b).filter(|(x, y)| **x && **y).count() as u64;
+        assert_eq!(n.eval(a, b), want, "width {width} ripple {ripple}");
+    }
+
+    #[test]
+    fn counts_edge_and_random_vectors() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut rnd = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x & 1 == 1
+        };
+        for width in [
+            1, 2, 3, 4, 5, 6, 7, 8, 11, 17, 31, 64, 100, 128, 255, 256, 512,
+        ] {
+            for ripple in [1, 2, 3, 4] {
+                let w = width as usize;
+                let ones = vec![true; w];
+                let zeros = vec![false; w];
+                let alt: Vec<bool> = (0..w).map(|i| i % 2 == 0).collect();
+                check(width, ripple, &ones, &ones);
+                check(width, ripple, &zeros, &ones);
+                check(width, ripple, &alt, &ones);
+                for _ in 0..50 {
+                    let a: Vec<bool> = (0..w).map(|_| rnd()).collect();
+                    let b: Vec<bool> = (0..w).map(|_| rnd() | rnd()).collect();
+                    check(width, ripple, &a, &b);
+                }
+            }
+        }
+    }
+}
