@@ -12,6 +12,7 @@ pub mod lut_pe;
 pub mod params;
 pub mod popcount;
 pub mod popcount_gpc;
+pub mod popcount_netlist;
 pub mod popcount_xcup;
 pub mod print;
 pub mod threshold;

@@ -21,73 +21,7 @@
 //! is `m[i-1]`).
 
 use crate::popcount::ubits;
-
-/// A signal in the netlist.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sig {
-    /// Constant 0.
-    Zero,
-    /// Constant 1.
-    One,
-    /// Operand bit `a[i]`.
-    A(u32),
-    /// Operand bit `b[i]`.
-    B(u32),
-    /// Combinational net `w[i]`.
-    Net(u32),
-    /// Register `r<stage>[i]`: the registered outputs of stage `stage`.
-    Reg(u32, u32),
-}
-
-/// A primitive cell.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Cell {
-    /// `LUT6_2`: O6 = `INIT[I5..I0]`, O5 = `INIT[I4..I0]`; outputs are nets.
-    Lut {
-        init: u64,
-        i: [Sig; 6],
-        o6: u32,
-        o5: u32,
-    },
-    /// `CARRY8`; `o` and `co` are the first of 8 consecutive nets each.
-    Carry {
-        dual: bool,
-        ci: Sig,
-        ci_top: Sig,
-        di: [Sig; 8],
-        s: [Sig; 8],
-        o: u32,
-        co: u32,
-    },
-}
-
-/// One pipeline stage: its cells, and the signals registered at its end.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Stage {
-    /// What the stage does, for the emitted comment.
-    pub what: String,
-    /// Cells, in evaluation order.
-    pub cells: Vec<Cell>,
-    /// Signals registered into `r<stage>`, in index order.
-    pub outputs: Vec<Sig>,
-    /// LUTs on the longest path through the stage.
-    pub levels: u32,
-}
-
-/// The planned compressor.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Netlist {
-    /// Operand bits.
-    pub width: u32,
-    /// Count bits.
-    pub out_width: u32,
-    /// Nets `w[0..nets]`.
-    pub nets: u32,
-    /// Stages, each ending in a register.
-    pub stages: Vec<Stage>,
-    /// The count, bit 0 first (registers of the last stage).
-    pub count: Vec<Sig>,
-}
+use crate::popcount_netlist::{Cell, Netlist, Sig, Stage};
 
 /// LUT6_2 INIT with I5 = 1: `f(inputs I0..I4) -> (o6, o5)`.
 fn dual_init(f: impl Fn([bool; 5]) -> (bool, bool)) -> u64 {
@@ -109,6 +43,8 @@ struct Builder {
     nets: u32,
     stage: Stage,
     done: Vec<Stage>,
+    /// Description of the GPC step just built.
+    step: String,
 }
 
 impl Builder {
@@ -155,12 +91,25 @@ impl Builder {
         o
     }
 
-    /// Close the current stage by registering `matrix`; the registered matrix.
-    fn register(&mut self, what: String, levels: u32, matrix: Vec<Vec<Sig>>) -> Vec<Vec<Sig>> {
+    /// End a step of `levels` LUT levels doing `what`: with `reg`, close the pipeline stage
+    /// by registering `matrix` and return the registered matrix; else continue the stage.
+    fn register(
+        &mut self,
+        what: String,
+        levels: u32,
+        matrix: Vec<Vec<Sig>>,
+        reg: bool,
+    ) -> Vec<Vec<Sig>> {
+        if !self.stage.what.is_empty() {
+            self.stage.what.push_str("; ");
+        }
+        self.stage.what.push_str(&what);
+        self.stage.levels += levels;
+        if !reg {
+            return matrix;
+        }
         let n = self.done.len() as u32;
         let mut stage = std::mem::take(&mut self.stage);
-        stage.what = what;
-        stage.levels = levels;
         let out = matrix
             .into_iter()
             .map(|col| {
@@ -183,13 +132,14 @@ fn ones(x: &[bool]) -> u32 {
 }
 
 /// Plan the compressor for `width` operand pairs with absorption chains of `ripple` LUTs.
-pub fn plan(width: u32, ripple: u32) -> Netlist {
-    assert!(width >= 1 && ripple >= 1);
+pub fn plan(width: u32, ripple: u32, gpc_per_stage: u32) -> Netlist {
+    assert!(width >= 1 && ripple >= 1 && gpc_per_stage >= 1);
     let ow = ubits(width as u64);
     let mut b = Builder {
         nets: 0,
         stage: Stage::default(),
         done: Vec::new(),
+        step: String::new(),
     };
     let mut m: Vec<Vec<Sig>> = vec![Vec::new(); ow as usize];
     // Absorption: each LUT adds two AND pairs and the running sum of its chain.
@@ -221,7 +171,7 @@ pub fn plan(width: u32, ripple: u32) -> Netlist {
         m[0].push(run);
     }
     let what = format!("absorb: AND fused into ripple chains of up to {ripple} LUT6_2");
-    m = b.register(what, depth, m);
+    m = b.register(what, depth, m, true);
     // GPC stages until every column holds at most 3 bits.
     // Column 0 may hold a 4th bit: the ternary adder's carry-in.
     let over = |m: &[Vec<Sig>]| {
@@ -229,8 +179,16 @@ pub fn plan(width: u32, ripple: u32) -> Netlist {
             .enumerate()
             .any(|(c, b)| b.len() > 3 + (c == 0) as usize)
     };
+    let mut pending = 0;
     while over(&m) {
         m = gpc_stage(&mut b, m);
+        pending += 1;
+        let reg = pending == gpc_per_stage || !over(&m);
+        let what = std::mem::take(&mut b.step);
+        m = b.register(what, 1, m, reg);
+        if reg {
+            pending = 0;
+        }
     }
     // Final adder (none when every column holds at most one bit).
     if m.iter().any(|c| c.len() > 1) {
@@ -373,7 +331,8 @@ fn gpc_stage(b: &mut Builder, mut m: Vec<Vec<Sig>>) -> Vec<Vec<Sig>> {
         counters.len() - n7,
         counters.len().div_ceil(2)
     );
-    b.register(what, 1, next)
+    b.step = what;
+    next
 }
 
 /// The final ternary adder over columns of at most 3 bits, on chained CARRY8s.
@@ -409,106 +368,8 @@ fn ternary(b: &mut Builder, m: Vec<Vec<Sig>>) -> Vec<Vec<Sig>> {
         }
         ci = Sig::Net(o + 8 + 7);
     }
-    b.register("ternary adder on CARRY8".into(), 1, out)
-}
-
-impl Netlist {
-    /// Evaluate the netlist (pipeline latency aside): the count for operands `a`, `b`.
-    pub fn eval(&self, a: &[bool], b: &[bool]) -> u64 {
-        let mut w = vec![false; self.nets as usize];
-        let mut regs: Vec<Vec<bool>> = Vec::new();
-        for st in &self.stages {
-            for cell in &st.cells {
-                let v = |s: Sig, w: &[bool]| -> bool {
-                    match s {
-                        Sig::Zero => false,
-                        Sig::One => true,
-                        Sig::A(i) => a[i as usize],
-                        Sig::B(i) => b[i as usize],
-                        Sig::Net(i) => w[i as usize],
-                        Sig::Reg(n, i) => regs[n as usize][i as usize],
-                    }
-                };
-                match cell {
-                    Cell::Lut { init, i, o6, o5 } => {
-                        let idx: u32 = (0..6).map(|k| (v(i[k], &w) as u32) << k).sum();
-                        w[*o6 as usize] = init >> idx & 1 == 1;
-                        w[*o5 as usize] = init >> (idx & 31) & 1 == 1;
-                    }
-                    Cell::Carry {
-                        dual,
-                        ci,
-                        ci_top,
-                        di,
-                        s,
-                        o,
-                        co,
-                    } => {
-                        let mut c = v(*ci, &w);
-                        for j in 0..8 {
-                            if j == 4 && *dual {
-                                c = v(*ci_top, &w);
-                            }
-                            let sj = v(s[j], &w);
-                            w[*o as usize + j] = sj ^ c;
-                            c = if sj { c } else { v(di[j], &w) };
-                            w[*co as usize + j] = c;
-                        }
-                    }
-                }
-            }
-            let vals = st
-                .outputs
-                .iter()
-                .map(|&s| match s {
-                    Sig::Zero => false,
-                    Sig::One => true,
-                    Sig::A(i) => a[i as usize],
-                    Sig::B(i) => b[i as usize],
-                    Sig::Net(i) => w[i as usize],
-                    Sig::Reg(n, i) => regs[n as usize][i as usize],
-                })
-                .collect();
-            regs.push(vals);
-        }
-        let regs_last = regs.last().cloned().unwrap_or_default();
-        self.count
-            .iter()
-            .enumerate()
-            .map(|(k, s)| match s {
-                Sig::Reg(_, i) => (regs_last[*i as usize] as u64) << k,
-                _ => 0,
-            })
-            .sum()
-    }
-
-    /// `LUT6_2` cells (one LUT site each).
-    pub fn luts(&self) -> usize {
-        self.cells()
-            .filter(|c| matches!(c, Cell::Lut { .. }))
-            .count()
-    }
-
-    /// `CARRY8` cells.
-    pub fn carry8(&self) -> usize {
-        self.cells()
-            .filter(|c| matches!(c, Cell::Carry { .. }))
-            .count()
-    }
-
-    /// Flip-flops (every stage's registered outputs).
-    pub fn ffs(&self) -> usize {
-        self.stages.iter().map(|s| s.outputs.len()).sum()
-    }
-
-    /// Cycles from operands to count.
-    pub fn latency(&self) -> u32 {
-        self.stages.len() as u32
-    }
-
-    fn cells(&self) -> impl Iterator<Item = &Cell> {
-        self.stages.iter().flat_map(|s| s.cells.iter())
-    }
+    // Two LUT levels: the majority (O5) of column i-1, then the sum (O6) of column i.
+    b.register("ternary adder on CARRY8".into(), 2, out, true)
 }
 
 #[cfg(test)]
@@ -516,7 +377,7 @@ mod tests {
     use super::*;
 
     fn check(width: u32, ripple: u32, a: &[bool], b: &[bool]) {
-        let n = plan(width, ripple);
+        let n = plan(width, ripple, 1 + (width % 3));
         let want = a.iter().zip(b).filter(|(x, y)| **x && **y).count() as u64;
         assert_eq!(n.eval(a, b), want, "width {width} ripple {ripple}");
     }

@@ -14,7 +14,8 @@ use std::collections::HashSet;
 
 use crate::ast::{e, Decl, Dir, Expr, Instance, Item, Module, Port, PortGroup, Stmt};
 use crate::popcount::PopcountParams;
-use crate::popcount_gpc::{plan, Cell, Netlist, Sig};
+use crate::popcount_gpc::plan;
+use crate::popcount_netlist::{Cell, Netlist, Sig};
 
 /// Which technology the compressor is generated for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +54,8 @@ pub struct CompressorParams {
     pub target: Target,
     /// xcup: LUT6_2 per absorption ripple chain (2 operand pairs each); its LUT depth.
     pub ripple: u32,
+    /// xcup: GPC stages between pipeline registers (1 LUT level each).
+    pub gpc_per_stage: u32,
 }
 
 impl CompressorParams {
@@ -62,6 +65,7 @@ impl CompressorParams {
             width,
             target,
             ripple: 6,
+            gpc_per_stage: 2,
         }
     }
 
@@ -90,7 +94,7 @@ impl CompressorParams {
 
     /// The xcup netlist (`None` for the generic target).
     pub fn netlist(&self) -> Option<Netlist> {
-        (self.target == Target::Xcup).then(|| plan(self.width, self.ripple))
+        (self.target == Target::Xcup).then(|| plan(self.width, self.ripple, self.gpc_per_stage))
     }
 
     /// Cycles from operands to count.
