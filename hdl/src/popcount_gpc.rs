@@ -173,11 +173,12 @@ pub fn plan(width: u32, ripple: u32, gpc_per_stage: u32) -> Netlist {
     let what = format!("absorb: AND fused into ripple chains of up to {ripple} LUT6_2");
     m = b.register(what, depth, m, true);
     // GPC stages until every column holds at most 3 bits.
-    // Column 0 may hold a 4th bit: the ternary adder's carry-in.
+    // Column 0 may hold 5 bits: the ternary adder takes a 4th in position 0's `DI` / `S`
+    // slot of the previous majority and a 5th on the carry-in.
     let over = |m: &[Vec<Sig>]| {
         m.iter()
             .enumerate()
-            .any(|(c, b)| b.len() > 3 + (c == 0) as usize)
+            .any(|(c, b)| b.len() > 3 + 2 * (c == 0) as usize)
     };
     let mut pending = 0;
     while over(&m) {
@@ -229,7 +230,7 @@ fn gpc_stage(b: &mut Builder, mut m: Vec<Vec<Sig>>) -> Vec<Vec<Sig>> {
     let (mut n_fa, mut n_par) = (0, 0);
     for c in 0..ow {
         let mut bits = std::mem::take(&mut m[c]);
-        let mut excess = bits.len() as i64 + next[c].len() as i64 - 3 - (c == 0) as i64;
+        let mut excess = bits.len() as i64 + next[c].len() as i64 - 3 - 2 * (c == 0) as i64;
         if c == ow - 1 {
             // Top column: only the parity counts.
             while excess > 0 && bits.len() >= 2 {
@@ -340,7 +341,8 @@ fn ternary(b: &mut Builder, m: Vec<Vec<Sig>>) -> Vec<Vec<Sig>> {
     let ow = m.len();
     let mut s = vec![Sig::Zero; ow.div_ceil(8) * 8];
     let mut di = s.clone();
-    let mut prev = Sig::Zero;
+    // Column 0: a 4th bit where the previous majority would be, a 5th on CI.
+    let mut prev = m[0].get(3).copied().unwrap_or(Sig::Zero);
     for (c, col) in m.iter().enumerate() {
         let x = |j: usize| col.get(j).copied().unwrap_or(Sig::Zero);
         if col.is_empty() && prev == Sig::Zero {
@@ -353,7 +355,7 @@ fn ternary(b: &mut Builder, m: Vec<Vec<Sig>>) -> Vec<Vec<Sig>> {
         prev = mj;
     }
     let mut out = vec![Vec::new(); ow];
-    let mut ci = m[0].get(3).copied().unwrap_or(Sig::Zero);
+    let mut ci = m[0].get(4).copied().unwrap_or(Sig::Zero);
     for k in 0..ow.div_ceil(8) {
         let o = b.carry(
             false,
