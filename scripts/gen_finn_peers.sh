@@ -9,7 +9,8 @@
 # 7-Series target is used: LUT6_2 + CARRY4, which Yosys keeps as instantiated cells under
 # synth_xilinx -family xcup. -p 1 puts a register after every compression stage (the final
 # ternary adder is combinational in FINN; the wrapper registers it). `uwire` is rewritten to
-# `wire` for Yosys, which has no `uwire`; nothing else of FINN's output is changed.
+# `wire` for Yosys, which has no `uwire`, and CARRY4's unconnected CYINIT is tied to 0 as
+# Vivado does; nothing else of FINN's output is changed.
 #
 # usage: scripts/gen_finn_peers.sh <path to a checkout of FINN PR 1560's src/finn/compressor>
 set -euo pipefail
@@ -33,7 +34,10 @@ parse_cli()" > /dev/null)
     echo "// Do not edit: rerun the script."
     # Yosys 0.70 has no `uwire` (SystemVerilog's single-driver net); every FINN net has one
     # driver, so `wire` is the same net.
-    sed 's/\buwire\b/wire/g' "$raw"
+    # CARRY4's CYINIT is left unconnected by FINN; Vivado ties an unconnected primitive
+    # input to 0, Yosys's cell model does not (x in simulation), so the tie-off is made
+    # explicit: `.CI(x)` becomes `.CI(x), .CYINIT(1'b0)` (CARRY4 is the only cell with CI).
+    sed -e 's/\buwire\b/wire/g' -e "s/^\(\s*\)\.CI(\(.*\))\s*$/\1.CI(\2),\n\1.CYINIT(1'b0)/" "$raw"
     echo
     echo "// qforge's interface: count = popcount(a & b), the count registered."
     echo "module finn_popcount_${dk} (input clk, input [$((dk - 1)):0] a, input [$((dk - 1)):0] b,"

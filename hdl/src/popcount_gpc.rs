@@ -1,24 +1,27 @@
-//! The xcup AND-popcount compressor as a netlist of `LUT6_2` and `CARRY8` cells, planned
-//! stage by stage on a dot matrix (bits per weight column), with a Rust evaluator of that
-//! netlist. `crate::popcount_xcup` prints it as Verilog; tests evaluate it here first.
+//! The planner of the xcup AND-popcount compressor: a netlist
+//! (`crate::popcount_netlist`) of `LUT6_2` and `CARRY8` cells built stage by stage on a dot
+//! matrix (bits per weight column). `crate::popcount_xcup` prints it as Verilog; the Rust
+//! evaluator in `crate::popcount_netlist` checks it first.
 //!
 //! ```text
 //!  a,b ─ absorb: ripple chains of LUT6_2, AND fused ─ reg ─┐  col0: 1 bit per chain
-//!        (2 pairs + running sum per LUT, k LUTs deep)      │  col1: 1 bit per LUT
+//!        (2 pairs + running sum per LUT, r LUTs deep)      │  col1: 1 bit per LUT
 //!  ┌───────────────────────────────────────────────────────┘
-//!  └─ GPC stage: (6;3) counters = 2 LUT6_2 + half a CARRY8, ─ reg ─ ... until every
-//!     full adders (3;2) = 1 LUT6_2, parity LUT6 in the top        column holds <= 3 bits
-//!     column (bits of weight >= 2^out_width are provably 0)
-//!  ─ ternary adder: 1 LUT6_2 per column on CARRY8s ─ reg ─ count
+//!  └─ GPC steps (1 LUT level each, a register every `gpc_per_stage`): (1,1,7;4) and (6;3)
+//!     counters on CARRY8 halves, full adders, parity LUTs in the top column (bits of
+//!     weight >= 2^out_width are provably 0), until every column holds <= 3 bits (col0: 5)
+//!  ─ ternary adder: 1 LUT6_2 per column on chained CARRY8s ─ reg ─ count
 //! ```
 //!
 //! The (6;3) counter: bits `a0..a4` in the two LUTs, `a5` on the chain's carry-in. The chain
 //! adds `P + Q + a5` with `P = a0+a1+a2` and `Q = a3+a4`: position 0 has `S = p0^q0`
 //! (parity of `a0..a4`), `DI = q0`; position 1 has `S = p1^q1`, `DI = q1`; the three result
 //! bits are `O[0]`, `O[1]` and `CO[1]`. Two counters share one CARRY8 in `DUAL_CY4` mode
-//! (carry-ins `CI` and `CI_TOP`). The ternary adder: position `i` computes
+//! (carry-ins `CI` and `CI_TOP`). The (1,1,7;4) counter: `P = a0+..+a4` in three 6-input
+//! LUTs, `Q = a5 + 2u + 4v` on `DI` (the bypass input) and in each LUT's sixth input, `a6`
+//! on the carry-in; results `O[0..2]`, `CO[2]`. The ternary adder: position `i` computes
 //! `S = a^b^c^m[i-1]` (O6) and `m[i] = maj(a,b,c)` (O5, routed to position `i+1`, whose `DI`
-//! is `m[i-1]`).
+//! is `m[i-1]`); column 0 puts a 4th bit in the `m[-1]` slot and a 5th on `CI`.
 
 use crate::popcount::ubits;
 use crate::popcount_netlist::{Cell, Netlist, Sig, Stage};
@@ -372,44 +375,4 @@ fn ternary(b: &mut Builder, m: Vec<Vec<Sig>>) -> Vec<Vec<Sig>> {
     }
     // Two LUT levels: the majority (O5) of column i-1, then the sum (O6) of column i.
     b.register("ternary adder on CARRY8".into(), 2, out, true)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn check(width: u32, ripple: u32, a: &[bool], b: &[bool]) {
-        let n = plan(width, ripple, 1 + (width % 3));
-        let want = a.iter().zip(b).filter(|(x, y)| **x && **y).count() as u64;
-        assert_eq!(n.eval(a, b), want, "width {width} ripple {ripple}");
-    }
-
-    #[test]
-    fn counts_edge_and_random_vectors() {
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut rnd = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x & 1 == 1
-        };
-        for width in [
-            1, 2, 3, 4, 5, 6, 7, 8, 11, 17, 31, 64, 100, 128, 255, 256, 512,
-        ] {
-            for ripple in [1, 2, 3, 4] {
-                let w = width as usize;
-                let ones = vec![true; w];
-                let zeros = vec![false; w];
-                let alt: Vec<bool> = (0..w).map(|i| i % 2 == 0).collect();
-                check(width, ripple, &ones, &ones);
-                check(width, ripple, &zeros, &ones);
-                check(width, ripple, &alt, &ones);
-                for _ in 0..50 {
-                    let a: Vec<bool> = (0..w).map(|_| rnd()).collect();
-                    let b: Vec<bool> = (0..w).map(|_| rnd() | rnd()).collect();
-                    check(width, ripple, &a, &b);
-                }
-            }
-        }
-    }
 }

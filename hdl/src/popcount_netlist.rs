@@ -167,3 +167,43 @@ impl Netlist {
         self.stages.iter().flat_map(|s| s.cells.iter())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::popcount_gpc::plan;
+
+    fn check(width: u32, ripple: u32, a: &[bool], b: &[bool]) {
+        let n = plan(width, ripple, 1 + (width % 3));
+        let want = a.iter().zip(b).filter(|(x, y)| **x && **y).count() as u64;
+        assert_eq!(n.eval(a, b), want, "width {width} ripple {ripple}");
+    }
+
+    #[test]
+    fn counts_edge_and_random_vectors() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut rnd = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x & 1 == 1
+        };
+        for width in [
+            1, 2, 3, 4, 5, 6, 7, 8, 11, 17, 31, 64, 100, 128, 255, 256, 512,
+        ] {
+            for ripple in [1, 2, 3, 4] {
+                let w = width as usize;
+                let ones = vec![true; w];
+                let zeros = vec![false; w];
+                let alt: Vec<bool> = (0..w).map(|i| i % 2 == 0).collect();
+                check(width, ripple, &ones, &ones);
+                check(width, ripple, &zeros, &ones);
+                check(width, ripple, &alt, &ones);
+                for _ in 0..50 {
+                    let a: Vec<bool> = (0..w).map(|_| rnd()).collect();
+                    let b: Vec<bool> = (0..w).map(|_| rnd() | rnd()).collect();
+                    check(width, ripple, &a, &b);
+                }
+            }
+        }
+    }
+}

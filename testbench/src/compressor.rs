@@ -86,7 +86,14 @@ fn hex(width: u32, bits: &[bool]) -> String {
 
 /// The self-checking testbench `tb_compressor` for `p` on `vecs`.
 pub fn testbench(p: &CompressorParams, vecs: &[Vector]) -> String {
-    let (w, ow, lat, n) = (p.width, p.out_width(), p.latency(), vecs.len());
+    testbench_for(p.top_name(), p.width, p.latency(), vecs)
+}
+
+/// The testbench for any module `top` with ports `clk`, `a`, `b`, `count` of `width` bits
+/// and `latency` cycles (a peer's too).
+pub fn testbench_for(top: &str, width: u32, latency: u32, vecs: &[Vector]) -> String {
+    let ow = hdl::popcount::ubits(width as u64);
+    let (w, lat, n) = (width, latency, vecs.len());
     let mut s = String::new();
     writeln!(s, "`timescale 1ns / 1ps").unwrap();
     writeln!(s, "module tb_compressor;").unwrap();
@@ -97,12 +104,7 @@ pub fn testbench(p: &CompressorParams, vecs: &[Vector]) -> String {
     writeln!(s, "  logic [{}:0] vb [{n}];", w - 1).unwrap();
     writeln!(s, "  logic [{}:0] ve [{n}];", ow - 1).unwrap();
     writeln!(s, "  integer i, errors;").unwrap();
-    writeln!(
-        s,
-        "  {} dut (.clk(clk), .a(a), .b(b), .count(count));",
-        p.top_name()
-    )
-    .unwrap();
+    writeln!(s, "  {top} dut (.clk(clk), .a(a), .b(b), .count(count));").unwrap();
     writeln!(s, "  initial begin").unwrap();
     for (k, v) in vecs.iter().enumerate() {
         writeln!(
@@ -184,6 +186,31 @@ pub fn simulate_block(
         Ok(vecs.len())
     } else {
         Err(format!("{sim:?} testbench did not pass:\n{out}"))
+    }
+}
+
+/// Simulate a peer's Verilog `file` (module `top`, qforge's ports, `latency` cycles) under
+/// `sim` with the cell models, like [`simulate_block`].
+pub fn simulate_peer(
+    file: &Path,
+    top: &str,
+    width: u32,
+    latency: u32,
+    vecs: &[Vector],
+    dir: &Path,
+    sim: Simulator,
+) -> Result<usize, String> {
+    let local = dir.join(file.file_name().ok_or("peer file has no name")?);
+    std::fs::copy(file, &local).map_err(|e| format!("{}: {e}", file.display()))?;
+    let tb = dir.join("tb_compressor.sv");
+    std::fs::write(&tb, testbench_for(top, width, latency, vecs)).map_err(|e| e.to_string())?;
+    let files = vec![local, cells_sim(dir)?, tb];
+    let exe = compile(dir, &files, sim, "tb_compressor", &["-Wno-fatal"])?;
+    let out = simulate(dir, &exe, sim, &[])?;
+    if out.contains(&format!("COMPRESSOR PASS {}", vecs.len())) && !out.contains("MISMATCH") {
+        Ok(vecs.len())
+    } else {
+        Err(format!("{sim:?} testbench of {top} did not pass:\n{out}"))
     }
 }
 

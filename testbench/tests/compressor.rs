@@ -51,3 +51,32 @@ fn xcup_compressor_lints_clean() {
         lint_block(&p, dir.path()).unwrap_or_else(|e| panic!("width {width}: {e}"));
     }
 }
+
+/// The committed FINN peers compute popcount(a & b) too (so their synthesis figures are of
+/// working designs); latency = FINN's pipeline stages (its header) + the wrapper's register.
+#[test]
+fn finn_peers_count_correctly_under_icarus() {
+    let peers = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/peers");
+    for dk in [64u32, 128, 256, 512] {
+        let file = peers.join(format!("finn_popcount_{dk}.sv"));
+        let text = std::fs::read_to_string(&file).unwrap();
+        let stages: u32 = text
+            .lines()
+            .find_map(|l| l.strip_prefix("// Pipeline stages: "))
+            .and_then(|n| n.trim().parse().ok())
+            .expect("FINN header names its pipeline stages");
+        let vecs = vectors(dk, 60, 11 + dk as u64);
+        let dir = tempfile::tempdir().unwrap();
+        let top = format!("finn_popcount_{dk}");
+        testbench::compressor::simulate_peer(
+            &file,
+            &top,
+            dk,
+            stages + 1,
+            &vecs,
+            dir.path(),
+            Simulator::Icarus,
+        )
+        .unwrap_or_else(|e| panic!("Dk {dk}: {e}"));
+    }
+}
