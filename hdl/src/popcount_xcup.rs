@@ -278,3 +278,29 @@ fn xcup_module(p: &CompressorParams, n: &Netlist) -> Module {
         items,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_agree_with_the_netlist_and_module() {
+        for t in [Target::Xcup, Target::Generic] {
+            assert_eq!(Target::parse(t.name()), Some(t));
+        }
+        assert_eq!(Target::parse("xc7"), None);
+        let p = CompressorParams::new(256, Target::Xcup);
+        let n = p.netlist().unwrap();
+        assert_eq!(p.latency(), n.latency());
+        assert_eq!(p.out_width(), 9);
+        assert_eq!(p.binops(), 512);
+        let m = p.module();
+        assert_eq!(m.name, "and_popcount_xcup");
+        let text = crate::print::module_file(&m);
+        assert_eq!(text.matches("LUT6_2 #(").count(), n.luts());
+        assert_eq!(text.matches("CARRY8 #(").count(), n.carry8());
+        let g = CompressorParams::new(256, Target::Generic);
+        assert_eq!(g.module().name, "and_popcount");
+        assert_eq!(g.row(), "qforge-generic");
+    }
+}
