@@ -7,6 +7,7 @@
 //! [`gatelevel`] runs the testbench on the Yosys-synthesized netlist.
 
 pub mod bench;
+pub mod compressor;
 pub mod dynrtl;
 pub mod fastsim;
 pub mod formal;

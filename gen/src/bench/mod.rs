@@ -22,7 +22,11 @@
 //!     build and run time).
 //! (e) `--onnx [FILE] [--json]`: the QONNX front end's protobuf decode, graph view and whole
 //!     import time on FILE or a built-in QONNX ResNet-18 (`onnx.rs`).
+//! (f) `--compressor [--json]`: the AND-popcount compressor block at each `--dk`: qforge's
+//!     xcup GPC compressor, its generic tree, FINN's generated compressor and the DPU around
+//!     each of qforge's (`compressor.rs`).
 
+mod compressor;
 mod fit;
 mod onnx;
 mod resnet18;
@@ -79,7 +83,10 @@ pub struct Args {
     /// With `--resnet18`: the layer timed on Verilator against the model (`none` skips it).
     #[arg(long, default_value = "layer3.1.conv1")]
     rtl_layer: String,
-    /// With `--resnet18` or `--onnx`: print JSON.
+    /// Instead of (a)–(c): (f) the AND-popcount compressors at each `--dk` beside FINN's.
+    #[arg(long)]
+    compressor: bool,
+    /// With `--resnet18`, `--onnx` or `--compressor`: print JSON.
     #[arg(long)]
     json: bool,
     /// Instead of (a)–(c): (e) the QONNX front end's read and import time of a ResNet-sized
@@ -96,6 +103,9 @@ pub struct Args {
 pub fn run_cmd(args: &Args) -> Result<()> {
     if args.fit {
         return fit::fit_cmd(args.fit_csv.as_deref());
+    }
+    if args.compressor {
+        return compressor::compressor_cmd(args);
     }
     if args.resnet18 {
         return resnet18::resnet18_cmd(args);
