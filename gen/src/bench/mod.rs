@@ -3,7 +3,9 @@
 //! (a) Simulated cycles per second of the Rust cycle model and of Verilator on the same
 //!     workload: the design's layer, no stalls. The model reuses one engine (each run starts
 //!     with a reset); Verilator's figure is the wall time of the generated testbench binary
-//!     (process start and `$readmemh` included, build excluded), best of 3.
+//!     (process start and `$readmemh` included, build excluded), best of 3; and Verilator in
+//!     its fastest configuration (`testbench::fastsim`). With `--json`, (a)–(c) are one JSON
+//!     object (`speed`, `dpu`, `lut_pe`; docs/reports.md) instead of Markdown.
 //! (b) Yosys `synth_xilinx -family xcup` of one DPU (AND-popcount tree + accumulator) at
 //!     several Dk: LUTs, LUTs per binary op (`2·Dk` per DPU per cycle), flip-flops, carry
 //!     cells, and LUT levels between flops from the mapped netlist.
@@ -35,6 +37,7 @@ mod synth;
 
 use std::path::PathBuf;
 
+use crate::console::outln;
 use anyhow::Result;
 
 /// Arguments of `qforge bench`.
@@ -86,7 +89,8 @@ pub struct Args {
     /// Instead of (a)–(c): (f) the AND-popcount compressors at each `--dk` beside FINN's.
     #[arg(long)]
     compressor: bool,
-    /// With `--resnet18`, `--onnx` or `--compressor`: print JSON.
+    /// Print JSON instead of Markdown, in every mode: (a)–(c) as one object with `speed`,
+    /// `lut_pe` and `dpu` (field names in docs/reports.md), or the mode's own object.
     #[arg(long)]
     json: bool,
     /// Instead of (a)–(c): (e) the QONNX front end's read and import time of a ResNet-sized
@@ -102,6 +106,11 @@ pub struct Args {
 /// Run the command.
 pub fn run_cmd(args: &Args) -> Result<()> {
     if args.fit {
+        if args.json {
+            anyhow::bail!(
+                "--json: not available with --fit (write its measurements with --fit-csv FILE)"
+            );
+        }
         return fit::fit_cmd(args.fit_csv.as_deref());
     }
     if args.compressor {
@@ -113,14 +122,21 @@ pub fn run_cmd(args: &Args) -> Result<()> {
     if let Some(f) = &args.onnx {
         return onnx::onnx_cmd(f.as_deref(), args.runs, args.json);
     }
+    let mut all = serde_json::Map::new();
     if !args.no_sim {
-        speed::speed_table(args)?;
+        all.insert("speed".into(), speed::speed_table(args)?);
     }
     if !args.no_lut {
-        synth::lut_table(args)?;
+        all.insert("lut_pe".into(), synth::lut_table(args)?);
     }
     if !args.no_synth {
-        synth::dpu_table(args)?;
+        all.insert("dpu".into(), synth::dpu_table(args)?);
+    }
+    if args.json {
+        outln!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::Value::Object(all))?
+        );
     }
     Ok(())
 }

@@ -8,6 +8,7 @@
 use std::time::Instant;
 
 use anyhow::{anyhow, Result};
+use serde_json::json;
 use sim::engine::Engine;
 use sim::harness::{run, Stalls};
 use testbench::bench::{Bench, Simulator};
@@ -17,8 +18,9 @@ use super::Args;
 use crate::console::outln;
 use crate::design::DesignCfg;
 
-/// (a): the model against Verilator on the design's layer; prints the table.
-pub(super) fn speed_table(args: &Args) -> Result<()> {
+/// (a): the model against Verilator on the design's layer; prints the table (Markdown unless
+/// `--json`) and returns the figures as JSON.
+pub(super) fn speed_table(args: &Args) -> Result<serde_json::Value> {
     let d = DesignCfg::load(args.config.as_deref())?.resolve()?;
     let p = d.params;
     let (wt, act, want) = d.job.streams(&p);
@@ -69,35 +71,53 @@ pub(super) fn speed_table(args: &Args) -> Result<()> {
     let reps = ((1.0 / once.seconds.max(1e-6)).ceil() as u64).clamp(1, 1_000_000);
     let timed = fast.run_job(&d.job, reps).map_err(|e| anyhow!(e))?;
     let f_rate = (timed.cycles * timed.runs) as f64 / timed.seconds;
-    outln!(
-        "## (a) simulation speed, {} x {} x {} array, layer M={} K={} N={}: {} cycles\n",
-        p.dm,
-        p.dn,
-        p.dk,
-        d.job.m,
-        d.job.k,
-        d.job.n,
-        per_run
-    );
-    outln!("| simulator | cycles/s | run time | notes |\n|---|---|---|---|");
-    outln!(
-        "| Rust cycle model | {:.0} | {:.1} ms | mean of {runs} runs |",
-        model_rate,
-        per_run as f64 / model_rate * 1e3
-    );
-    outln!("| Verilator 5 (--binary --timing -O2) | {:.0} | {:.1} ms | best of 3; build {:.0} s excluded |", v_rate, best * 1e3, build_s);
-    outln!(
-        "| Verilator 5 fastest (--cc -O3 --x-assign fast --x-initial fast --noassert, C++ driver) | {:.0} | {:.2} ms | {} runs in {:.2} s; build {:.0} s excluded |",
-        f_rate,
-        per_run as f64 / f_rate * 1e3,
-        timed.runs,
-        timed.seconds,
-        fbuild_s
-    );
-    outln!(
-        "\nmodel / Verilator (--binary --timing): {:.1}x; model / Verilator fastest: {:.2}x\n",
-        model_rate / v_rate,
-        model_rate / f_rate
-    );
-    Ok(())
+    if !args.json {
+        outln!(
+            "## (a) simulation speed, {} x {} x {} array, layer M={} K={} N={}: {} cycles\n",
+            p.dm,
+            p.dn,
+            p.dk,
+            d.job.m,
+            d.job.k,
+            d.job.n,
+            per_run
+        );
+        outln!("| simulator | cycles/s | run time | notes |\n|---|---|---|---|");
+        outln!(
+            "| Rust cycle model | {:.0} | {:.1} ms | mean of {runs} runs |",
+            model_rate,
+            per_run as f64 / model_rate * 1e3
+        );
+        outln!("| Verilator 5 (--binary --timing -O2) | {:.0} | {:.1} ms | best of 3; build {:.0} s excluded |", v_rate, best * 1e3, build_s);
+        outln!(
+            "| Verilator 5 fastest (--cc -O3 --x-assign fast --x-initial fast --noassert, C++ driver) | {:.0} | {:.2} ms | {} runs in {:.2} s; build {:.0} s excluded |",
+            f_rate,
+            per_run as f64 / f_rate * 1e3,
+            timed.runs,
+            timed.seconds,
+            fbuild_s
+        );
+        outln!(
+            "\nmodel / Verilator (--binary --timing): {:.1}x; model / Verilator fastest: {:.2}x\n",
+            model_rate / v_rate,
+            model_rate / f_rate
+        );
+    }
+    Ok(json!({
+        "array": {"dm": p.dm, "dn": p.dn, "dk": p.dk},
+        "layer": {"m": d.job.m, "k": d.job.k, "n": d.job.n},
+        "cycles_per_job": per_run,
+        "model": {"cycles_per_s": model_rate, "runs": runs},
+        "verilator_testbench": {
+            "config": "--binary --timing -O2",
+            "cycles_per_s": v_rate, "best_of": 3, "build_s": build_s,
+        },
+        "verilator_fastest": {
+            "config": "--cc -O3 --x-assign fast --x-initial fast --noassert, C++ driver",
+            "cycles_per_s": f_rate, "runs": timed.runs, "seconds": timed.seconds,
+            "build_s": fbuild_s,
+        },
+        "model_over_verilator_testbench": model_rate / v_rate,
+        "model_over_verilator_fastest": model_rate / f_rate,
+    }))
 }
