@@ -35,6 +35,31 @@ pub struct Level {
     pub registered: bool,
 }
 
+/// The ports every AND-popcount module has (`and_popcount`, `and_popcount_xcup`): `clk`,
+/// operands `a` and `b` of `width` bits, and `count` of `out_width` bits, `latency` cycles
+/// after its operands.
+pub fn ports(width: u32, out_width: u32, latency: u32) -> Vec<PortGroup> {
+    vec![
+        PortGroup {
+            doc: "Clock".into(),
+            ports: vec![Port::new(Dir::In, "clk", None, "")],
+        },
+        PortGroup {
+            doc: "Operands and count".into(),
+            ports: vec![
+                Port::new(Dir::In, "a", Some(width), "first operand"),
+                Port::new(Dir::In, "b", Some(width), "second operand"),
+                Port::new(
+                    Dir::Out,
+                    "count",
+                    Some(out_width),
+                    &format!("popcount(a & b), {latency} cycles later"),
+                ),
+            ],
+        },
+    ]
+}
+
 /// Bits needed for an unsigned value `v`.
 pub fn ubits(v: u64) -> u32 {
     (64 - v.leading_zeros()).max(1)
@@ -201,25 +226,7 @@ impl PopcountParams {
                     .into(),
             ],
             params: vec![],
-            ports: vec![
-                PortGroup {
-                    doc: "Clock".into(),
-                    ports: vec![Port::new(Dir::In, "clk", None, "")],
-                },
-                PortGroup {
-                    doc: "Operands and count".into(),
-                    ports: vec![
-                        Port::new(Dir::In, "a", Some(self.width), "first operand"),
-                        Port::new(Dir::In, "b", Some(self.width), "second operand"),
-                        Port::new(
-                            Dir::Out,
-                            "count",
-                            Some(self.out_width()),
-                            &format!("popcount(a & b), {} cycles later", self.latency()),
-                        ),
-                    ],
-                },
-            ],
+            ports: ports(self.width, self.out_width(), self.latency()),
             items,
         }
     }

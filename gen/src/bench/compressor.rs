@@ -79,7 +79,7 @@ pub fn peers_dir() -> PathBuf {
 }
 
 /// The DPU of the (b) table at `dk`.
-fn dpu_params(dk: u32) -> EngineParams {
+pub(super) fn dpu_params(dk: u32) -> EngineParams {
     EngineParams {
         kind: hdl::params::Kind::BitSerial,
         dm: 1,

@@ -3,7 +3,6 @@
 //! the same bits and the FINN-R LUT model.
 
 use anyhow::{anyhow, Result};
-use hdl::params::{ActEnc, EngineParams, WeightEnc};
 use serde_json::{json, Value};
 
 use super::Args;
@@ -102,20 +101,7 @@ pub(super) fn dpu_table(args: &Args) -> Result<Value> {
     }
     let mut rows = Vec::new();
     for &dk in &args.dk {
-        let p = EngineParams {
-            kind: hdl::params::Kind::BitSerial,
-            dm: 1,
-            dn: 1,
-            dk,
-            w_bits: 2,
-            a_bits: 2,
-            out_bits: 2,
-            w_enc: WeightEnc::Unsigned,
-            a_enc: ActEnc::Unsigned,
-            max_m: 256,
-            max_k: 4608,
-            max_n: 196,
-        };
+        let p = super::compressor::dpu_params(dk);
         let dir = crate::output::temp_dir()?;
         let mods = vec![p.popcount().module(), hdl::dpu::module(&p)];
         let r = testbench::synth::synth(dir.path(), &mods, "dpu", "")
