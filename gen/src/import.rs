@@ -67,11 +67,7 @@ fn import_onnx(path: &Path) -> Result<model::Model> {
 /// header alone) are checked before the data is read.
 fn load_native(path: &Path) -> Result<model::Model> {
     use crate::engine_limits::{self as lim, NATIVE_BYTES_PER_ELEMENT as PER};
-    let manifest = if path.is_dir() {
-        path.join(model::manifest::MANIFEST)
-    } else {
-        path.to_path_buf()
-    };
+    let manifest = model::Model::manifest_path(path);
     let shown = manifest.display().to_string();
     let fail = |e: model::Error| anyhow!("--model {}: {e}", path.display());
     let mlen = std::fs::metadata(&manifest).map(|m| m.len()).unwrap_or(0);

@@ -94,16 +94,21 @@ fn check_keys(at: &str, map: &Map<String, Value>, allowed: &[&str]) -> Result<()
 impl Model {
     /// Load a model from its manifest, or from a directory holding `model.json`.
     pub fn load(path: &Path) -> Result<Model> {
-        let manifest = if path.is_dir() {
-            path.join(MANIFEST)
-        } else {
-            path.to_path_buf()
-        };
+        let manifest = Self::manifest_path(path);
         let shown = manifest.display().to_string();
         let text = std::fs::read(&manifest)
             .map_err(|e| Error::new(&shown, "", format!("cannot read the manifest: {e}")))?;
         let dir = manifest.parent().unwrap_or(Path::new("."));
         Self::from_manifest(&text, &shown, dir)
+    }
+
+    /// The manifest a model path names: `path` itself, or `path/model.json` for a directory.
+    pub fn manifest_path(path: &Path) -> std::path::PathBuf {
+        if path.is_dir() {
+            path.join(MANIFEST)
+        } else {
+            path.to_path_buf()
+        }
     }
 
     /// Parse manifest bytes (`shown` names them in errors); the tensor file is relative to
