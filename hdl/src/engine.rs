@@ -12,22 +12,22 @@
 //! ```
 
 use crate::ast::{e, Decl, Dir, Expr, Instance, Item, Module, Param, Port, PortGroup, Stmt};
+use crate::ctrl_state::State;
 use crate::params::{ActEnc, EngineParams, WeightEnc};
 use crate::popcount::ubits;
 use crate::typed::{k, kw, sig, V};
 
-/// Controller state encodings (the same order as `sim::engine::State`); `ST_LOAD_P` (the
-/// product table) exists only in LUT engines.
+/// Controller state names in encoding order (see [`State`]).
 pub const STATES: [&str; 7] = [
-    "ST_IDLE",
-    "ST_LOAD_W",
-    "ST_LOAD_T",
-    "ST_LOAD_A",
-    "ST_COMPUTE",
-    "ST_EMIT",
-    "ST_LOAD_P",
+    State::Idle.rtl_name(),
+    State::LoadW.rtl_name(),
+    State::LoadT.rtl_name(),
+    State::LoadA.rtl_name(),
+    State::Compute.rtl_name(),
+    State::Emit.rtl_name(),
+    State::LoadP.rtl_name(),
 ];
-const STATE_W: u32 = 3;
+const STATE_W: u32 = State::WIDTH;
 
 struct B {
     items: Vec<Item>,

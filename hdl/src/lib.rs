@@ -6,6 +6,7 @@
 
 pub mod adder_tree;
 pub mod ast;
+pub mod ctrl_state;
 pub mod dpu;
 pub mod engine;
 pub mod lut_pe;

@@ -23,24 +23,8 @@
 
 use hdl::params::EngineParams;
 
-/// Controller states (the RTL's `state_q` encoding, in order).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum State {
-    /// Waiting for a job header.
-    Idle = 0,
-    /// Loading weight plane words.
-    LoadW = 1,
-    /// Loading thresholds.
-    LoadT = 2,
-    /// Loading one n-tile of activations.
-    LoadA = 3,
-    /// Issuing and draining compute steps of one m-tile.
-    Compute = 4,
-    /// Thresholding and sending the m-tile's rows.
-    Emit = 5,
-    /// Loading the product table (LUT engines only).
-    LoadP = 6,
-}
+/// Controller states: the one definition the RTL's `state_q` encoding also reads.
+pub use hdl::ctrl_state::State;
 
 /// A stream beat offered to the engine.
 #[derive(Debug, Clone, Copy, Default)]
