@@ -6,15 +6,24 @@
 
 pub mod adder_tree;
 pub mod ast;
+pub mod build;
+pub mod ctl_delay;
 pub mod ctrl_state;
 pub mod dpu;
 pub mod engine;
+pub mod engine_ctrl;
+pub mod engine_ctrl_checks;
+pub mod engine_ctrl_fsm;
+pub mod engine_ctrl_regs;
 pub mod lut_pe;
+pub mod operand_mem;
+pub mod out_port;
 pub mod params;
+pub mod pe_array;
 pub mod popcount;
 pub mod popcount_gpc;
 pub mod popcount_netlist;
 pub mod popcount_xcup;
 pub mod print;
-pub mod threshold;
+pub mod threshold_unit;
 pub mod typed;

@@ -77,18 +77,21 @@ fn a_mutated_rtl_is_caught() {
     let mut rng = ChaCha8Rng::seed_from_u64(12);
     let p = small(false, &mut rng);
     let mut sources = engine_sources(&p);
-    let top = sources.last_mut().unwrap();
-    assert_eq!(top.0, format!("{}.sv", p.top_name()));
-    // Flip the output's tlast: one edited line.
-    let line = top
+    assert_eq!(sources.last().unwrap().0, format!("{}.sv", p.top_name()));
+    // Flip the output's tlast (in the output port block): one edited line.
+    let port = sources
+        .iter_mut()
+        .find(|(name, _)| name == "out_port.sv")
+        .expect("an out_port.sv source");
+    let line = port
         .1
         .lines()
         .find(|l| l.trim_start().starts_with("assign m_axis_out_tlast"))
-        .unwrap_or_else(|| panic!("no tlast assign in:\n{}", top.1))
+        .unwrap_or_else(|| panic!("no tlast assign in:\n{}", port.1))
         .to_string();
     let (lhs, rhs) = line.split_once(" = ").unwrap();
     let mutated = format!("{lhs} = !({});", rhs.trim_end().trim_end_matches(';'));
-    top.1 = top.1.replace(&line, &mutated);
+    port.1 = port.1.replace(&line, &mutated);
     let job = &jobs(&p, 0, &mut rng)[2];
     // The design itself passes the job ...
     let (good, bad) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());

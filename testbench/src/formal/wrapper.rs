@@ -24,21 +24,23 @@ fn state_w() -> u32 {
 }
 
 /// The engine-internal signals the [`INVARIANTS`](super::INVARIANTS) read, for the engine
-/// `p` (names as `hdl::engine` declares them: a renamed signal makes the sby run `ERROR`).
+/// `p`, as `instance.signal` under the engine top (`u_ctrl`: `hdl::engine_ctrl`, `u_out`:
+/// `hdl::out_port`, `u_threshold`: `hdl::threshold_unit`); a renamed signal makes the sby
+/// run `ERROR`.
 pub fn taps(p: &EngineParams) -> Vec<Tap> {
     let ri_w = ubits(p.dm as u64);
     let mut t: Vec<Tap> = [
-        ("f_state", state_w(), "state_q"),
-        ("f_e1_valid", 1, "e1_valid_q"),
-        ("f_e1_last", 1, "e1_last_q"),
-        ("f_raw_q", 1, "raw_q"),
-        ("f_raw_valid", 1, "raw_valid_q"),
-        ("f_raw_last", 1, "raw_last_q"),
-        ("f_r_issue", ri_w, "r_issue_q"),
-        ("f_accepted", ri_w, "accepted_q"),
-        ("f_rows_valid", ri_w, "rows_valid"),
-        ("f_m_more", 1, "m_more"),
-        ("f_n_more", 1, "n_more"),
+        ("f_state", state_w(), "u_ctrl.state_q"),
+        ("f_e1_valid", 1, "u_ctrl.e1_valid_q"),
+        ("f_e1_last", 1, "u_ctrl.e1_last_q"),
+        ("f_raw_q", 1, "u_ctrl.raw_q"),
+        ("f_raw_valid", 1, "u_out.raw_valid_q"),
+        ("f_raw_last", 1, "u_out.raw_last_q"),
+        ("f_r_issue", ri_w, "u_ctrl.r_issue_q"),
+        ("f_accepted", ri_w, "u_ctrl.accepted_q"),
+        ("f_rows_valid", ri_w, "u_ctrl.rows_valid"),
+        ("f_m_more", 1, "u_ctrl.m_more"),
+        ("f_n_more", 1, "u_ctrl.n_more"),
     ]
     .iter()
     .map(|&(w, n, s)| (w.to_string(), n, s.to_string()))

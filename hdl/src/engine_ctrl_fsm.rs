@@ -1,0 +1,379 @@
+//! The controller's state machine and its simulation-only protocol checks (part of the
+//! `engine_ctrl` module built in [`crate::engine_ctrl`]): header → (product table) →
+//! weights → thresholds → per n-tile activations → per m-tile compute and emit.
+
+use crate::ast::{e, Item, Stmt};
+use crate::build::{min_wire, scale, set, slice, trunc, when, B};
+use crate::ctrl_state::State;
+use crate::engine_ctrl::CtrlParams;
+use crate::engine_ctrl_regs::{in_state, st, zero, Regs};
+use crate::params::EngineParams;
+use crate::typed::{k, kw, V};
+
+/// Append the state machine's `always_ff` blocks.
+pub(crate) fn state_machine(b: &mut B, p: &EngineParams, c: &CtrlParams, r: &Regs) {
+    let (dm, dn) = (p.dm, p.dn);
+    let (wpl, apl) = (p.w_planes(), p.a_planes());
+    let t = p.thresholds();
+    let tw = p.thr_width();
+    let state = &r.state;
+    let [hdr_m, hdr_n, hdr_kc, hdr_raw] = &r.hdr;
+    let m_next = trunc(
+        b,
+        "m0_next",
+        r.m0_q.add(&k(dm as u64)),
+        c.m_w,
+        r.m_more.clone(),
+    );
+    let n_next = trunc(
+        b,
+        "n0_next",
+        r.n0_q.add(&k(dn as u64)),
+        c.n_w,
+        r.n_more.clone(),
+    );
+    let nv_first = min_wire(
+        b,
+        "nv_first",
+        r.n_q.clone(),
+        dn,
+        c.nv_w,
+        "columns of the first n-tile: min(DN, N)",
+    );
+    let nv_next = min_wire(
+        b,
+        "nv_next",
+        r.n_q.sub(&n_next),
+        dn,
+        c.nv_w,
+        "columns of the next n-tile: min(DN, N − n0 − DN)",
+    );
+    // start_n_tile(n0) and start_m_tile(m0, base) as statement lists.
+    let start_n = |n0: V, nv: V| -> Vec<Stmt> {
+        vec![
+            set(&r.n0_q, n0),
+            set(&r.nv_q, nv),
+            zero(&r.col_q),
+            zero(&r.off_q),
+            set(state, st(State::LoadA)),
+        ]
+    };
+    let start_m = |m0: V, base: V| -> Vec<Stmt> {
+        vec![
+            set(&r.m0_q, m0),
+            set(&r.mt_base_q, base),
+            zero(&r.kc_idx_q),
+            zero(&r.kc_w_q),
+            zero(&r.kc_a_q),
+            zero(&r.i_q),
+            zero(&r.j_q),
+            zero(&r.issue_done_q),
+            set(state, st(State::Compute)),
+        ]
+    };
+    let hdr_take = r.wt_fire.and(&r.hdr_ok);
+    let hdr_kcw = trunc(
+        b,
+        "hdr_kcw",
+        scale(hdr_kc, wpl),
+        c.kcw_w,
+        hdr_take.and(&in_state(State::Idle)),
+    );
+    let hdr_kca = trunc(
+        b,
+        "hdr_kca",
+        scale(hdr_kc, apl),
+        c.kca_w,
+        hdr_take.and(&in_state(State::Idle)),
+    );
+    let idle = vec![when(
+        &hdr_take,
+        [
+            set(&r.m_q, hdr_m.clone()),
+            set(&r.n_q, hdr_n.clone()),
+            set(&r.kc_q, hdr_kc.clone()),
+            set(&r.raw_q, hdr_raw.clone()),
+            set(&r.kcw_q, hdr_kcw),
+            set(&r.kca_q, hdr_kca),
+            zero(&r.row_q),
+            zero(&r.row_base_q),
+            zero(&r.off_q),
+            zero(&r.m_cnt_q),
+        ]
+        .into_iter()
+        .chain(match &r.tbl {
+            Some((tmag_q, tact_q, _)) => {
+                vec![zero(tmag_q), zero(tact_q), set(state, st(State::LoadP))]
+            }
+            None => vec![set(state, st(State::LoadW))],
+        })
+        .collect(),
+        vec![],
+    )];
+    let load_p = match (&r.tbl, &r.tbl_step) {
+        (Some((tmag_q, tact_q, _)), Some(step)) => vec![when(
+            step,
+            vec![when(
+                &tact_q.eq(&k(p.a_nonzero() as u64)),
+                vec![
+                    zero(tact_q),
+                    when(
+                        &tmag_q.eq(&k(p.w_mags() as u64)),
+                        vec![set(state, st(State::LoadW))],
+                        vec![set(tmag_q, tmag_q.inc())],
+                    ),
+                ],
+                vec![set(tact_q, tact_q.inc())],
+            )],
+            vec![],
+        )],
+        _ => Vec::new(),
+    };
+    let off_last_w = r.off_q.add(&k(1)).eq(&r.kcw_q);
+    let load_w = vec![when(
+        &r.wt_fire,
+        vec![when(
+            &off_last_w,
+            vec![
+                zero(&r.off_q),
+                when(
+                    &r.row_q.eq(&k((dm - 1) as u64)),
+                    vec![
+                        zero(&r.row_q),
+                        set(&r.row_base_q, r.row_base_q.add_in(&r.kcw_q, c.wa_w)),
+                    ],
+                    vec![set(&r.row_q, r.row_q.inc())],
+                ),
+                when(
+                    &r.m_cnt_q.add(&k(1)).eq(&r.m_q),
+                    vec![
+                        zero(&r.m_cnt_q),
+                        zero(&r.beat_q),
+                        // Raw mode loads no thresholds: straight to the first n-tile.
+                        when(
+                            &r.raw_q,
+                            start_n(kw(0, c.n_w), nv_first.clone()),
+                            vec![set(state, st(State::LoadT))],
+                        ),
+                    ],
+                    vec![set(&r.m_cnt_q, r.m_cnt_q.inc())],
+                ),
+            ],
+            vec![set(&r.off_q, r.off_q.inc())],
+        )],
+        vec![],
+    )];
+    let on_last_thr = vec![
+        zero(&r.beat_q),
+        when(
+            &r.m_cnt_q.add(&k(1)).eq(&r.m_q),
+            [
+                vec![zero(&r.m_cnt_q)],
+                start_n(kw(0, c.n_w), nv_first.clone()),
+            ]
+            .concat(),
+            vec![set(&r.m_cnt_q, r.m_cnt_q.inc())],
+        ),
+    ];
+    let shift_in: Vec<Stmt> = r
+        .thr_shift_q
+        .iter()
+        .map(|q| {
+            set(
+                q,
+                V {
+                    e: e::slice(
+                        r.thr_next.e.clone(),
+                        e::int((t * tw) as i64 - 1),
+                        e::int(tw as i64),
+                    ),
+                    w: (t - 1) * tw,
+                },
+            )
+        })
+        .collect();
+    let load_t = vec![when(
+        &r.wt_fire,
+        vec![when(
+            &r.beat_q.eq(&kw(0, c.beat_w)),
+            vec![
+                set(&r.thr_dir_q, slice("wt_data", 0, 1)),
+                set(&r.beat_q, kw(1, c.beat_w)),
+            ],
+            [
+                shift_in,
+                vec![when(
+                    &r.beat_q.eq(&k(t as u64)),
+                    on_last_thr,
+                    vec![set(&r.beat_q, r.beat_q.inc())],
+                )],
+            ]
+            .concat(),
+        )],
+        vec![],
+    )];
+    let load_a = vec![when(
+        &r.act_fire,
+        vec![when(
+            &r.off_q.add(&k(1)).eq(&r.kca_q),
+            vec![
+                zero(&r.off_q),
+                when(
+                    &r.col_q.add(&k(1)).eq(&r.nv_q),
+                    [vec![zero(&r.col_q)], start_m(kw(0, c.m_w), kw(0, c.wa_w))].concat(),
+                    vec![set(&r.col_q, r.col_q.inc())],
+                ),
+            ],
+            vec![set(&r.off_q, r.off_q.inc())],
+        )],
+        vec![],
+    )];
+    let compute = vec![when(
+        &r.issue_done_q.not(),
+        vec![when(
+            &r.j_q.eq(&kw((wpl - 1) as u64, c.j_w)),
+            vec![
+                zero(&r.j_q),
+                when(
+                    &r.i_q.eq(&kw((apl - 1) as u64, c.i_w)),
+                    vec![
+                        zero(&r.i_q),
+                        when(
+                            &r.kc_idx_q.add(&k(1)).eq(&r.kc_q),
+                            vec![
+                                set(&r.issue_done_q, kw(1, 1)),
+                                set(&r.drain_q, kw((p.dpu_latency() - 1) as u64, c.dr_w)),
+                            ],
+                            vec![
+                                set(&r.kc_idx_q, r.kc_idx_q.inc()),
+                                set(&r.kc_w_q, r.kc_w_q.add_in(&k(wpl as u64), c.kcw_w)),
+                                set(&r.kc_a_q, r.kc_a_q.add_in(&k(apl as u64), c.kca_w)),
+                            ],
+                        ),
+                    ],
+                    vec![set(&r.i_q, r.i_q.inc())],
+                ),
+            ],
+            vec![set(&r.j_q, r.j_q.inc())],
+        )],
+        vec![when(
+            &r.drain_q.eq(&kw(0, c.dr_w)),
+            vec![
+                set(state, st(State::Emit)),
+                zero(&r.r_issue_q),
+                zero(&r.accepted_q),
+            ],
+            vec![set(
+                &r.drain_q,
+                V {
+                    e: e::sub(r.drain_q.e.clone(), e::lit(c.dr_w, 1)),
+                    w: c.dr_w,
+                },
+            )],
+        )],
+    )];
+    let base_next = r.mt_base_q.add_in(&r.kcw_q, c.wa_w);
+    let emit = vec![
+        when(
+            &r.en.and(&r.issue),
+            vec![set(&r.r_issue_q, r.r_issue_q.inc())],
+            vec![],
+        ),
+        when(
+            &r.out_fire,
+            vec![when(
+                &r.accepted_q.add(&k(1)).eq(&r.rv),
+                vec![when(
+                    &r.m_more,
+                    start_m(m_next, base_next),
+                    vec![when(
+                        &r.n_more,
+                        start_n(n_next.clone(), nv_next.clone()),
+                        vec![set(state, st(State::Idle))],
+                    )],
+                )],
+                vec![set(&r.accepted_q, r.accepted_q.inc())],
+            )],
+            vec![],
+        ),
+    ];
+    let emission = vec![when(
+        &r.en,
+        vec![set(&r.e1_valid_q, r.issue.clone())],
+        vec![],
+    )];
+    let row = trunc(
+        b,
+        "r_issue_row",
+        r.r_issue_q.clone(),
+        c.row_w,
+        r.issue.clone(),
+    );
+    let e1 = vec![when(
+        &r.en,
+        vec![
+            set(&r.e1_row_q, row),
+            set(
+                &r.e1_last_q,
+                r.issue
+                    .and(&r.r_issue_q.add(&k(1)).eq(&r.rv))
+                    .and(&r.m_more.not())
+                    .and(&r.n_more.not()),
+            ),
+        ],
+        vec![],
+    )];
+    let reset: Vec<Stmt> = std::iter::once(set(state, st(State::Idle)))
+        .chain(
+            [
+                &r.e1_valid_q,
+                &r.m_q,
+                &r.n_q,
+                &r.kc_q,
+                &r.raw_q,
+                &r.kcw_q,
+                &r.kca_q,
+                &r.m0_q,
+                &r.n0_q,
+                &r.nv_q,
+                &r.row_q,
+                &r.row_base_q,
+                &r.off_q,
+                &r.m_cnt_q,
+                &r.beat_q,
+                &r.col_q,
+                &r.kc_idx_q,
+                &r.kc_w_q,
+                &r.kc_a_q,
+                &r.i_q,
+                &r.j_q,
+                &r.mt_base_q,
+                &r.issue_done_q,
+                &r.drain_q,
+                &r.r_issue_q,
+                &r.accepted_q,
+            ]
+            .into_iter()
+            .map(zero),
+        )
+        .collect();
+    let mut arms = vec![
+        (State::Idle, idle),
+        (State::LoadW, load_w),
+        (State::LoadT, load_t),
+        (State::LoadA, load_a),
+        (State::Compute, compute),
+        (State::Emit, emit),
+    ];
+    if p.is_lut() {
+        arms.push((State::LoadP, load_p));
+    }
+    let chain = arms.into_iter().rev().fold(Vec::new(), |els, (s, body)| {
+        vec![when(&in_state(s), body, els)]
+    });
+    b.items.push(Item::AlwaysFf(
+        "clk".into(),
+        vec![Stmt::If(e::id("rst"), reset, [emission, chain].concat())],
+    ));
+    b.items.push(Item::AlwaysFf("clk".into(), e1));
+}

@@ -1,0 +1,327 @@
+//! The controller's registers and the signals derived from them (part of the
+//! `engine_ctrl` module, [`crate::engine_ctrl`]): their declarations, widths and reset
+//! values in one place, read by the state machine ([`crate::engine_ctrl_fsm`]) and by the
+//! controller's outputs.
+
+use crate::ast::{e, Item, Param, Stmt};
+use crate::build::{min_wire, set, slice, B};
+use crate::ctrl_state::State;
+use crate::engine_ctrl::CtrlParams;
+use crate::params::EngineParams;
+use crate::typed::{k, kw, sig, V};
+
+/// The controller's registers and the derived signals the state machine reads.
+pub(crate) struct Regs {
+    pub state: V,
+    pub tbl: Option<(V, V, V)>,
+    pub m_q: V,
+    pub n_q: V,
+    pub kc_q: V,
+    pub kcw_q: V,
+    pub kca_q: V,
+    pub raw_q: V,
+    pub hdr: [V; 4],
+    pub hdr_ok: V,
+    pub row_q: V,
+    pub row_base_q: V,
+    pub off_q: V,
+    pub m_cnt_q: V,
+    pub beat_q: V,
+    pub thr_dir_q: V,
+    pub thr_shift_q: Option<V>,
+    pub thr_next: V,
+    pub col_q: V,
+    pub n0_q: V,
+    pub nv_q: V,
+    pub m0_q: V,
+    pub mt_base_q: V,
+    pub kc_idx_q: V,
+    pub kc_w_q: V,
+    pub kc_a_q: V,
+    pub i_q: V,
+    pub j_q: V,
+    pub issue_done_q: V,
+    pub drain_q: V,
+    pub r_issue_q: V,
+    pub accepted_q: V,
+    pub e1_valid_q: V,
+    pub e1_row_q: V,
+    pub e1_last_q: V,
+    pub rv: V,
+    pub m_more: V,
+    pub n_more: V,
+    pub issue: V,
+    pub wt_fire: V,
+    pub act_fire: V,
+    pub en: V,
+    pub out_fire: V,
+    pub tbl_step: Option<V>,
+    pub issuing: V,
+}
+
+/// `state_q == s`.
+pub(crate) fn in_state(s: State) -> V {
+    sig("state_q", State::WIDTH).eq(&st(s))
+}
+
+/// The constant naming state `s`.
+pub(crate) fn st(s: State) -> V {
+    sig(s.rtl_name(), State::WIDTH)
+}
+
+/// Declare the controller's registers and derived signals.
+pub(crate) fn declare(b: &mut B, p: &EngineParams, c: &CtrlParams) -> Regs {
+    let lut = p.is_lut();
+    let t = p.thresholds();
+    let tw = p.thr_width();
+    for (i, s) in State::of_engine(lut).iter().enumerate() {
+        b.items.push(Item::LocalParam(Param {
+            name: s.rtl_name().into(),
+            value: e::lit(State::WIDTH, s.code() as u128),
+            doc: if i == 0 {
+                "Controller states (hdl::ctrl_state::State).".into()
+            } else {
+                String::new()
+            },
+            width: Some(State::WIDTH),
+        }));
+    }
+    let state = b.decl("state_q", State::WIDTH, "Controller state.");
+
+    // LUT engines: the product table's load counters walk every address {mag, act}; the
+    // zero-level words (mag = 0 or act = 0) are written with 0 without taking a beat.
+    let tbl = if lut {
+        b.comment(
+            "Product table load: every address {mag, act}; zero-level words get 0 and take no beat.",
+        );
+        let tmag_q = b.decl(
+            "tmag_q",
+            p.w_bits - 1,
+            "weight magnitude index being loaded",
+        );
+        let tact_q = b.decl("tact_q", p.a_bits, "activation code being loaded");
+        let zero = b.wire(
+            "tbl_zero",
+            tmag_q
+                .eq(&kw(0, p.w_bits - 1))
+                .or(&tact_q.eq(&kw(0, p.a_bits))),
+            "a zero-level word: written with 0, no stream beat",
+        );
+        Some((tmag_q, tact_q, zero))
+    } else {
+        None
+    };
+
+    b.comment("Stream handshakes (tready depends only on registers).");
+    let mut wt_states = e::lor(
+        e::lor(in_state(State::Idle).e, in_state(State::LoadW).e),
+        in_state(State::LoadT).e,
+    );
+    if let Some((_, _, zero)) = &tbl {
+        wt_states = e::lor(
+            wt_states,
+            e::land(in_state(State::LoadP).e, e::not(zero.e.clone())),
+        );
+    }
+    let wt_ready = b.wire("wt_ready", V { e: wt_states, w: 1 }, "");
+    let act_ready = b.wire("act_ready", in_state(State::LoadA), "");
+    let wt_fire = b.wire("wt_fire", sig("s_axis_wt_tvalid", 1).and(&wt_ready), "");
+    let act_fire = b.wire("act_fire", sig("s_axis_act_tvalid", 1).and(&act_ready), "");
+    b.drive("s_axis_wt_tready", &wt_ready);
+    b.drive("s_axis_act_tready", &act_ready);
+
+    b.comment("Job registers, from the header {RAW, KC, N, M}.");
+    let m_q = b.decl("m_q", c.m_w, "");
+    let n_q = b.decl("n_q", c.n_w, "");
+    let kc_q = b.decl("kc_q", c.kc_w, "");
+    let kcw_q = b.decl(
+        "kcw_q",
+        c.kcw_w,
+        "KC · weight words per chunk: weight words per output channel.",
+    );
+    let kca_q = b.decl(
+        "kca_q",
+        c.kca_w,
+        "KC · activation words per chunk: activation words per column.",
+    );
+    let hdr_m = b.wire("hdr_m", slice("wt_data", 0, c.m_w), "");
+    let hdr_n = b.wire("hdr_n", slice("wt_data", c.m_w, c.n_w), "");
+    let hdr_kc = b.wire("hdr_kc", slice("wt_data", c.m_w + c.n_w, c.kc_w), "");
+    let raw_q = b.decl(
+        "raw_q",
+        1,
+        "raw mode: no thresholds, the accumulators go out instead of codes",
+    );
+    let hdr_raw = b.wire(
+        "hdr_raw",
+        slice("wt_data", p.raw_bit(), 1),
+        "the header's RAW bit",
+    );
+    let nz = |v: &V| v.ne(&kw(0, v.w));
+    let mut conds = vec![nz(&hdr_m), nz(&hdr_n), nz(&hdr_kc)];
+    // A bound equal to the field's all-ones value always holds: leave it out.
+    for (f, max) in [(&hdr_m, p.max_m), (&hdr_n, p.max_n), (&hdr_kc, p.max_kc())] {
+        if (max as u64) < (1u64 << f.w) - 1 {
+            conds.push(f.le(&k(max as u64)));
+        }
+    }
+    let hdr_ok_e = conds.into_iter().reduce(|a, c| a.and(&c)).unwrap();
+    let hdr_ok = b.wire(
+        "hdr_ok",
+        hdr_ok_e,
+        "A header with a zero or too large field is dropped.",
+    );
+
+    b.comment("Load counters.");
+    let row_q = b.decl("row_q", c.row_w, "weight bank (array row) being loaded");
+    let row_base_q = b.decl(
+        "row_base_q",
+        c.wa_w,
+        "bank address of the current row's first word",
+    );
+    let off_q = b.decl("off_q", c.off_w, "word within the current row or column");
+    let m_cnt_q = b.decl("m_cnt_q", c.m_w, "output channels loaded so far");
+    let beat_q = b.decl(
+        "beat_q",
+        c.beat_w,
+        "beat within a channel's thresholds (0 = direction)",
+    );
+    let thr_dir_q = b.decl("thr_dir_q", 1, "");
+    let thr_shift_q = (t > 1).then(|| {
+        b.decl(
+            "thr_shift_q",
+            (t - 1) * tw,
+            "the channel's earlier thresholds, the newest at the top",
+        )
+    });
+    let col_q = b.decl(
+        "col_q",
+        c.col_w,
+        "activation bank (array column) being loaded",
+    );
+
+    b.comment("Tiles.");
+    let n0_q = b.decl("n0_q", c.n_w, "first column of the n-tile");
+    let nv_q = b.decl("nv_q", c.nv_w, "valid columns in the n-tile");
+    let m0_q = b.decl("m0_q", c.m_w, "first row of the m-tile");
+    let mt_base_q = b.decl("mt_base_q", c.wa_w, "bank address of the m-tile's weights");
+
+    b.comment("Compute issue: k-chunk, activation plane i, weight plane j.");
+    let kc_idx_q = b.decl("kc_idx_q", c.kc_w, "");
+    let kc_w_q = b.decl("kc_w_q", c.kcw_w, "kc_idx · weight words per chunk");
+    let kc_a_q = b.decl("kc_a_q", c.kca_w, "kc_idx · activation words per chunk");
+    let i_q = b.decl("i_q", c.i_w, "");
+    let j_q = b.decl("j_q", c.j_w, "");
+    let issue_done_q = b.decl("issue_done_q", 1, "");
+    let drain_q = b.decl(
+        "drain_q",
+        c.dr_w,
+        "cycles left until the accumulators hold the last step",
+    );
+
+    b.comment("Emission.");
+    let r_issue_q = b.decl("r_issue_q", c.ri_w, "rows sent into the threshold pipeline");
+    let accepted_q = b.decl("accepted_q", c.ri_w, "rows accepted on m_axis_out");
+    let e1_valid_q = b.decl("e1_valid_q", 1, "");
+    let e1_row_q = b.decl("e1_row_q", c.row_w, "");
+    let e1_last_q = b.decl("e1_last_q", 1, "");
+
+    // Derived combinational values.
+    let rv = min_wire(
+        b,
+        "rows_valid",
+        m_q.sub(&m0_q),
+        p.dm,
+        c.ri_w,
+        "rows of the m-tile that exist: min(DM, M − m0)",
+    );
+    let m_more = b.wire(
+        "m_more",
+        m0_q.add(&k(p.dm as u64)).lt(&m_q),
+        "another m-tile follows",
+    );
+    let n_more = b.wire(
+        "n_more",
+        n0_q.add(&k(p.dn as u64)).lt(&n_q),
+        "another n-tile follows",
+    );
+    let issue = b.wire("issue", in_state(State::Emit).and(&r_issue_q.lt(&rv)), "");
+    let issuing = b.wire(
+        "issuing",
+        in_state(State::Compute).and(&issue_done_q.not()),
+        "",
+    );
+    let new_thr = slice("wt_data", 0, tw);
+    let shifted = if t == 1 {
+        new_thr.clone()
+    } else {
+        V {
+            e: e::concat(vec![new_thr.e.clone(), e::id("thr_shift_q")]),
+            w: t * tw,
+        }
+    };
+    let thr_next = b.wire(
+        "thr_next",
+        shifted,
+        "this beat's threshold above the earlier ones (t_0 lowest)",
+    );
+    let tbl_step = tbl.as_ref().map(|(_, _, zero)| {
+        b.wire(
+            "tbl_we",
+            in_state(State::LoadP).and(&zero.or(&wt_fire)),
+            "write this address (and step to the next)",
+        )
+    });
+    Regs {
+        state,
+        tbl,
+        m_q,
+        n_q,
+        kc_q,
+        kcw_q,
+        kca_q,
+        raw_q,
+        hdr: [hdr_m, hdr_n, hdr_kc, hdr_raw],
+        hdr_ok,
+        row_q,
+        row_base_q,
+        off_q,
+        m_cnt_q,
+        beat_q,
+        thr_dir_q,
+        thr_shift_q,
+        thr_next,
+        col_q,
+        n0_q,
+        nv_q,
+        m0_q,
+        mt_base_q,
+        kc_idx_q,
+        kc_w_q,
+        kc_a_q,
+        i_q,
+        j_q,
+        issue_done_q,
+        drain_q,
+        r_issue_q,
+        accepted_q,
+        e1_valid_q,
+        e1_row_q,
+        e1_last_q,
+        rv,
+        m_more,
+        n_more,
+        issue,
+        wt_fire,
+        act_fire,
+        en: sig("en", 1),
+        out_fire: sig("out_fire", 1),
+        tbl_step,
+        issuing,
+    }
+}
+
+/// `v = 0`.
+pub(crate) fn zero(v: &V) -> Stmt {
+    set(v, kw(0, v.w))
+}

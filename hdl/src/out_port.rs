@@ -1,0 +1,183 @@
+//! The output stream port (`out_port`): the raw-mode output register (a row's accumulators,
+//! bypassing the threshold search), the choice between it and the threshold unit's codes,
+//! the masking of columns past N, and `m_axis_out`. It makes the output pipeline's enable:
+//! everything upstream of `m_axis_out` advances unless a beat is held by back-pressure.
+
+use crate::ast::{e, Expr, Item, Module, PortGroup};
+use crate::build::{input, output, set, when, B};
+use crate::params::EngineParams;
+use crate::popcount::ubits;
+use crate::typed::{k, kw, sig, V};
+
+/// The output port's widths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutPortParams {
+    /// Columns per beat.
+    pub dn: u32,
+    /// Bits of a code.
+    pub out_bits: u32,
+    /// Bits of an accumulator (raw mode).
+    pub acc_width: u32,
+    /// Bits of `m_axis_out_tdata`.
+    pub stream: u32,
+}
+
+impl EngineParams {
+    /// The output port's parameters.
+    pub fn out_port(&self) -> OutPortParams {
+        OutPortParams {
+            dn: self.dn,
+            out_bits: self.out_bits,
+            acc_width: self.acc_width(),
+            stream: self.out_stream_width(),
+        }
+    }
+}
+
+impl OutPortParams {
+    /// The module's name.
+    pub fn name(&self) -> &'static str {
+        "out_port"
+    }
+    /// Cycles from a raw row's issue to `m_axis_out` (the raw register).
+    pub fn raw_latency(&self) -> u32 {
+        1
+    }
+
+    /// The module.
+    pub fn module(&self) -> Module {
+        let (dn, ob, accw, ow) = (self.dn, self.out_bits, self.acc_width, self.stream);
+        let nv_w = ubits(dn as u64);
+        let mut b = B::default();
+        b.comment("Raw mode: the row's accumulators into one register, advancing with en.");
+        b.decl("raw_valid_q", 1, "a raw row is on the output");
+        let raw_last_q = b.decl("raw_last_q", 1, "");
+        let raw_acc_q = b.decl(
+            "raw_acc_q",
+            dn * accw,
+            "the raw row: column c at [c*ACC_WIDTH +: ACC_WIDTH]",
+        );
+        b.comment("The output pipeline advances unless its result is held by back-pressure.");
+        let raw_valid_q = sig("raw_valid_q", 1);
+        let tu_valid = sig("tu_valid", 1);
+        let o_valid = b.wire(
+            "o_valid",
+            tu_valid.or(&raw_valid_q),
+            "a row is on the output (only one of the two paths is active in a job)",
+        );
+        let ready = sig("m_axis_out_tready", 1);
+        b.drive("en", &o_valid.and(&ready.not()).not());
+        b.drive("out_fire", &o_valid.and(&ready));
+
+        let en = sig("en", 1);
+        b.items.push(Item::AlwaysFf(
+            "clk".into(),
+            vec![
+                when(
+                    &sig("rst", 1),
+                    vec![set(&raw_valid_q, kw(0, 1))],
+                    vec![when(
+                        &en,
+                        vec![set(&raw_valid_q, sig("raw_in_valid", 1))],
+                        vec![],
+                    )],
+                ),
+                when(
+                    &en,
+                    vec![
+                        set(&raw_last_q, sig("raw_in_last", 1)),
+                        set(&raw_acc_q, sig("raw_in_acc", dn * accw)),
+                    ],
+                    vec![],
+                ),
+            ],
+        ));
+        b.comment("Columns past N read 0.");
+        let nv = sig("cols_valid", nv_w);
+        let masked = |valid: &V, src: &V, fw: u32| -> Expr {
+            let mut parts = Vec::new();
+            if ow > dn * fw {
+                parts.push(e::lit(ow - dn * fw, 0));
+            }
+            parts.extend((0..dn).rev().map(|c| {
+                e::cond(
+                    e::land(valid.e.clone(), k(c as u64).lt(&nv).e),
+                    e::part(src.e.clone(), e::int((c * fw) as i64), e::int(fw as i64)),
+                    e::lit(fw, 0),
+                )
+            }));
+            e::concat(parts)
+        };
+        let code_data = b.wire(
+            "code_data",
+            V {
+                e: masked(&tu_valid, &sig("tu_code", dn * ob), ob),
+                w: ow,
+            },
+            "code mode: column c at [c*OUT_BITS +: OUT_BITS]",
+        );
+        let raw_data = b.wire(
+            "raw_data",
+            V {
+                e: masked(&raw_valid_q, &raw_acc_q, accw),
+                w: ow,
+            },
+            "raw mode: column c at [c*ACC_WIDTH +: ACC_WIDTH]",
+        );
+        b.drive(
+            "m_axis_out_tdata",
+            &V::mux(&raw_valid_q, &raw_data, &code_data),
+        );
+        b.drive("m_axis_out_tvalid", &o_valid);
+        b.items.push(Item::Assign(
+            e::id("m_axis_out_tlast"),
+            e::lor(
+                e::land(tu_valid.e.clone(), e::id("tu_last")),
+                e::land(raw_valid_q.e.clone(), raw_last_q.e.clone()),
+            ),
+        ));
+        Module {
+            name: self.name().into(),
+            doc: vec![
+                "Output stream port: raw-mode register, code / raw select, column mask, m_axis_out.".into(),
+                "Drives the output pipeline's enable (en) and the accepted-beat strobe (out_fire).".into(),
+            ],
+            params: vec![],
+            ports: vec![
+                PortGroup {
+                    doc: "Clock and synchronous reset".into(),
+                    ports: vec![input("clk", None, ""), input("rst", None, "")],
+                },
+                PortGroup {
+                    doc: "Raw row (from the row mux)".into(),
+                    ports: vec![
+                        input("raw_in_valid", None, ""),
+                        input("raw_in_last", None, ""),
+                        input("raw_in_acc", Some(dn * accw), "column c at [c*ACC_WIDTH +: ACC_WIDTH]"),
+                    ],
+                },
+                PortGroup {
+                    doc: "Codes (from the threshold unit)".into(),
+                    ports: vec![
+                        input("tu_valid", None, ""),
+                        input("tu_last", None, ""),
+                        input("tu_code", Some(dn * ob), "column c at [c*OUT_BITS +: OUT_BITS]"),
+                        input("cols_valid", Some(nv_w), "columns of the n-tile that exist"),
+                    ],
+                },
+                PortGroup {
+                    doc: "Output (AXI4-Stream) and the pipeline enable".into(),
+                    ports: vec![
+                        output("m_axis_out_tdata", Some(ow), ""),
+                        output("m_axis_out_tvalid", None, ""),
+                        input("m_axis_out_tready", None, ""),
+                        output("m_axis_out_tlast", None, ""),
+                        output("en", None, "the output pipeline advances"),
+                        output("out_fire", None, "a beat is accepted"),
+                    ],
+                },
+            ],
+            items: b.items,
+        }
+    }
+}
