@@ -204,18 +204,35 @@ fn the_cone_check_finds_a_combinational_tready_path() {
 fn bmc_catches_an_output_that_drops_a_held_beat() {
     // The bug: m_axis_out_tvalid falls whenever a weight beat is offered, held beat or not.
     let p = bit_serial(WeightEnc::Unsigned, ActEnc::Unsigned, 1, 1, 2);
-    let mut src = engine_sources(&p);
-    let top = &mut src.last_mut().unwrap().1;
-    let good = "assign m_axis_out_tvalid = o_valid;";
-    assert!(top.contains(good), "the engine's tvalid assignment changed");
-    *top = top.replace(
-        good,
-        "assign m_axis_out_tvalid = o_valid && !s_axis_wt_tvalid;",
-    );
+    let src = tvalid_drops_on_wt_tvalid(&p);
     let d = tempfile::tempdir().unwrap();
     let v = run_sby_on(d.path(), &p, &src, Mode::Bmc, 20, Some(&["out_held"])).unwrap();
     assert_eq!(v.status, "FAIL", "{}", v.log);
     assert_eq!(v.failed, vec!["out_held".to_string()], "{}", v.log);
+}
+
+/// `p`'s sources with the bug "m_axis_out_tvalid falls whenever a weight beat is offered":
+/// the top takes the output port's tvalid on a wire of its own and gates it with
+/// `s_axis_wt_tvalid` (the top is instances and wiring, so the bug is added there).
+fn tvalid_drops_on_wt_tvalid(p: &EngineParams) -> Vec<(String, String)> {
+    let mut src = engine_sources(p);
+    let top = &mut src.last_mut().unwrap().1;
+    let conn = top
+        .lines()
+        .find(|l| {
+            l.trim_start().starts_with(".m_axis_out_tvalid") && l.contains("(m_axis_out_tvalid)")
+        })
+        .expect("the top connects the output port's tvalid")
+        .to_string();
+    *top = top.replace(&conn, &conn.replace("(m_axis_out_tvalid)", "(tvalid_mut)"));
+    let first = "    // Driven by engine_ctrl.\n";
+    assert!(top.contains(first), "the top's wire list changed");
+    *top = top.replacen(
+        first,
+        &format!("    logic tvalid_mut;\n    assign m_axis_out_tvalid = tvalid_mut && !s_axis_wt_tvalid;\n{first}"),
+        1,
+    );
+    src
 }
 
 /// `p`'s sources with `good` replaced by `bad` in the file named `file`.
@@ -236,12 +253,7 @@ fn the_strengthened_proof_catches_broken_outputs() {
     let p = bit_serial(WeightEnc::Unsigned, ActEnc::Unsigned, 1, 1, 2);
     let mutants = [
         // tvalid falls whenever a weight beat is offered, held beat or not.
-        mutant(
-            &p,
-            "bitserial_engine.sv",
-            "assign m_axis_out_tvalid = o_valid;",
-            "assign m_axis_out_tvalid = o_valid && !s_axis_wt_tvalid;",
-        ),
+        tvalid_drops_on_wt_tvalid(&p),
         // The threshold unit's output bypasses its code register: a held beat's tdata
         // follows the next row's search.
         mutant(
