@@ -6,7 +6,7 @@ use crate::ast::{e, Item, Stmt};
 use crate::build::{min_wire, scale, set, slice, trunc, when, B};
 use crate::ctrl_state::State;
 use crate::engine_ctrl::CtrlParams;
-use crate::engine_ctrl_regs::{in_state, st, zero, Regs};
+use crate::engine_ctrl_regs::{in_state, lookahead, st, zero, Regs};
 use crate::params::EngineParams;
 use crate::typed::{k, kw, V};
 
@@ -18,36 +18,40 @@ pub(crate) fn state_machine(b: &mut B, p: &EngineParams, c: &CtrlParams, r: &Reg
     let tw = p.thr_width();
     let state = &r.state;
     let [hdr_m, hdr_n, hdr_kc, hdr_raw] = &r.hdr;
-    let m_next = trunc(
+    let m_next_d = trunc(
         b,
-        "m0_next",
+        "m0_next_d",
         r.m0_q.add(&k(dm as u64)),
         c.m_w,
-        r.m_more.clone(),
+        r.m_more_d.clone(),
     );
-    let n_next = trunc(
+    let m_next = lookahead(b, "m0_next", &m_next_d);
+    let n_next_d = trunc(
         b,
-        "n0_next",
+        "n0_next_d",
         r.n0_q.add(&k(dn as u64)),
         c.n_w,
-        r.n_more.clone(),
+        r.n_more_d.clone(),
     );
-    let nv_first = min_wire(
+    let n_next = lookahead(b, "n0_next", &n_next_d);
+    let nv_first_d = min_wire(
         b,
-        "nv_first",
-        r.n_q.clone(),
+        "nv_first_d",
+        hdr_n.clone(),
         dn,
         c.nv_w,
-        "columns of the first n-tile: min(DN, N)",
+        "columns of the first n-tile: min(DN, N), from the header",
     );
-    let nv_next = min_wire(
+    let nv_first = b.decl("nv_first_q", c.nv_w, "columns of the first n-tile");
+    let nv_next_d = min_wire(
         b,
-        "nv_next",
-        r.n_q.sub(&n_next),
+        "nv_next_d",
+        r.n_q.sub(&n_next_d),
         dn,
         c.nv_w,
         "columns of the next n-tile: min(DN, N − n0 − DN)",
     );
+    let nv_next = lookahead(b, "nv_next", &nv_next_d);
     // start_n_tile(n0) and start_m_tile(m0, base) as statement lists.
     let start_n = |n0: V, nv: V| -> Vec<Stmt> {
         vec![
@@ -93,6 +97,7 @@ pub(crate) fn state_machine(b: &mut B, p: &EngineParams, c: &CtrlParams, r: &Reg
             set(&r.n_q, hdr_n.clone()),
             set(&r.kc_q, hdr_kc.clone()),
             set(&r.raw_q, hdr_raw.clone()),
+            set(&nv_first, nv_first_d),
             set(&r.kcw_q, hdr_kcw),
             set(&r.kca_q, hdr_kca),
             zero(&r.row_q),

@@ -49,6 +49,8 @@ pub(crate) struct Regs {
     pub e1_last_q: V,
     pub rv: V,
     pub m_more: V,
+    pub m_more_d: V,
+    pub n_more_d: V,
     pub n_more: V,
     pub issue: V,
     pub wt_fire: V,
@@ -227,24 +229,30 @@ pub(crate) fn declare(b: &mut B, p: &EngineParams, c: &CtrlParams) -> Regs {
     let e1_last_q = b.decl("e1_last_q", 1, "");
 
     // Derived combinational values.
-    let rv = min_wire(
+    // Tile look-ahead: functions of the tile registers, registered so the emission logic
+    // starts from flops. m0/n0/M/N change only on leaving EMIT (or in IDLE), and EMIT is
+    // entered no sooner than two cycles later, so in EMIT each register equals its function.
+    let rv_d = min_wire(
         b,
-        "rows_valid",
+        "rows_valid_d",
         m_q.sub(&m0_q),
         p.dm,
         c.ri_w,
         "rows of the m-tile that exist: min(DM, M − m0)",
     );
-    let m_more = b.wire(
-        "m_more",
+    let m_more_d = b.wire(
+        "m_more_d",
         m0_q.add(&k(p.dm as u64)).lt(&m_q),
         "another m-tile follows",
     );
-    let n_more = b.wire(
-        "n_more",
+    let n_more_d = b.wire(
+        "n_more_d",
         n0_q.add(&k(p.dn as u64)).lt(&n_q),
         "another n-tile follows",
     );
+    let rv = lookahead(b, "rows_valid", &rv_d);
+    let m_more = lookahead(b, "m_more", &m_more_d);
+    let n_more = lookahead(b, "n_more", &n_more_d);
     let issue = b.wire("issue", in_state(State::Emit).and(&r_issue_q.lt(&rv)), "");
     let issuing = b.wire(
         "issuing",
@@ -311,6 +319,8 @@ pub(crate) fn declare(b: &mut B, p: &EngineParams, c: &CtrlParams) -> Regs {
         rv,
         m_more,
         n_more,
+        m_more_d,
+        n_more_d,
         issue,
         wt_fire,
         act_fire,
@@ -324,4 +334,12 @@ pub(crate) fn declare(b: &mut B, p: &EngineParams, c: &CtrlParams) -> Regs {
 /// `v = 0`.
 pub(crate) fn zero(v: &V) -> Stmt {
     set(v, kw(0, v.w))
+}
+
+/// A register `{name}_q` that takes `d` every cycle, read through the wire `name`.
+pub(crate) fn lookahead(b: &mut B, name: &str, d: &V) -> V {
+    let q = b.decl(&format!("{name}_q"), d.w, "");
+    b.items
+        .push(Item::AlwaysFf("clk".into(), vec![set(&q, d.clone())]));
+    b.wire(name, q, "(registered look-ahead)")
 }

@@ -6,7 +6,7 @@
 //! extremes, K = 1, random sizes with random stalls, and a mid-job reset). The testbench
 //! checks every output beat (the whole `m_axis_out_tdata`) against the golden reference; the
 //! test checks the cycle counts equal the model's. `QFORGE_RTL_DESIGNS=N` runs more designs (default 20 bit-serial, and
-//! `QFORGE_RTL_LUT_DESIGNS=N`, default 10, for the LUT-multiplier engine).
+//! `QFORGE_RTL_LUT_DESIGNS=N`, default 20, for the LUT-multiplier engine).
 
 use hdl::params::WeightEnc;
 use rand::{Rng, SeedableRng};
@@ -101,7 +101,7 @@ fn icarus_matches_model_and_golden() {
 fn lut_verilator_matches_model_and_golden() {
     cross_check(
         Simulator::Verilator,
-        designs("QFORGE_RTL_LUT_DESIGNS", 10),
+        designs("QFORGE_RTL_LUT_DESIGNS", 20),
         2027,
         true,
     );
@@ -109,5 +109,5 @@ fn lut_verilator_matches_model_and_golden() {
 
 #[test]
 fn lut_icarus_matches_model_and_golden() {
-    cross_check(Simulator::Icarus, 2, 78, true);
+    cross_check(Simulator::Icarus, 4, 78, true);
 }

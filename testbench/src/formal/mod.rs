@@ -50,7 +50,7 @@ pub const PROPERTIES: [(&str, &str); 4] = [
 /// every state reachable from reset, and asserted (so proved) like the [`PROPERTIES`]; as
 /// assertions, k-induction assumes them in its k prior steps, which rules out the unreachable
 /// states that defeat induction on `out_held` and `out_needs_inputs` alone.
-pub const INVARIANTS: [(&str, &str); 5] = [
+pub const INVARIANTS: [(&str, &str); 6] = [
     (
         "inv_pipe_emit",
         "outside ST_EMIT the output pipeline is empty: e1_valid_q, every threshold stage's valid bit and raw_valid_q are 0",
@@ -66,6 +66,10 @@ pub const INVARIANTS: [(&str, &str); 5] = [
     (
         "inv_last",
         "a valid pipeline row marked last is in ST_EMIT, of the job's last tile (no m_more, no n_more) with all its rows issued (r_issue_q == rows_valid), and no younger row is upstream of it",
+    ),
+    (
+        "inv_lookahead",
+        "in ST_EMIT the controller's registered tile look-ahead (rows_valid, m_more, n_more) equals the function of the tile registers it stands for (rows_valid_d, m_more_d, n_more_d)",
     ),
     (
         "inv_seen",

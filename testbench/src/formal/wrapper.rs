@@ -41,6 +41,9 @@ pub fn taps(p: &EngineParams) -> Vec<Tap> {
         ("f_rows_valid", ri_w, "u_ctrl.rows_valid"),
         ("f_m_more", 1, "u_ctrl.m_more"),
         ("f_n_more", 1, "u_ctrl.n_more"),
+        ("f_rows_valid_d", ri_w, "u_ctrl.rows_valid_d"),
+        ("f_m_more_d", 1, "u_ctrl.m_more_d"),
+        ("f_n_more_d", 1, "u_ctrl.n_more_d"),
     ]
     .iter()
     .map(|&(w, n, s)| (w.to_string(), n, s.to_string()))
@@ -136,6 +139,8 @@ fn invariants(p: &EngineParams) -> String {
             inv_count: assert (!f_emit || ({ac} <= {ri} && f_r_issue <= f_rows_valid
                                              && {ri} - {ac} == f_in_flight));
             inv_last: assert ({last});
+            inv_lookahead: assert (!f_emit || (f_rows_valid == f_rows_valid_d
+                                               && f_m_more == f_m_more_d && f_n_more == f_n_more_d));
             inv_seen: assert ((f_state == F_ST_IDLE || wt_seen)
                               && (!(f_state == F_ST_COMPUTE || f_emit) || act_seen));
         end

@@ -1,0 +1,65 @@
+`default_nettype none
+`timescale 1ns / 1ps
+
+// Output stream port: raw-mode register, code / raw select, column mask, m_axis_out.
+// Drives the output pipeline's enable (en) and the accepted-beat strobe (out_fire).
+module out_port (
+    // Clock and synchronous reset
+    input  wire         clk,
+    input  wire         rst,
+    // Raw row (from the row mux)
+    input  wire         raw_in_valid,
+    input  wire         raw_in_last,
+    input  wire [127:0] raw_in_acc,        // column c at [c*ACC_WIDTH +: ACC_WIDTH]
+    // Codes (from the threshold unit)
+    input  wire         tu_valid,
+    input  wire         tu_last,
+    input  wire [15:0]  tu_code,           // column c at [c*OUT_BITS +: OUT_BITS]
+    input  wire [3:0]   cols_valid,        // columns of the n-tile that exist
+    // Output (AXI4-Stream) and the pipeline enable
+    output wire [127:0] m_axis_out_tdata,
+    output wire         m_axis_out_tvalid,
+    input  wire         m_axis_out_tready,
+    output wire         m_axis_out_tlast,
+    output wire         en,                // the output pipeline advances
+    output wire         out_fire           // a beat is accepted
+);
+
+    // Raw mode: the row's accumulators into one register, advancing with en.
+    // a raw row is on the output
+    logic [0:0] raw_valid_q;
+    logic [0:0] raw_last_q;
+    // the raw row: column c at [c*ACC_WIDTH +: ACC_WIDTH]
+    logic [127:0] raw_acc_q;
+
+    // The output pipeline advances unless its result is held by back-pressure.
+    // a row is on the output (only one of the two paths is active in a job)
+    logic [0:0] o_valid;
+    assign o_valid = tu_valid || raw_valid_q;
+    assign en = !(o_valid && !m_axis_out_tready);
+    assign out_fire = o_valid && m_axis_out_tready;
+    always_ff @(posedge clk) begin
+        if (rst) begin
+            raw_valid_q <= 1'd0;
+        end else if (en) begin
+            raw_valid_q <= raw_in_valid;
+        end
+        if (en) begin
+            raw_last_q <= raw_in_last;
+            raw_acc_q <= raw_in_acc;
+        end
+    end
+
+    // Columns past N read 0.
+    // code mode: column c at [c*OUT_BITS +: OUT_BITS]
+    logic [127:0] code_data;
+    assign code_data = {112'd0, (tu_valid && ({1'd0, 3'd7} < cols_valid)) ? tu_code[14 +: 2] : 2'd0, (tu_valid && ({1'd0, 3'd6} < cols_valid)) ? tu_code[12 +: 2] : 2'd0, (tu_valid && ({1'd0, 3'd5} < cols_valid)) ? tu_code[10 +: 2] : 2'd0, (tu_valid && ({1'd0, 3'd4} < cols_valid)) ? tu_code[8 +: 2] : 2'd0, (tu_valid && ({2'd0, 2'd3} < cols_valid)) ? tu_code[6 +: 2] : 2'd0, (tu_valid && ({2'd0, 2'd2} < cols_valid)) ? tu_code[4 +: 2] : 2'd0, (tu_valid && ({3'd0, 1'd1} < cols_valid)) ? tu_code[2 +: 2] : 2'd0, (tu_valid && ({3'd0, 1'd0} < cols_valid)) ? tu_code[0 +: 2] : 2'd0};
+    // raw mode: column c at [c*ACC_WIDTH +: ACC_WIDTH]
+    logic [127:0] raw_data;
+    assign raw_data = {(raw_valid_q && ({1'd0, 3'd7} < cols_valid)) ? raw_acc_q[112 +: 16] : 16'd0, (raw_valid_q && ({1'd0, 3'd6} < cols_valid)) ? raw_acc_q[96 +: 16] : 16'd0, (raw_valid_q && ({1'd0, 3'd5} < cols_valid)) ? raw_acc_q[80 +: 16] : 16'd0, (raw_valid_q && ({1'd0, 3'd4} < cols_valid)) ? raw_acc_q[64 +: 16] : 16'd0, (raw_valid_q && ({2'd0, 2'd3} < cols_valid)) ? raw_acc_q[48 +: 16] : 16'd0, (raw_valid_q && ({2'd0, 2'd2} < cols_valid)) ? raw_acc_q[32 +: 16] : 16'd0, (raw_valid_q && ({3'd0, 1'd1} < cols_valid)) ? raw_acc_q[16 +: 16] : 16'd0, (raw_valid_q && ({3'd0, 1'd0} < cols_valid)) ? raw_acc_q[0 +: 16] : 16'd0};
+    assign m_axis_out_tdata = raw_valid_q ? raw_data : code_data;
+    assign m_axis_out_tvalid = o_valid;
+    assign m_axis_out_tlast = (tu_valid && tu_last) || (raw_valid_q && raw_last_q);
+endmodule
+
+`resetall

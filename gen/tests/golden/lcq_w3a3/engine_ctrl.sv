@@ -1,0 +1,531 @@
+`default_nettype none
+`timescale 1ns / 1ps
+
+// Engine controller: job header, load / tile / issue / emission counters and their state machine.
+// Outputs depend only on registers and the input streams; en and out_fire come from the output stage.
+module engine_ctrl (
+    // Clock and synchronous reset
+    input  wire         clk,
+    input  wire         rst,               // active high, synchronous
+    // Input streams (data are written by the operand memories)
+    input  wire [24:0]  wt_data,           // the weight stream's low bits: header, table entries, thresholds
+    input  wire         s_axis_wt_tvalid,
+    output wire         s_axis_wt_tready,
+    input  wire         s_axis_wt_tlast,
+    input  wire         s_axis_act_tvalid,
+    output wire         s_axis_act_tready,
+    input  wire         s_axis_act_tlast,
+    // Operand memories
+    output wire         w_wr_en,
+    output wire [0:0]   w_wr_bank,         // weight bank = array row
+    output wire [8:0]   w_wr_addr,
+    output wire [8:0]   w_rd_addr,         // the same address in every bank
+    output wire         a_wr_en,
+    output wire [0:0]   a_wr_bank,         // activation bank = array column
+    output wire [4:0]   a_wr_addr,
+    output wire [4:0]   a_rd_addr,         // the same address in every bank
+    output wire         t_wr_en,
+    output wire [4:0]   t_wr_addr,
+    output wire [175:0] t_wr_data,         // {thresholds, direction}
+    output wire [4:0]   t_rd_addr,         // the channel of the row being issued
+    output wire         tbl_wr_en,         // product table write (every PE's copy)
+    output wire [4:0]   tbl_wr_addr,       // {magnitude index, activation code}
+    output wire [14:0]  tbl_wr_data,
+    // Compute steps (to the control delay line)
+    output wire         step_valid,        // a compute step is issued this cycle
+    output wire         step_clear,        // the first step of a tile: the accumulators restart
+    // Emission: the row the output stage takes
+    output wire [0:0]   row_sel,           // array row
+    output wire         row_last,          // the job's last row
+    output wire         code_valid,        // the row enters the threshold unit
+    output wire         raw_valid,         // the row goes out raw
+    output wire [1:0]   cols_valid,        // valid columns of the n-tile
+    input  wire         en,                // the output pipeline advances
+    input  wire         out_fire           // a row is accepted on m_axis_out
+);
+    // Controller states (hdl::ctrl_state::State).
+    localparam logic [2:0] ST_IDLE = 3'd0;
+    localparam logic [2:0] ST_LOAD_W = 3'd1;
+    localparam logic [2:0] ST_LOAD_T = 3'd2;
+    localparam logic [2:0] ST_LOAD_A = 3'd3;
+    localparam logic [2:0] ST_COMPUTE = 3'd4;
+    localparam logic [2:0] ST_EMIT = 3'd5;
+    localparam logic [2:0] ST_LOAD_P = 3'd6;
+    // Controller state.
+    logic [2:0] state_q;
+
+    // Product table load: every address {mag, act}; zero-level words get 0 and take no beat.
+    // weight magnitude index being loaded
+    logic [1:0] tmag_q;
+    // activation code being loaded
+    logic [2:0] tact_q;
+    // a zero-level word: written with 0, no stream beat
+    logic [0:0] tbl_zero;
+    assign tbl_zero = (tmag_q == 2'd0) || (tact_q == 3'd0);
+
+    // Stream handshakes (tready depends only on registers).
+    logic [0:0] wt_ready;
+    assign wt_ready = (((state_q == ST_IDLE) || (state_q == ST_LOAD_W)) || (state_q == ST_LOAD_T)) || ((state_q == ST_LOAD_P) && !tbl_zero);
+    logic [0:0] act_ready;
+    assign act_ready = state_q == ST_LOAD_A;
+    logic [0:0] wt_fire;
+    assign wt_fire = s_axis_wt_tvalid && wt_ready;
+    logic [0:0] act_fire;
+    assign act_fire = s_axis_act_tvalid && act_ready;
+    assign s_axis_wt_tready = wt_ready;
+    assign s_axis_act_tready = act_ready;
+
+    // Job registers, from the header {RAW, KC, N, M}.
+    logic [5:0] m_q;
+    logic [5:0] n_q;
+    logic [4:0] kc_q;
+    // KC · weight words per chunk: weight words per output channel.
+    logic [4:0] kcw_q;
+    // KC · activation words per chunk: activation words per column.
+    logic [4:0] kca_q;
+    logic [5:0] hdr_m;
+    assign hdr_m = wt_data[0 +: 6];
+    logic [5:0] hdr_n;
+    assign hdr_n = wt_data[6 +: 6];
+    logic [4:0] hdr_kc;
+    assign hdr_kc = wt_data[12 +: 5];
+    // raw mode: no thresholds, the accumulators go out instead of codes
+    logic [0:0] raw_q;
+    // the header's RAW bit
+    logic [0:0] hdr_raw;
+    assign hdr_raw = wt_data[17 +: 1];
+    // A header with a zero or too large field is dropped.
+    logic [0:0] hdr_ok;
+    assign hdr_ok = (((((hdr_m != 6'd0) && (hdr_n != 6'd0)) && (hdr_kc != 5'd0)) && (hdr_m <= 6'd32)) && (hdr_n <= 6'd36)) && (hdr_kc <= 5'd18);
+
+    // Load counters.
+    // weight bank (array row) being loaded
+    logic [0:0] row_q;
+    // bank address of the current row's first word
+    logic [8:0] row_base_q;
+    // word within the current row or column
+    logic [4:0] off_q;
+    // output channels loaded so far
+    logic [5:0] m_cnt_q;
+    // beat within a channel's thresholds (0 = direction)
+    logic [2:0] beat_q;
+    logic [0:0] thr_dir_q;
+    // the channel's earlier thresholds, the newest at the top
+    logic [149:0] thr_shift_q;
+    // activation bank (array column) being loaded
+    logic [0:0] col_q;
+
+    // Tiles.
+    // first column of the n-tile
+    logic [5:0] n0_q;
+    // valid columns in the n-tile
+    logic [1:0] nv_q;
+    // first row of the m-tile
+    logic [5:0] m0_q;
+    // bank address of the m-tile's weights
+    logic [8:0] mt_base_q;
+
+    // Compute issue: k-chunk, activation plane i, weight plane j.
+    logic [4:0] kc_idx_q;
+    // kc_idx · weight words per chunk
+    logic [4:0] kc_w_q;
+    // kc_idx · activation words per chunk
+    logic [4:0] kc_a_q;
+    logic [0:0] i_q;
+    logic [0:0] j_q;
+    logic [0:0] issue_done_q;
+    // cycles left until the accumulators hold the last step
+    logic [2:0] drain_q;
+
+    // Emission.
+    // rows sent into the threshold pipeline
+    logic [1:0] r_issue_q;
+    // rows accepted on m_axis_out
+    logic [1:0] accepted_q;
+    logic [0:0] e1_valid_q;
+    logic [0:0] e1_row_q;
+    logic [0:0] e1_last_q;
+    logic [5:0] rows_valid_d_full;
+    assign rows_valid_d_full = m_q - m0_q;
+    // rows of the m-tile that exist: min(DM, M − m0)
+    logic [1:0] rows_valid_d;
+    assign rows_valid_d = (rows_valid_d_full < {4'd0, 2'd2}) ? rows_valid_d_full[0 +: 2] : 2'd2;
+    // another m-tile follows
+    logic [0:0] m_more_d;
+    assign m_more_d = ({1'd0, m0_q} + {5'd0, 2'd2}) < {1'd0, m_q};
+    // another n-tile follows
+    logic [0:0] n_more_d;
+    assign n_more_d = ({1'd0, n0_q} + {5'd0, 2'd2}) < {1'd0, n_q};
+    logic [1:0] rows_valid_q;
+    always_ff @(posedge clk) begin
+        rows_valid_q <= rows_valid_d;
+    end
+    // (registered look-ahead)
+    logic [1:0] rows_valid;
+    assign rows_valid = rows_valid_q;
+    logic [0:0] m_more_q;
+    always_ff @(posedge clk) begin
+        m_more_q <= m_more_d;
+    end
+    // (registered look-ahead)
+    logic [0:0] m_more;
+    assign m_more = m_more_q;
+    logic [0:0] n_more_q;
+    always_ff @(posedge clk) begin
+        n_more_q <= n_more_d;
+    end
+    // (registered look-ahead)
+    logic [0:0] n_more;
+    assign n_more = n_more_q;
+    logic [0:0] issue;
+    assign issue = (state_q == ST_EMIT) && (r_issue_q < rows_valid);
+    logic [0:0] issuing;
+    assign issuing = (state_q == ST_COMPUTE) && !issue_done_q;
+    // this beat's threshold above the earlier ones (t_0 lowest)
+    logic [174:0] thr_next;
+    assign thr_next = {wt_data[0 +: 25], thr_shift_q};
+    // write this address (and step to the next)
+    logic [0:0] tbl_we;
+    assign tbl_we = (state_q == ST_LOAD_P) && (tbl_zero || wt_fire);
+
+    // Operand memory addresses and write enables.
+    logic [9:0] w_waddr_full;
+    assign w_waddr_full = {1'd0, row_base_q} + {5'd0, off_q};
+    logic [8:0] w_waddr;
+    assign w_waddr = w_waddr_full[0 +: 9];
+    logic [10:0] w_raddr_full;
+    assign w_raddr_full = {1'd0, {1'd0, mt_base_q} + {5'd0, kc_w_q}} + {10'd0, j_q};
+    logic [8:0] w_raddr;
+    assign w_raddr = w_raddr_full[0 +: 9];
+    logic [4:0] a_waddr_full;
+    assign a_waddr_full = off_q;
+    logic [4:0] a_waddr;
+    assign a_waddr = a_waddr_full;
+    logic [5:0] a_raddr_full;
+    assign a_raddr_full = {1'd0, kc_a_q} + {5'd0, i_q};
+    logic [4:0] a_raddr;
+    assign a_raddr = a_raddr_full[0 +: 5];
+    logic [6:0] t_raddr_full;
+    assign t_raddr_full = {1'd0, m0_q} + {5'd0, r_issue_q};
+    logic [4:0] t_raddr;
+    assign t_raddr = t_raddr_full[0 +: 5];
+    logic [5:0] t_waddr_full;
+    assign t_waddr_full = m_cnt_q;
+    logic [4:0] t_waddr;
+    assign t_waddr = t_waddr_full[0 +: 5];
+    assign w_wr_en = (state_q == ST_LOAD_W) && wt_fire;
+    assign w_wr_bank = row_q;
+    assign w_wr_addr = w_waddr;
+    assign w_rd_addr = w_raddr;
+    assign a_wr_en = (state_q == ST_LOAD_A) && act_fire;
+    assign a_wr_bank = col_q;
+    assign a_wr_addr = a_waddr;
+    assign a_rd_addr = a_raddr;
+    assign t_wr_en = ((state_q == ST_LOAD_T) && wt_fire) && (beat_q == 3'd7);
+    assign t_wr_addr = t_waddr;
+    assign t_wr_data = {thr_next, thr_dir_q};
+    assign t_rd_addr = t_raddr;
+
+    // Compute steps into the control delay line.
+    assign step_valid = issuing;
+    assign step_clear = ((kc_idx_q == 5'd0) && (i_q == 1'd0)) && (j_q == 1'd0);
+    assign tbl_wr_en = tbl_we;
+    assign tbl_wr_addr = {tmag_q, tact_q};
+    assign tbl_wr_data = tbl_zero ? 15'd0 : wt_data[0 +: 15];
+
+    // The row the output stage takes, and which path it goes down.
+    assign row_sel = e1_row_q;
+    assign row_last = e1_last_q;
+    assign code_valid = e1_valid_q && !raw_q;
+    assign raw_valid = e1_valid_q && raw_q;
+    assign cols_valid = nv_q;
+
+    // State machine.
+    logic [6:0] m0_next_d_full;
+    assign m0_next_d_full = {1'd0, m0_q} + {5'd0, 2'd2};
+    logic [5:0] m0_next_d;
+    assign m0_next_d = m0_next_d_full[0 +: 6];
+    logic [5:0] m0_next_q;
+    always_ff @(posedge clk) begin
+        m0_next_q <= m0_next_d;
+    end
+    // (registered look-ahead)
+    logic [5:0] m0_next;
+    assign m0_next = m0_next_q;
+    logic [6:0] n0_next_d_full;
+    assign n0_next_d_full = {1'd0, n0_q} + {5'd0, 2'd2};
+    logic [5:0] n0_next_d;
+    assign n0_next_d = n0_next_d_full[0 +: 6];
+    logic [5:0] n0_next_q;
+    always_ff @(posedge clk) begin
+        n0_next_q <= n0_next_d;
+    end
+    // (registered look-ahead)
+    logic [5:0] n0_next;
+    assign n0_next = n0_next_q;
+    logic [5:0] nv_first_d_full;
+    assign nv_first_d_full = hdr_n;
+    // columns of the first n-tile: min(DN, N), from the header
+    logic [1:0] nv_first_d;
+    assign nv_first_d = (nv_first_d_full < {4'd0, 2'd2}) ? nv_first_d_full[0 +: 2] : 2'd2;
+    // columns of the first n-tile
+    logic [1:0] nv_first_q;
+    logic [5:0] nv_next_d_full;
+    assign nv_next_d_full = n_q - n0_next_d;
+    // columns of the next n-tile: min(DN, N − n0 − DN)
+    logic [1:0] nv_next_d;
+    assign nv_next_d = (nv_next_d_full < {4'd0, 2'd2}) ? nv_next_d_full[0 +: 2] : 2'd2;
+    logic [1:0] nv_next_q;
+    always_ff @(posedge clk) begin
+        nv_next_q <= nv_next_d;
+    end
+    // (registered look-ahead)
+    logic [1:0] nv_next;
+    assign nv_next = nv_next_q;
+    logic [1:0] r_issue_row_full;
+    assign r_issue_row_full = r_issue_q;
+    logic [0:0] r_issue_row;
+    assign r_issue_row = r_issue_row_full[0 +: 1];
+    always_ff @(posedge clk) begin
+        if (rst) begin
+            state_q <= ST_IDLE;
+            e1_valid_q <= 1'd0;
+            m_q <= 6'd0;
+            n_q <= 6'd0;
+            kc_q <= 5'd0;
+            raw_q <= 1'd0;
+            kcw_q <= 5'd0;
+            kca_q <= 5'd0;
+            m0_q <= 6'd0;
+            n0_q <= 6'd0;
+            nv_q <= 2'd0;
+            row_q <= 1'd0;
+            row_base_q <= 9'd0;
+            off_q <= 5'd0;
+            m_cnt_q <= 6'd0;
+            beat_q <= 3'd0;
+            col_q <= 1'd0;
+            kc_idx_q <= 5'd0;
+            kc_w_q <= 5'd0;
+            kc_a_q <= 5'd0;
+            i_q <= 1'd0;
+            j_q <= 1'd0;
+            mt_base_q <= 9'd0;
+            issue_done_q <= 1'd0;
+            drain_q <= 3'd0;
+            r_issue_q <= 2'd0;
+            accepted_q <= 2'd0;
+        end else begin
+            if (en) begin
+                e1_valid_q <= issue;
+            end
+            if (state_q == ST_IDLE) begin
+                if (wt_fire && hdr_ok) begin
+                    m_q <= hdr_m;
+                    n_q <= hdr_n;
+                    kc_q <= hdr_kc;
+                    raw_q <= hdr_raw;
+                    nv_first_q <= nv_first_d;
+                    kcw_q <= hdr_kc;
+                    kca_q <= hdr_kc;
+                    row_q <= 1'd0;
+                    row_base_q <= 9'd0;
+                    off_q <= 5'd0;
+                    m_cnt_q <= 6'd0;
+                    tmag_q <= 2'd0;
+                    tact_q <= 3'd0;
+                    state_q <= ST_LOAD_P;
+                end
+            end else if (state_q == ST_LOAD_W) begin
+                if (wt_fire) begin
+                    if (({1'd0, off_q} + {5'd0, 1'd1}) == {1'd0, kcw_q}) begin
+                        off_q <= 5'd0;
+                        if (row_q == 1'd1) begin
+                            row_q <= 1'd0;
+                            row_base_q <= row_base_q + {4'd0, kcw_q};
+                        end else begin
+                            row_q <= row_q + 1'd1;
+                        end
+                        if (({1'd0, m_cnt_q} + {6'd0, 1'd1}) == {1'd0, m_q}) begin
+                            m_cnt_q <= 6'd0;
+                            beat_q <= 3'd0;
+                            if (raw_q) begin
+                                n0_q <= 6'd0;
+                                nv_q <= nv_first_q;
+                                col_q <= 1'd0;
+                                off_q <= 5'd0;
+                                state_q <= ST_LOAD_A;
+                            end else begin
+                                state_q <= ST_LOAD_T;
+                            end
+                        end else begin
+                            m_cnt_q <= m_cnt_q + 6'd1;
+                        end
+                    end else begin
+                        off_q <= off_q + 5'd1;
+                    end
+                end
+            end else if (state_q == ST_LOAD_T) begin
+                if (wt_fire) begin
+                    if (beat_q == 3'd0) begin
+                        thr_dir_q <= wt_data[0 +: 1];
+                        beat_q <= 3'd1;
+                    end else begin
+                        thr_shift_q <= thr_next[174:25];
+                        if (beat_q == 3'd7) begin
+                            beat_q <= 3'd0;
+                            if (({1'd0, m_cnt_q} + {6'd0, 1'd1}) == {1'd0, m_q}) begin
+                                m_cnt_q <= 6'd0;
+                                n0_q <= 6'd0;
+                                nv_q <= nv_first_q;
+                                col_q <= 1'd0;
+                                off_q <= 5'd0;
+                                state_q <= ST_LOAD_A;
+                            end else begin
+                                m_cnt_q <= m_cnt_q + 6'd1;
+                            end
+                        end else begin
+                            beat_q <= beat_q + 3'd1;
+                        end
+                    end
+                end
+            end else if (state_q == ST_LOAD_A) begin
+                if (act_fire) begin
+                    if (({1'd0, off_q} + {5'd0, 1'd1}) == {1'd0, kca_q}) begin
+                        off_q <= 5'd0;
+                        if (({1'd0, col_q} + {1'd0, 1'd1}) == nv_q) begin
+                            col_q <= 1'd0;
+                            m0_q <= 6'd0;
+                            mt_base_q <= 9'd0;
+                            kc_idx_q <= 5'd0;
+                            kc_w_q <= 5'd0;
+                            kc_a_q <= 5'd0;
+                            i_q <= 1'd0;
+                            j_q <= 1'd0;
+                            issue_done_q <= 1'd0;
+                            state_q <= ST_COMPUTE;
+                        end else begin
+                            col_q <= col_q + 1'd1;
+                        end
+                    end else begin
+                        off_q <= off_q + 5'd1;
+                    end
+                end
+            end else if (state_q == ST_COMPUTE) begin
+                if (!issue_done_q) begin
+                    if (j_q == 1'd0) begin
+                        j_q <= 1'd0;
+                        if (i_q == 1'd0) begin
+                            i_q <= 1'd0;
+                            if (({1'd0, kc_idx_q} + {5'd0, 1'd1}) == {1'd0, kc_q}) begin
+                                issue_done_q <= 1'd1;
+                                drain_q <= 3'd4;
+                            end else begin
+                                kc_idx_q <= kc_idx_q + 5'd1;
+                                kc_w_q <= kc_w_q + {4'd0, 1'd1};
+                                kc_a_q <= kc_a_q + {4'd0, 1'd1};
+                            end
+                        end else begin
+                            i_q <= i_q + 1'd1;
+                        end
+                    end else begin
+                        j_q <= j_q + 1'd1;
+                    end
+                end else if (drain_q == 3'd0) begin
+                    state_q <= ST_EMIT;
+                    r_issue_q <= 2'd0;
+                    accepted_q <= 2'd0;
+                end else begin
+                    drain_q <= drain_q - 3'd1;
+                end
+            end else if (state_q == ST_EMIT) begin
+                if (en && issue) begin
+                    r_issue_q <= r_issue_q + 2'd1;
+                end
+                if (out_fire) begin
+                    if (({1'd0, accepted_q} + {2'd0, 1'd1}) == {1'd0, rows_valid}) begin
+                        if (m_more) begin
+                            m0_q <= m0_next;
+                            mt_base_q <= mt_base_q + {4'd0, kcw_q};
+                            kc_idx_q <= 5'd0;
+                            kc_w_q <= 5'd0;
+                            kc_a_q <= 5'd0;
+                            i_q <= 1'd0;
+                            j_q <= 1'd0;
+                            issue_done_q <= 1'd0;
+                            state_q <= ST_COMPUTE;
+                        end else if (n_more) begin
+                            n0_q <= n0_next;
+                            nv_q <= nv_next;
+                            col_q <= 1'd0;
+                            off_q <= 5'd0;
+                            state_q <= ST_LOAD_A;
+                        end else begin
+                            state_q <= ST_IDLE;
+                        end
+                    end else begin
+                        accepted_q <= accepted_q + 2'd1;
+                    end
+                end
+            end else if (state_q == ST_LOAD_P) begin
+                if (tbl_we) begin
+                    if (tact_q == 3'd7) begin
+                        tact_q <= 3'd0;
+                        if (tmag_q == 2'd3) begin
+                            state_q <= ST_LOAD_W;
+                        end else begin
+                            tmag_q <= tmag_q + 2'd1;
+                        end
+                    end else begin
+                        tact_q <= tact_q + 3'd1;
+                    end
+                end
+            end
+        end
+    end
+    always_ff @(posedge clk) begin
+        if (en) begin
+            e1_row_q <= r_issue_row;
+            e1_last_q <= ((issue && (({1'd0, r_issue_q} + {2'd0, 1'd1}) == {1'd0, rows_valid})) && !m_more) && !n_more;
+        end
+    end
+`ifndef SYNTHESIS
+    always_ff @(posedge clk) begin
+        if ((wt_fire && !rst) && (s_axis_wt_tlast != (raw_q ? (((state_q == ST_LOAD_W) && (({1'd0, off_q} + {5'd0, 1'd1}) == {1'd0, kcw_q})) && (({1'd0, m_cnt_q} + {6'd0, 1'd1}) == {1'd0, m_q})) : (((state_q == ST_LOAD_T) && (beat_q == 3'd7)) && (({1'd0, m_cnt_q} + {6'd0, 1'd1}) == {1'd0, m_q}))))) begin
+            $fatal(1, "%m: s_axis_wt_tlast must mark the job's last threshold beat (raw mode: last weight word), and only it");
+        end
+        if ((act_fire && !rst) && (s_axis_act_tlast != ((({1'd0, off_q} + {5'd0, 1'd1}) == {1'd0, kca_q}) && (({1'd0, col_q} + {1'd0, 1'd1}) == nv_q)))) begin
+            $fatal(1, "%m: s_axis_act_tlast must mark the last beat of each n-tile, and only it");
+        end
+        if ((!rst && (state_q == ST_LOAD_W)) && (w_waddr_full >= {1'd0, 9'd288})) begin
+            $fatal(1, "%m: w_waddr out of range");
+        end
+        if ((!rst && issuing) && (w_raddr_full >= {2'd0, 9'd288})) begin
+            $fatal(1, "%m: w_raddr out of range");
+        end
+        if ((!rst && (state_q == ST_LOAD_A)) && (a_waddr_full >= 5'd18)) begin
+            $fatal(1, "%m: a_waddr out of range");
+        end
+        if ((!rst && issuing) && (a_raddr_full >= {1'd0, 5'd18})) begin
+            $fatal(1, "%m: a_raddr out of range");
+        end
+        if ((!rst && issue) && (t_raddr_full >= {1'd0, 6'd32})) begin
+            $fatal(1, "%m: t_raddr out of range");
+        end
+        if ((!rst && (state_q == ST_LOAD_T)) && (t_waddr_full >= 6'd32)) begin
+            $fatal(1, "%m: t_waddr out of range");
+        end
+        if ((!rst && m_more_d) && (m0_next_d_full >= 7'd64)) begin
+            $fatal(1, "%m: m0_next_d overflows 6 bits");
+        end
+        if ((!rst && n_more_d) && (n0_next_d_full >= 7'd64)) begin
+            $fatal(1, "%m: n0_next_d overflows 6 bits");
+        end
+        if ((!rst && issue) && (r_issue_row_full >= 2'd2)) begin
+            $fatal(1, "%m: r_issue_row overflows 1 bits");
+        end
+    end
+`endif
+endmodule
+
+`resetall

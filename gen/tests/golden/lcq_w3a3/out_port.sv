@@ -1,0 +1,65 @@
+`default_nettype none
+`timescale 1ns / 1ps
+
+// Output stream port: raw-mode register, code / raw select, column mask, m_axis_out.
+// Drives the output pipeline's enable (en) and the accepted-beat strobe (out_fire).
+module out_port (
+    // Clock and synchronous reset
+    input  wire        clk,
+    input  wire        rst,
+    // Raw row (from the row mux)
+    input  wire        raw_in_valid,
+    input  wire        raw_in_last,
+    input  wire [49:0] raw_in_acc,        // column c at [c*ACC_WIDTH +: ACC_WIDTH]
+    // Codes (from the threshold unit)
+    input  wire        tu_valid,
+    input  wire        tu_last,
+    input  wire [5:0]  tu_code,           // column c at [c*OUT_BITS +: OUT_BITS]
+    input  wire [1:0]  cols_valid,        // columns of the n-tile that exist
+    // Output (AXI4-Stream) and the pipeline enable
+    output wire [55:0] m_axis_out_tdata,
+    output wire        m_axis_out_tvalid,
+    input  wire        m_axis_out_tready,
+    output wire        m_axis_out_tlast,
+    output wire        en,                // the output pipeline advances
+    output wire        out_fire           // a beat is accepted
+);
+
+    // Raw mode: the row's accumulators into one register, advancing with en.
+    // a raw row is on the output
+    logic [0:0] raw_valid_q;
+    logic [0:0] raw_last_q;
+    // the raw row: column c at [c*ACC_WIDTH +: ACC_WIDTH]
+    logic [49:0] raw_acc_q;
+
+    // The output pipeline advances unless its result is held by back-pressure.
+    // a row is on the output (only one of the two paths is active in a job)
+    logic [0:0] o_valid;
+    assign o_valid = tu_valid || raw_valid_q;
+    assign en = !(o_valid && !m_axis_out_tready);
+    assign out_fire = o_valid && m_axis_out_tready;
+    always_ff @(posedge clk) begin
+        if (rst) begin
+            raw_valid_q <= 1'd0;
+        end else if (en) begin
+            raw_valid_q <= raw_in_valid;
+        end
+        if (en) begin
+            raw_last_q <= raw_in_last;
+            raw_acc_q <= raw_in_acc;
+        end
+    end
+
+    // Columns past N read 0.
+    // code mode: column c at [c*OUT_BITS +: OUT_BITS]
+    logic [55:0] code_data;
+    assign code_data = {50'd0, (tu_valid && ({1'd0, 1'd1} < cols_valid)) ? tu_code[3 +: 3] : 3'd0, (tu_valid && ({1'd0, 1'd0} < cols_valid)) ? tu_code[0 +: 3] : 3'd0};
+    // raw mode: column c at [c*ACC_WIDTH +: ACC_WIDTH]
+    logic [55:0] raw_data;
+    assign raw_data = {6'd0, (raw_valid_q && ({1'd0, 1'd1} < cols_valid)) ? raw_acc_q[25 +: 25] : 25'd0, (raw_valid_q && ({1'd0, 1'd0} < cols_valid)) ? raw_acc_q[0 +: 25] : 25'd0};
+    assign m_axis_out_tdata = raw_valid_q ? raw_data : code_data;
+    assign m_axis_out_tvalid = o_valid;
+    assign m_axis_out_tlast = (tu_valid && tu_last) || (raw_valid_q && raw_last_q);
+endmodule
+
+`resetall

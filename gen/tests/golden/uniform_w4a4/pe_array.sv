@@ -1,0 +1,44 @@
+`default_nettype none
+`timescale 1ns / 1ps
+
+// PE array: 4x4 AND-popcount DPUs of 64 bits; accumulators 17 bits.
+// PE (r, c) takes weight bank r and activation bank c; one row of accumulators leaves through the row mux.
+module pe_array (
+    // Clock, reset / product table
+    input  wire         clk,
+    input  wire         rst,
+    // Operands (the memories' read registers)
+    input  wire [255:0] w_rd_data, // row r's weight word at [r*W_WORD +: W_WORD]
+    input  wire [255:0] a_rd_data, // column c's activation word at [c*A_WORD +: A_WORD]
+    // Step control (the delay line's end)
+    input  wire         valid,     // a step's term reaches the accumulators
+    input  wire         clear,     // the step starts a dot product
+    input  wire         negate,
+    input  wire [2:0]   shift,
+    // Row out
+    input  wire [1:0]   row_sel,   // array row
+    output wire [67:0]  row_acc    // column c at [c*ACC_WIDTH +: ACC_WIDTH]
+);
+    // Accumulators: row r, column c at acc[r][c*ACC_WIDTH +: ACC_WIDTH].
+    logic [67:0] acc [4];
+    for (genvar r = 0; r < 4; r = r + 1) begin : gen_row
+        for (genvar c = 0; c < 4; c = c + 1) begin : gen_col
+            dpu u_dpu (
+                .clk    (clk),
+                .rst    (rst),
+                .in_w   (w_rd_data[r * 64 +: 64]),
+                .in_a   (a_rd_data[c * 64 +: 64]),
+                .valid  (valid),
+                .clear  (clear),
+                .negate (negate),
+                .shift  (shift),
+                .acc    (acc[r][c * 17 +: 17])
+            );
+        end
+    end
+
+    // Row multiplexer: the row the output stage takes.
+    assign row_acc = acc[row_sel];
+endmodule
+
+`resetall
