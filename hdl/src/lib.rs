@@ -10,6 +10,7 @@ pub mod ctrl_state;
 pub mod dpu;
 pub mod engine;
 pub mod lut_pe;
+pub mod naming;
 pub mod params;
 pub mod popcount;
 pub mod popcount_gpc;
