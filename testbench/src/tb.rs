@@ -9,6 +9,10 @@
 //! Vectors are read with `$readmemh` (`wt.hex`, `act.hex`, `exp.hex`: `{tlast, tdata}` per
 //! line); counts, stall rates, seed and reset cycle come as plusargs, so one build runs many
 //! jobs.
+//!
+//! The source is `verilator --binary --timing -Wall` clean without waivers (`crate::bench`
+//! builds it with `-Wall`; `tests/lint.rs` lints it on random designs of every weight
+//! encoding) and runs under Icarus (`iverilog -g2012`).
 
 use std::fmt::Write;
 use std::path::Path;
