@@ -369,3 +369,21 @@ impl Module {
             .flat_map(|g| g.ports.iter().map(|p| p.name.as_str()))
     }
 }
+
+impl Module {
+    /// Every submodule instance, inside generate loops too, for passes that rewrite them.
+    pub fn instances_mut(&mut self) -> Vec<&mut Instance> {
+        fn walk<'a>(items: &'a mut [Item], out: &mut Vec<&'a mut Instance>) {
+            for it in items {
+                match it {
+                    Item::Instance(inst) => out.push(inst),
+                    Item::Generate { items, .. } => walk(items, out),
+                    _ => {}
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&mut self.items, &mut out);
+        out
+    }
+}

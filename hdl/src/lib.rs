@@ -16,6 +16,7 @@ pub mod engine_ctrl_checks;
 pub mod engine_ctrl_fsm;
 pub mod engine_ctrl_regs;
 pub mod lut_pe;
+pub mod naming;
 pub mod operand_mem;
 pub mod out_port;
 pub mod params;

@@ -96,6 +96,14 @@ pub struct Bench {
     exe: PathBuf,
 }
 
+/// Verilator flags of an RTL build: the engine and its testbench are `-Wall` clean, and any
+/// warning stops the build.
+pub const RTL_FLAGS: &[&str] = &["-Wall"];
+
+/// Verilator flags of a netlist build: Yosys's cell models (`cells_sim.v`) are not
+/// warning-free, so warnings are reported but not fatal there.
+const NETLIST_WAIVERS: &[&str] = &["-Wno-fatal", "-Wno-WIDTH"];
+
 /// Cycle budget for one job (a hang is reported, not waited out).
 pub const MAX_CYCLES: u64 = 5_000_000;
 
@@ -104,7 +112,7 @@ impl Bench {
     pub fn build(p: &EngineParams, dir: &Path, sim: Simulator) -> Result<Bench, String> {
         let files =
             write_modules(dir, &modules(p)).map_err(|e| format!("{}: {e}", dir.display()))?;
-        Self::build_with(p, dir, sim, files)
+        Self::build_with(p, dir, sim, files, RTL_FLAGS)
     }
 
     /// The same testbench on the design's Yosys-synthesized netlist (`synth_xilinx -family
@@ -112,7 +120,7 @@ impl Bench {
     /// (`crate::gatelevel`): what is synthesized is what was verified.
     pub fn build_netlist(p: &EngineParams, dir: &Path, sim: Simulator) -> Result<Bench, String> {
         let files = crate::gatelevel::netlist(dir, p)?;
-        Self::build_with(p, dir, sim, files)
+        Self::build_with(p, dir, sim, files, NETLIST_WAIVERS)
     }
 
     fn build_with(
@@ -120,12 +128,13 @@ impl Bench {
         dir: &Path,
         sim: Simulator,
         mut files: Vec<PathBuf>,
+        flags: &[&str],
     ) -> Result<Bench, String> {
         let io = |e: std::io::Error| format!("{}: {e}", dir.display());
         let tb = dir.join("tb_engine.sv");
         std::fs::write(&tb, testbench(p, Capacity::of(p), MAX_CYCLES)).map_err(io)?;
         files.push(tb);
-        let exe = compile(dir, &files, sim, "tb_engine", &["-Wno-fatal", "-Wno-WIDTH"])?;
+        let exe = compile(dir, &files, sim, crate::tb::TOP, flags)?;
         Ok(Bench {
             p: *p,
             dir: dir.to_path_buf(),

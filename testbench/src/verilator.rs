@@ -36,13 +36,14 @@ pub(crate) fn run(cmd: &mut Command, what: &str) -> Result<String, String> {
     }
 }
 
-/// `verilator --lint-only -Wall` on `files` with top module `top`. Any warning is an error.
+/// `verilator --lint-only -Wall --timing` on `files` with top module `top` (`--timing` so a
+/// testbench's delays lint too; RTL has none). Any warning is an error.
 pub fn lint(dir: &Path, files: &[PathBuf], top: &str) -> Result<(), String> {
     let v = find(Tool::Verilator)?;
     let text = run(
         Command::new(&v.command)
             .current_dir(dir)
-            .args(["--lint-only", "-Wall", "--top-module", top])
+            .args(["--lint-only", "-Wall", "--timing", "--top-module", top])
             .args(files),
         &format!("verilator --lint-only -Wall ({top})"),
     )?;

@@ -1,5 +1,6 @@
 //! Every emitted module passes `verilator --lint-only -Wall` with zero warnings and no
-//! waivers, at odd and even sizes; so does the formal property wrapper (`formal::wrapper`).
+//! waivers, at odd and even sizes; so do the formal property wrapper (`formal::wrapper`) and
+//! the single-job testbench (`tb::testbench`), plain and with prefixed module names.
 
 use hdl::popcount::PopcountParams;
 use testbench::verilator::{lint, write_modules};
@@ -53,5 +54,46 @@ fn formal_wrappers_lint_clean() {
         std::fs::write(&top, testbench::formal::wrapper(&p)).unwrap();
         files.push(top);
         lint(dir.path(), &files, "formal_top").unwrap_or_else(|e| panic!("design {d} {p:?}: {e}"));
+    }
+}
+
+#[test]
+fn testbenches_lint_clean_on_random_designs() {
+    use hdl::params::WeightEnc;
+    use rand::SeedableRng;
+    use testbench::tb::{testbench_prefixed, Capacity, TOP};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(6);
+    let mut encs = std::collections::BTreeSet::new();
+    for d in 0..12 {
+        let p = if d % 3 == 2 {
+            sim::random::lut_design(&mut rng)
+        } else {
+            sim::random::design(&mut rng)
+        };
+        encs.insert(format!("{:?}", p.w_enc));
+        let prefix = if d % 2 == 0 { "" } else { "d1_" };
+        let dir = tempfile::tempdir().unwrap();
+        let mut mods = hdl::engine::modules(&p);
+        if !prefix.is_empty() {
+            hdl::naming::prefix_modules(&mut mods, prefix).unwrap();
+        }
+        let mut files = write_modules(dir.path(), &mods).unwrap();
+        let tb = dir.path().join(format!("{prefix}{TOP}.sv"));
+        std::fs::write(&tb, testbench_prefixed(&p, prefix, Capacity::of(&p), 1000)).unwrap();
+        files.push(tb);
+        lint(dir.path(), &files, &format!("{prefix}{TOP}"))
+            .unwrap_or_else(|e| panic!("design {d} {p:?}: {e}"));
+    }
+    // Every weight encoding was among them.
+    for e in [
+        WeightEnc::Unsigned,
+        WeightEnc::Signed,
+        WeightEnc::Offset,
+        WeightEnc::SignMag,
+    ] {
+        assert!(
+            encs.contains(&format!("{e:?}")),
+            "{e:?} not covered: {encs:?}"
+        );
     }
 }

@@ -83,6 +83,15 @@ pub struct LayerCfg {
     pub seed: u64,
 }
 
+/// `[output]`: how `qforge generate` names what it writes (other commands ignore it).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputCfg {
+    /// Prefix of every emitted module name and of the testbench's (`hdl::naming`), so two
+    /// designs can share a project; `--prefix` overrides it. Default: none.
+    pub prefix: Option<String>,
+}
+
 /// A whole design config.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -93,6 +102,9 @@ pub struct DesignCfg {
     /// The layer.
     #[serde(default = "default_layer")]
     pub layer: LayerCfg,
+    /// Output naming.
+    #[serde(default)]
+    pub output: OutputCfg,
 }
 
 impl LayerCfg {
@@ -153,6 +165,7 @@ impl DesignCfg {
         DesignCfg {
             engine: default_engine(),
             layer: default_layer(),
+            output: OutputCfg::default(),
         }
     }
 
@@ -171,6 +184,10 @@ impl DesignCfg {
 
     /// Validate and build the design.
     pub fn resolve(self) -> Result<Design> {
+        if let Some(prefix) = &self.output.prefix {
+            hdl::naming::check_prefix(prefix)
+                .map_err(|e| anyhow::anyhow!("output.prefix: {prefix:?}: {e}"))?;
+        }
         let l = &self.layer;
         let method = match l.method.as_str() {
             "n2uq" => Method::N2uq,

@@ -37,7 +37,7 @@ use crate::verilator::write_modules;
 
 mod sv;
 
-pub use sv::testbench;
+pub use sv::{testbench, testbench_prefixed};
 
 /// The testbench's top module (and file stem).
 pub const TOP: &str = "tb_network";

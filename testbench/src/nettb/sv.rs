@@ -27,13 +27,24 @@ pub(super) fn sv_string(s: &str) -> String {
 /// The testbench source (`tb_network.sv`) for `net` on design `p`; `max_cycles` bounds each
 /// job (a hang is reported, not waited out).
 pub fn testbench(p: &EngineParams, net: &Network, max_cycles: u64) -> String {
+    testbench_prefixed(p, "", net, max_cycles)
+}
+
+/// The testbench for a design whose modules carry `prefix` (`hdl::naming`; `""` for none):
+/// the DUT is `{prefix}<top>` and the testbench module `{prefix}tb_network`.
+pub fn testbench_prefixed(
+    p: &EngineParams,
+    prefix: &str,
+    net: &Network,
+    max_cycles: u64,
+) -> String {
     let (wtw, acw, ow) = (
         p.wt_stream_width(),
         p.act_stream_width(),
         p.out_stream_width(),
     );
     let (wt_total, act_total, out_total) = net.totals();
-    let top = p.top_name();
+    let top = format!("{prefix}{}", p.top_name());
     let mut names = String::new();
     for (i, l) in net.layers.iter().enumerate() {
         writeln!(names, "            {i}: return {};", sv_string(l)).unwrap();
@@ -48,7 +59,7 @@ pub fn testbench(p: &EngineParams, net: &Network, max_cycles: u64) -> String {
 // act_n out_off out_n layer cycles, 32-bit hex words; cycles 0 = not checked).
 // Plusargs (optional): +wt_pct +act_pct +out_pct (0..100, default 100), +seed (default 1),
 // +no_cycle_check (do not check the job table's cycles, which are the no-stall counts).
-module {TOP};
+module {prefix}{TOP};
     localparam int WTW = {wtw};
     localparam int ACW = {acw};
     localparam int OW = {ow};
@@ -191,6 +202,6 @@ endmodule
         njobs = net.jobs.len(),
         xorshift = XORSHIFT32,
         port_decls = PORT_DECLS,
-        dut = dut_instance(top),
+        dut = dut_instance(&top),
     )
 }
