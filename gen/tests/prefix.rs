@@ -162,7 +162,9 @@ fn two_prefixed_designs_share_one_build_and_unprefixed_ones_do_not() {
         assert!(dir.join(want).is_file(), "missing {want}");
     }
     let top_a = std::fs::read_to_string(a.join("rtl/a_bitserial_engine.sv")).unwrap();
-    assert!(top_a.contains("module a_bitserial_engine") && top_a.contains("a_dpu"));
+    assert!(top_a.contains("module a_bitserial_engine") && top_a.contains("a_pe_array u_array"));
+    let array_a = std::fs::read_to_string(a.join("rtl/a_pe_array.sv")).unwrap();
+    assert!(array_a.contains("module a_pe_array") && array_a.contains("a_dpu u_dpu"));
     let script = std::fs::read_to_string(a.join("tb/run_verilator.sh")).unwrap();
     assert!(
         script.contains("--top-module a_tb_engine") && script.contains("../rtl/a_dpu.sv"),
