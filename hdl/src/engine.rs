@@ -647,7 +647,7 @@ pub fn module(p: &EngineParams) -> Module {
             var: "c".into(),
             count: e::int(dn as i64),
             items: vec![Item::Instance(Instance {
-                module: "and_popcount".into(),
+                module: p.popcount_module().into(),
                 name: "u_a_count".into(),
                 params: vec![],
                 ports: vec![

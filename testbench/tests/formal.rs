@@ -40,6 +40,7 @@ fn bit_serial(
         max_m,
         max_k: 2,
         max_n: 2,
+        target: hdl::params::Target::Generic,
     }
 }
 
@@ -57,6 +58,7 @@ fn lut(prod_bits: u32) -> EngineParams {
         max_m: 1,
         max_k: 2,
         max_n: 2,
+        target: hdl::params::Target::Generic,
     }
 }
 
