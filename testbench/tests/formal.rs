@@ -148,6 +148,22 @@ fn bit_serial_array_keeps_the_axi_stream_contract() {
 }
 
 #[test]
+fn xcup_engines_keep_the_axi_stream_contract() {
+    // Dk = 3: the xcup compressor's latency (2) is not the generic tree's (1), so the
+    // control delay line follows it; offset weights, so the activation count is one too.
+    check(&EngineParams {
+        dk: 3,
+        target: hdl::params::Target::Xcup,
+        ..bit_serial(WeightEnc::Offset, ActEnc::Unsigned, 2, 1, 2)
+    });
+    check(&EngineParams {
+        dk: 3,
+        target: hdl::params::Target::Xcup,
+        ..lut(3)
+    });
+}
+
+#[test]
 fn lut_engine_keeps_the_axi_stream_contract() {
     check(&lut(2));
 }
