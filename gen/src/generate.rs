@@ -127,10 +127,31 @@ fn rtl_files(p: &hdl::params::EngineParams) -> (Files, Vec<String>) {
     (files, list)
 }
 
+/// An `Xcup` design's simulation models (none for `Generic`): Yosys's Xilinx cell models
+/// as `tb/cells_sim.v` (simulation only, so not under `rtl/`: Vivado has the primitives) and
+/// Verilator's waiver for them, `tb/cells_sim.vlt` (`testbench::vendor`). Returns the files
+/// and what the Verilator and the Icarus scripts put before the RTL.
+fn vendor_files(p: &hdl::params::EngineParams) -> Result<(Files, String, String)> {
+    let sources = testbench::vendor::verilator_sources(p).map_err(|e| {
+        anyhow::anyhow!("engine.target xcup: the testbench needs Yosys's cell models: {e}")
+    })?;
+    if sources.is_empty() {
+        return Ok((Vec::new(), String::new(), String::new()));
+    }
+    let files = sources
+        .into_iter()
+        .map(|(name, text)| (Path::new("tb").join(name), text.into_bytes()))
+        .collect();
+    let (vlt, cells) = (testbench::vendor::WAIVER, testbench::vendor::CELLS);
+    Ok((files, format!("{vlt} {cells} "), format!("{cells} ")))
+}
+
 /// Every file of a design: (relative path, bytes).
 pub fn files(d: &Design) -> Result<Files> {
     let p = &d.params;
     let (mut out, rtl_list) = rtl_files(p);
+    let (vendor, v_pre, i_pre) = vendor_files(p)?;
+    out.extend(vendor);
     out.push((
         "tb/tb_engine.sv".into(),
         testbench(p, Capacity::of(p), testbench::bench::MAX_CYCLES).into_bytes(),
@@ -146,11 +167,11 @@ pub fn files(d: &Design) -> Result<Files> {
     ));
     out.push((
         "tb/run_verilator.sh".into(),
-        script("verilator", &rtl_list.join(" ")).into_bytes(),
+        script("verilator", &(v_pre + &rtl_list.join(" "))).into_bytes(),
     ));
     out.push((
         "tb/run_icarus.sh".into(),
-        script("icarus", &rtl_list.join(" ")).into_bytes(),
+        script("icarus", &(i_pre + &rtl_list.join(" "))).into_bytes(),
     ));
     out.push((
         format!("constraints/{}.xdc", p.top_name()).into(),
@@ -336,6 +357,8 @@ pub fn model_files(plan: &Plan, input: Option<&Path>) -> Result<(Files, String)>
     let (net, _) = model_network(plan, &x)?;
     let p = &plan.params;
     let (mut out, rtl_list) = rtl_files(p);
+    let (vendor, v_pre, i_pre) = vendor_files(p)?;
+    out.extend(vendor);
     out.push((
         format!("tb/{}.sv", testbench::nettb::TOP).into(),
         testbench::nettb::testbench(p, &net, testbench::bench::MAX_CYCLES).into_bytes(),
@@ -343,10 +366,10 @@ pub fn model_files(plan: &Plan, input: Option<&Path>) -> Result<(Files, String)>
     for (name, text) in testbench::nettb::vectors(p, &net) {
         out.push((Path::new("tb").join(name), text.into_bytes()));
     }
-    for sim in ["verilator", "icarus"] {
+    for (sim, pre) in [("verilator", &v_pre), ("icarus", &i_pre)] {
         out.push((
             format!("tb/run_{sim}.sh").into(),
-            net_script(sim, &rtl_list.join(" ")).into_bytes(),
+            net_script(sim, &(pre.clone() + &rtl_list.join(" "))).into_bytes(),
         ));
     }
     out.push((
