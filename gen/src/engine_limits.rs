@@ -136,6 +136,7 @@ mod tests {
             max_m: 1,
             max_k: 1,
             max_n: 1,
+            target: hdl::params::Target::Generic,
         }
     }
 

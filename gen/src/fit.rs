@@ -68,6 +68,7 @@ pub fn point_params(pt: Point, (max_m, max_k, max_n): (u32, u32, u32)) -> Engine
         max_m,
         max_k,
         max_n,
+        target: hdl::params::Target::Generic,
     }
 }
 

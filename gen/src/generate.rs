@@ -143,12 +143,33 @@ fn rtl_files(p: &hdl::params::EngineParams, prefix: &str) -> Result<(Files, Vec<
     Ok((files, list))
 }
 
+/// An `Xcup` design's simulation models (none for `Generic`): Yosys's Xilinx cell models
+/// as `tb/cells_sim.v` (simulation only, so not under `rtl/`: Vivado has the primitives) and
+/// Verilator's waiver for them, `tb/cells_sim.vlt` (`testbench::vendor`). Returns the files
+/// and what the Verilator and the Icarus scripts put before the RTL.
+fn vendor_files(p: &hdl::params::EngineParams) -> Result<(Files, String, String)> {
+    let sources = testbench::vendor::verilator_sources(p).map_err(|e| {
+        anyhow::anyhow!("engine.target xcup: the testbench needs Yosys's cell models: {e}")
+    })?;
+    if sources.is_empty() {
+        return Ok((Vec::new(), String::new(), String::new()));
+    }
+    let files = sources
+        .into_iter()
+        .map(|(name, text)| (Path::new("tb").join(name), text.into_bytes()))
+        .collect();
+    let (vlt, cells) = (testbench::vendor::WAIVER, testbench::vendor::CELLS);
+    Ok((files, format!("{vlt} {cells} "), format!("{cells} ")))
+}
+
 /// Every file of a design, its module names carrying `prefix` (`""`: none): (relative
 /// path, bytes).
 pub fn files(d: &Design, prefix: &str) -> Result<Files> {
     let p = &d.params;
     let (mut out, rtl_list) = rtl_files(p, prefix)?;
     let tb = format!("{prefix}{}", testbench::tb::TOP);
+    let (vendor, v_pre, i_pre) = vendor_files(p)?;
+    out.extend(vendor);
     out.push((
         format!("tb/{tb}.sv").into(),
         testbench_prefixed(p, prefix, Capacity::of(p), testbench::bench::MAX_CYCLES).into_bytes(),
@@ -164,11 +185,11 @@ pub fn files(d: &Design, prefix: &str) -> Result<Files> {
     ));
     out.push((
         "tb/run_verilator.sh".into(),
-        script("verilator", &rtl_list.join(" "), &tb).into_bytes(),
+        script("verilator", &(v_pre + &rtl_list.join(" ")), &tb).into_bytes(),
     ));
     out.push((
         "tb/run_icarus.sh".into(),
-        script("icarus", &rtl_list.join(" "), &tb).into_bytes(),
+        script("icarus", &(i_pre + &rtl_list.join(" ")), &tb).into_bytes(),
     ));
     out.push((
         format!("constraints/{}.xdc", top_name(p, prefix)).into(),
@@ -356,6 +377,8 @@ pub fn model_files(plan: &Plan, input: Option<&Path>, prefix: &str) -> Result<(F
     let p = &plan.params;
     let (mut out, rtl_list) = rtl_files(p, prefix)?;
     let tb = format!("{prefix}{}", testbench::nettb::TOP);
+    let (vendor, v_pre, i_pre) = vendor_files(p)?;
+    out.extend(vendor);
     out.push((
         format!("tb/{tb}.sv").into(),
         testbench::nettb::testbench_prefixed(p, prefix, &net, testbench::bench::MAX_CYCLES)
@@ -364,10 +387,10 @@ pub fn model_files(plan: &Plan, input: Option<&Path>, prefix: &str) -> Result<(F
     for (name, text) in testbench::nettb::vectors(p, &net) {
         out.push((Path::new("tb").join(name), text.into_bytes()));
     }
-    for sim in ["verilator", "icarus"] {
+    for (sim, pre) in [("verilator", &v_pre), ("icarus", &i_pre)] {
         out.push((
             format!("tb/run_{sim}.sh").into(),
-            net_script(sim, &rtl_list.join(" "), &tb).into_bytes(),
+            net_script(sim, &(pre.clone() + &rtl_list.join(" ")), &tb).into_bytes(),
         ));
     }
     out.push((

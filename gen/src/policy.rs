@@ -184,6 +184,7 @@ impl Policy {
             max_m: g.m.max(1),
             max_k: g.k.max(1),
             max_n: g.n.max(1),
+            target: hdl::params::Target::Generic,
         })
     }
 }

@@ -106,6 +106,13 @@ pub fn markdown(d: &Design) -> Result<String> {
         p.thresholds(),
         p.thr_width()
     )?;
+    writeln!(
+        s,
+        "| popcount | `{}` (target {}), {} cycles | generator |",
+        p.popcount_module(),
+        p.target.name(),
+        p.popcount().latency()
+    )?;
     writeln!(s, "| PE latency | {} cycles | generator |", p.dpu_latency())?;
     if p.is_lut() {
         let lanes = (p.dm * p.dn * p.dk) as u64;

@@ -284,3 +284,47 @@ fn the_defaults_are_the_same_everywhere() {
     ]);
     assert_eq!(v["engine"], "bitserial");
 }
+
+#[test]
+fn target_flag_reaches_the_model_engine_and_is_refused_where_engine_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let m = s(&fixture("n2uq_w2a2"));
+    let (ok, out, err) = qforge(
+        &["generate", "--model", &m, "--out", "x", "--target", "xcup"],
+        d,
+    );
+    assert!(ok, "{out}{err}");
+    for want in [
+        "rtl/and_popcount_xcup.sv",
+        "tb/cells_sim.v",
+        "tb/cells_sim.vlt",
+    ] {
+        assert!(d.join("x").join(want).is_file(), "missing {want}");
+    }
+    assert!(!d.join("x/rtl/and_popcount.sv").exists());
+    let script = std::fs::read_to_string(d.join("x/tb/run_verilator.sh")).unwrap();
+    assert!(
+        script.contains("cells_sim.vlt cells_sim.v ../rtl/"),
+        "{script}"
+    );
+    let script = std::fs::read_to_string(d.join("x/tb/run_icarus.sh")).unwrap();
+    assert!(
+        script.contains(" cells_sim.v ../rtl/") && !script.contains(".vlt"),
+        "{script}"
+    );
+    // The default stays generic.
+    let (ok, out, err) = qforge(&["generate", "--model", &m, "--out", "g"], d);
+    assert!(ok, "{out}{err}");
+    assert!(d.join("g/rtl/and_popcount.sv").is_file() && !d.join("g/tb/cells_sim.v").exists());
+    fails(
+        &["generate", "--out", "o", "--target", "xcup"],
+        d,
+        &["--target", "--model"],
+    );
+    fails(
+        &["generate", "--out", "o", "--target", "gpu", "--model", &m],
+        d,
+        &["invalid value 'gpu'", "[possible values: generic, xcup]"],
+    );
+}

@@ -18,6 +18,7 @@ fn main() {
                 max_m: 10,
                 max_k: 100,
                 max_n: 7,
+                target: hdl::params::Target::Generic,
             };
             for m in hdl::engine::modules(&p) {
                 print!("{}", hdl::print::module_file(&m));

@@ -53,7 +53,7 @@ pub fn module(p: &EngineParams) -> Module {
             doc: "popcount(in_w & in_a), P cycles after the operands.".into(),
         }),
         Item::Instance(Instance {
-            module: "and_popcount".into(),
+            module: p.popcount_module().into(),
             name: "u_popcount".into(),
             params: vec![],
             ports: vec![

@@ -144,7 +144,7 @@ pub fn module(p: &EngineParams) -> Module {
             &format!("Negative lanes, {lp} cycles after sign_q."),
         ),
         Item::Instance(Instance {
-            module: "and_popcount".into(),
+            module: p.popcount_module().into(),
             name: "u_negs".into(),
             params: vec![],
             ports: vec![

@@ -3,7 +3,10 @@
 
 use quant::accum::{signed_bits, AccBound, LevelRange};
 
-use crate::popcount::{ubits, PopcountParams};
+use crate::ast::Module;
+use crate::popcount::ubits;
+use crate::popcount_xcup::CompressorParams;
+pub use crate::popcount_xcup::Target;
 
 /// How a weight code's bit-planes map to its integer level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -69,13 +72,24 @@ pub struct EngineParams {
     pub max_k: u32,
     /// Largest N (output pixels).
     pub max_n: u32,
+    /// Technology of every AND-popcount in the engine ([`Self::popcount`]): `Generic`, the
+    /// behavioural `and_popcount` (vendor-neutral: ASICs, other FPGAs), or `Xcup`, the
+    /// instantiated LUT6_2 + CARRY8 compressor `and_popcount_xcup` (UltraScale+; simulated
+    /// with Yosys's `xilinx/cells_sim.v`). The bit-serial engine's popcounts are the DPUs'
+    /// `popcount(w & a)` and, with offset weights, the activation count `a_count`; the LUT
+    /// engine's products come from its tables, and its one popcount is each PE's count of
+    /// negative lanes (`u_negs`), which `Xcup` makes the compressor too. The latencies of
+    /// the control delay line follow the chosen block.
+    pub target: Target,
 }
 
 /// Latency (cycles) from a weight/activation BRAM read address to its data.
 pub const BRAM_LATENCY: u32 = 1;
 
 impl EngineParams {
-    /// Check every parameter; errors name the field.
+    /// Check every parameter; errors name the field. Either [`Self::target`] applies to every
+    /// design: the xcup compressor plans every Dk in 1..=1024 (latency 1 to 5 cycles), and
+    /// the LUT engine's popcount is a popcount like the DPU's, so no field refuses `Xcup`.
     pub fn validate(&self) -> Result<(), String> {
         let check = |name: &str, v: u32, lo: u32, hi: u32| {
             if (lo..=hi).contains(&v) {
@@ -399,14 +413,28 @@ impl EngineParams {
         }
     }
 
+    /// Name of the AND-popcount module every popcount of the engine instantiates
+    /// (`and_popcount` or `and_popcount_xcup`, after [`Self::target`]).
+    pub fn popcount_module(&self) -> &'static str {
+        self.popcount().top_name()
+    }
+
+    /// The AND-popcount modules the engine's RTL needs: one, `popcount().module()`, named
+    /// [`Self::popcount_module`] (the `LUT6_2`/`CARRY8` primitives of `Xcup` come from the
+    /// vendor's cell library, never from qforge).
+    pub fn popcount_modules(&self) -> Vec<Module> {
+        vec![self.popcount().module()]
+    }
+
     /// Chunks of `dk` bits covering `max_k`.
     pub fn max_kc(&self) -> u32 {
         self.max_k.div_ceil(self.dk)
     }
 
-    /// The popcount tree of a DPU.
-    pub fn popcount(&self) -> PopcountParams {
-        PopcountParams::new(self.dk)
+    /// The popcount block of a DPU (and of the engine's other popcounts): `dk` bits on
+    /// [`Self::target`].
+    pub fn popcount(&self) -> CompressorParams {
+        CompressorParams::new(self.dk, self.target)
     }
 
     /// Bits of a popcount.
@@ -606,6 +634,7 @@ mod tests {
             max_m: 256,
             max_k: 2304,
             max_n: 196,
+            target: Target::Generic,
         }
     }
 

@@ -79,7 +79,7 @@ impl PeArrayParams {
                 var: "c".into(),
                 count: e::int(dn as i64),
                 items: vec![Item::Instance(Instance {
-                    module: "and_popcount".into(),
+                    module: p.popcount_module().into(),
                     name: "u_a_count".into(),
                     params: vec![],
                     ports: vec![

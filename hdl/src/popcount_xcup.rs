@@ -17,12 +17,14 @@ use crate::popcount::PopcountParams;
 use crate::popcount_gpc::plan;
 use crate::popcount_netlist::{Cell, Netlist, Sig};
 
-/// Which technology the compressor is generated for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which technology the compressor (and an engine's popcounts, `EngineParams::target`) is
+/// generated for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Target {
     /// UltraScale+: LUT6_2 + CARRY8 generalized parallel counters.
     Xcup,
     /// Vendor-neutral behavioural tree (`and_popcount`).
+    #[default]
     Generic,
 }
 
@@ -100,7 +102,21 @@ impl CompressorParams {
     /// Cycles from operands to count.
     pub fn latency(&self) -> u32 {
         match self.target {
-            Target::Xcup => self.netlist().unwrap().latency(),
+            Target::Xcup => {
+                // Memoized: an engine's control delay line asks for it per cycle model step.
+                use std::collections::HashMap;
+                use std::sync::{Mutex, OnceLock};
+                type Key = (u32, u32, u32);
+                static CACHE: OnceLock<Mutex<HashMap<Key, u32>>> = OnceLock::new();
+                let key = (self.width, self.ripple, self.gpc_per_stage);
+                let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+                if let Some(&l) = cache.lock().expect("not poisoned").get(&key) {
+                    return l;
+                }
+                let l = self.netlist().unwrap().latency();
+                cache.lock().expect("not poisoned").insert(key, l);
+                l
+            }
             Target::Generic => PopcountParams::new(self.width).latency(),
         }
     }
@@ -281,6 +297,11 @@ mod tests {
         let text = crate::print::module_file(&m);
         assert_eq!(text.matches("LUT6_2 #(").count(), n.luts());
         assert_eq!(text.matches("CARRY8 #(").count(), n.carry8());
+        // Every Dk an engine allows (1..=1024) plans, in at most 5 stages.
+        for width in 1..=1024 {
+            let l = CompressorParams::new(width, Target::Xcup).latency();
+            assert!((1..=5).contains(&l), "width {width}: latency {l}");
+        }
         let g = CompressorParams::new(256, Target::Generic);
         assert_eq!(g.module().name, "and_popcount");
         assert_eq!(g.row(), "qforge-generic");

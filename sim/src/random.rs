@@ -69,6 +69,7 @@ pub fn design(rng: &mut impl Rng) -> EngineParams {
         max_m: rng.gen_range(1..=12),
         max_k: rng.gen_range(1..=200),
         max_n: rng.gen_range(1..=12),
+        target: hdl::params::Target::Generic,
     }
 }
 
@@ -89,6 +90,7 @@ pub fn lut_design(rng: &mut impl Rng) -> EngineParams {
         max_m: rng.gen_range(1..=10),
         max_k: rng.gen_range(1..=150),
         max_n: rng.gen_range(1..=10),
+        target: hdl::params::Target::Generic,
     }
 }
 

@@ -72,6 +72,7 @@ fn main() {
         max_m: 256,
         max_k: 2304,
         max_n: 196,
+        target: hdl::params::Target::Generic,
     };
     if tiny {
         (p.dm, p.dn, p.dk, p.max_m, p.max_k, p.max_n) = (1, 1, 1, 16, 64, 16);

@@ -110,8 +110,10 @@ pub const MAX_CYCLES: u64 = 5_000_000;
 impl Bench {
     /// Emit the design and its testbench into `dir` and build them.
     pub fn build(p: &EngineParams, dir: &Path, sim: Simulator) -> Result<Bench, String> {
-        let files =
-            write_modules(dir, &modules(p)).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let mut files = crate::vendor::sim_files(dir, p, sim)?;
+        files.extend(
+            write_modules(dir, &modules(p)).map_err(|e| format!("{}: {e}", dir.display()))?,
+        );
         Self::build_with(p, dir, sim, files, RTL_FLAGS)
     }
 

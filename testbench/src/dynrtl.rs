@@ -86,8 +86,13 @@ pub struct DynRtl {
 
 impl DynRtl {
     /// Build (or reuse from `work`'s cache) the RTL of engine `p` and create one instance.
+    /// An `Xcup` design also gets the vendor cell models and their waiver
+    /// (`crate::vendor`).
     pub fn build(p: &EngineParams, work: &Path) -> Result<DynRtl, String> {
-        DynRtl::build_sources(p, &engine_sources(p), work)
+        let mut sources =
+            crate::vendor::verilator_sources(p).map_err(|e| format!("dynrtl: {e}"))?;
+        sources.extend(engine_sources(p));
+        DynRtl::build_sources(p, &sources, work)
     }
 
     /// [`DynRtl::build`] from given source files (name, text), e.g. edited ones; the top

@@ -228,7 +228,9 @@ impl FastSim {
     /// Emit the design and the driver into `dir` and build them.
     pub fn build(p: &EngineParams, dir: &Path) -> Result<FastSim, String> {
         let io = |e: std::io::Error| format!("{}: {e}", dir.display());
-        let files = write_modules(dir, &modules(p)).map_err(io)?;
+        // An `Xcup` design's cell models and their waiver first (`crate::vendor`).
+        let mut files = crate::vendor::sim_files(dir, p, crate::bench::Simulator::Verilator)?;
+        files.extend(write_modules(dir, &modules(p)).map_err(io)?);
         std::fs::write(dir.join("fast_main.cpp"), driver(p)).map_err(io)?;
         let v = find(Tool::Verilator)?;
         run(

@@ -4,7 +4,8 @@
 //! the single-job testbench, [`nettb`] the whole-network one (every job of a model on one
 //! engine), [`mod@bench`] builds and runs them. [`dynrtl`] verilates any engine at run time and
 //! steps it from Rust. [`formal`] proves the AXI4-Stream contract with SymbiYosys;
-//! [`gatelevel`] runs the testbench on the Yosys-synthesized netlist.
+//! [`gatelevel`] runs the testbench on the Yosys-synthesized netlist. [`vendor`] adds the
+//! Xilinx cell models an `Xcup` design's primitives need to every simulator run.
 
 pub mod bench;
 pub mod compressor;
@@ -16,4 +17,5 @@ pub mod nettb;
 pub mod synth;
 pub mod tb;
 pub mod tools;
+pub mod vendor;
 pub mod verilator;

@@ -1,6 +1,7 @@
 //! `testbench::dynrtl`: random designs of both kinds verilated at run time and stepped in
 //! lockstep with the cycle model under random stalls (every output every cycle, every beat
-//! against the golden reference), a mutated RTL caught, and the build cache reused.
+//! against the golden reference), a mutated RTL caught, and the build cache reused; `Xcup`
+//! designs (the vendor cell models and their waiver added to the sources) too.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -147,4 +148,26 @@ fn a_second_build_of_the_same_design_is_cached() {
     let other = DynRtl::build(&q, work.path()).unwrap();
     assert!(!other.info().cached);
     assert_ne!(other.info().lib, info.lib);
+}
+
+#[test]
+fn xcup_designs_agree_with_the_model_every_cycle() {
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    let work = tempfile::tempdir().unwrap();
+    let xcup = |p: hdl::params::EngineParams| hdl::params::EngineParams {
+        target: hdl::params::Target::Xcup,
+        ..p
+    };
+    let offset = xcup(loop {
+        let p = small(false, &mut rng);
+        if p.w_enc == hdl::params::WeightEnc::Offset {
+            break p;
+        }
+    });
+    let mut cycles = 0;
+    for p in [offset, xcup(small(true, &mut rng))] {
+        let mut rtl = DynRtl::build(&p, work.path()).unwrap_or_else(|e| panic!("{p:?}: {e}"));
+        cycles += check_design(&mut rtl, &mut rng);
+    }
+    assert!(cycles > 5_000, "only {cycles} cycles compared");
 }

@@ -7,8 +7,13 @@
 //! checks every output beat (the whole `m_axis_out_tdata`) against the golden reference; the
 //! test checks the cycle counts equal the model's. `QFORGE_RTL_DESIGNS=N` runs more designs (default 20 bit-serial, and
 //! `QFORGE_RTL_LUT_DESIGNS=N`, default 20, for the LUT-multiplier engine).
+//!
+//! The same on `Target::Xcup` designs (every popcount the LUT6_2 + CARRY8 compressor,
+//! simulated with Yosys's `xilinx/cells_sim.v`; the encodings in turn, so offset weights
+//! and their activation count are covered): `QFORGE_RTL_XCUP_DESIGNS=N` (default 6) under
+//! Verilator, 3 small ones under Icarus, and LUT engines (their negative-lane counts).
 
-use hdl::params::WeightEnc;
+use hdl::params::{Target, WeightEnc};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sim::harness::{run_job, Stalls};
@@ -22,7 +27,7 @@ fn designs(var: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-fn cross_check(sim: Simulator, count: usize, seed: u64, lut: bool) {
+fn cross_check(sim: Simulator, count: usize, seed: u64, lut: bool, target: Target) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut runs = 0;
     for d in 0..count {
@@ -37,6 +42,7 @@ fn cross_check(sim: Simulator, count: usize, seed: u64, lut: bool) {
             }
             p
         };
+        let p = hdl::params::EngineParams { target, ..p };
         let dir = tempfile::tempdir().unwrap();
         let bench =
             Bench::build(&p, dir.path(), sim).unwrap_or_else(|e| panic!("design {d} {p:?}: {e}"));
@@ -89,12 +95,13 @@ fn verilator_matches_model_and_golden() {
         designs("QFORGE_RTL_DESIGNS", 20),
         2026,
         false,
+        Target::Generic,
     );
 }
 
 #[test]
 fn icarus_matches_model_and_golden() {
-    cross_check(Simulator::Icarus, 4, 77, false);
+    cross_check(Simulator::Icarus, 4, 77, false, Target::Generic);
 }
 
 #[test]
@@ -104,10 +111,32 @@ fn lut_verilator_matches_model_and_golden() {
         designs("QFORGE_RTL_LUT_DESIGNS", 20),
         2027,
         true,
+        Target::Generic,
     );
 }
 
 #[test]
 fn lut_icarus_matches_model_and_golden() {
-    cross_check(Simulator::Icarus, 4, 78, true);
+    cross_check(Simulator::Icarus, 4, 78, true, Target::Generic);
+}
+
+#[test]
+fn xcup_verilator_matches_model_and_golden() {
+    cross_check(
+        Simulator::Verilator,
+        designs("QFORGE_RTL_XCUP_DESIGNS", 6),
+        2028,
+        false,
+        Target::Xcup,
+    );
+}
+
+#[test]
+fn xcup_icarus_matches_model_and_golden() {
+    cross_check(Simulator::Icarus, 3, 79, false, Target::Xcup);
+}
+
+#[test]
+fn xcup_lut_verilator_matches_model_and_golden() {
+    cross_check(Simulator::Verilator, 2, 2029, true, Target::Xcup);
 }

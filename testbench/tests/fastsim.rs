@@ -2,7 +2,8 @@
 //! minimal C++ driver) agrees with the cycle model: on random designs of both kinds (odd
 //! array sizes and stream widths below, at and above 32 and 64 bits) and their edge-case and
 //! raw-mode jobs without stalls, every output beat matches the golden beats (checked by the
-//! driver) and the cycle count equals the model's; a wrong expected beat is caught.
+//! driver) and the cycle count equals the model's, on `Xcup` designs too (the vendor cell
+//! models added); a wrong expected beat is caught.
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -13,13 +14,23 @@ use testbench::fastsim::FastSim;
 
 #[test]
 fn the_fast_driver_matches_the_model_on_random_designs_of_both_kinds() {
-    let mut rng = ChaCha8Rng::seed_from_u64(0xfa57);
-    for d in 0..4 {
+    check_random(0xfa57, 4, hdl::params::Target::Generic);
+}
+
+#[test]
+fn the_fast_driver_matches_the_model_on_xcup_designs() {
+    check_random(0xfa58, 2, hdl::params::Target::Xcup);
+}
+
+fn check_random(seed: u64, designs: usize, target: hdl::params::Target) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    for d in 0..designs {
         let p = if d % 2 == 0 {
             design(&mut rng)
         } else {
             lut_design(&mut rng)
         };
+        let p = hdl::params::EngineParams { target, ..p };
         let dir = tempfile::tempdir().unwrap();
         let fast = FastSim::build(&p, dir.path()).unwrap_or_else(|e| panic!("{p:?}: {e}"));
         for (j, job) in jobs(&p, 1, &mut rng)

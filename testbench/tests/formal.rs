@@ -40,6 +40,7 @@ fn bit_serial(
         max_m,
         max_k: 2,
         max_n: 2,
+        target: hdl::params::Target::Generic,
     }
 }
 
@@ -57,6 +58,7 @@ fn lut(prod_bits: u32) -> EngineParams {
         max_m: 1,
         max_k: 2,
         max_n: 2,
+        target: hdl::params::Target::Generic,
     }
 }
 
@@ -142,6 +144,22 @@ fn bit_serial_array_keeps_the_axi_stream_contract() {
         dk: 2,
         out_bits: 2,
         ..bit_serial(WeightEnc::Offset, ActEnc::Unsigned, 2, 1, 2)
+    });
+}
+
+#[test]
+fn xcup_engines_keep_the_axi_stream_contract() {
+    // Dk = 3: the xcup compressor's latency (2) is not the generic tree's (1), so the
+    // control delay line follows it; offset weights, so the activation count is one too.
+    check(&EngineParams {
+        dk: 3,
+        target: hdl::params::Target::Xcup,
+        ..bit_serial(WeightEnc::Offset, ActEnc::Unsigned, 2, 1, 2)
+    });
+    check(&EngineParams {
+        dk: 3,
+        target: hdl::params::Target::Xcup,
+        ..lut(3)
     });
 }
 

@@ -1,6 +1,8 @@
 //! Every emitted module passes `verilator --lint-only -Wall` with zero warnings and no
 //! waivers, at odd and even sizes; so do the formal property wrapper (`formal::wrapper`) and
 //! the single-job testbench (`tb::testbench`), plain and with prefixed module names.
+//! `Xcup` engines lint the same with the vendor cell models added (`testbench::vendor`):
+//! the only waiver is the one for warnings located in `cells_sim.v`.
 
 use hdl::popcount::PopcountParams;
 use testbench::verilator::{lint, write_modules};
@@ -96,4 +98,36 @@ fn testbenches_lint_clean_on_random_designs() {
             "{e:?} not covered: {encs:?}"
         );
     }
+}
+
+#[test]
+fn xcup_engine_lints_clean_with_only_the_vendor_file_waived() {
+    use rand::SeedableRng;
+    use testbench::bench::Simulator;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(6);
+    for d in 0..6 {
+        let p = hdl::params::EngineParams {
+            target: hdl::params::Target::Xcup,
+            ..if d % 3 == 2 {
+                sim::random::lut_design(&mut rng)
+            } else {
+                sim::random::design(&mut rng)
+            }
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let mut files = testbench::vendor::sim_files(dir.path(), &p, Simulator::Verilator).unwrap();
+        assert_eq!(files.len(), 2, "the waiver and the cell models");
+        files.extend(write_modules(dir.path(), &hdl::engine::modules(&p)).unwrap());
+        lint(dir.path(), &files, p.top_name()).unwrap_or_else(|e| panic!("design {d} {p:?}: {e}"));
+    }
+    // Without the waiver the vendor file does warn: the waiver is doing the work.
+    let p = hdl::params::EngineParams {
+        target: hdl::params::Target::Xcup,
+        ..sim::random::design(&mut rng)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = vec![testbench::vendor::copy_cells(dir.path()).unwrap()];
+    files.extend(write_modules(dir.path(), &hdl::engine::modules(&p)).unwrap());
+    let err = lint(dir.path(), &files, p.top_name()).unwrap_err();
+    assert!(err.contains("cells_sim.v:"), "{err}");
 }

@@ -93,6 +93,7 @@ pub(super) fn dpu_params(dk: u32) -> EngineParams {
         max_m: 256,
         max_k: 4608,
         max_n: 196,
+        target: hdl::params::Target::Generic,
     }
 }
 
@@ -121,18 +122,17 @@ pub fn measure(dk: u32) -> Result<Vec<Row>> {
         rows.push(row(dk, "finn", &r));
     }
     for target in [Target::Xcup, Target::Generic] {
-        let c = CompressorParams::new(dk, target);
-        let mut pc = c.module();
-        // The DPU instantiates `and_popcount`; the xcup block has the same ports.
-        pc.name = "and_popcount".into();
+        // The DPU on `target` (`EngineParams::target`): its popcount and control delay.
+        let p = EngineParams {
+            target,
+            ..dpu_params(dk)
+        };
+        let c = p.popcount();
+        let mut mods = p.popcount_modules();
+        mods.push(hdl::dpu::module(&p));
         let dir = crate::output::temp_dir()?;
-        let r = synth(
-            dir.path(),
-            &[pc, hdl::dpu::module(&dpu_params(dk))],
-            "dpu",
-            "",
-        )
-        .map_err(|e| anyhow!("dpu {} Dk {dk}: {e}", c.row()))?;
+        let r = synth(dir.path(), &mods, "dpu", "")
+            .map_err(|e| anyhow!("dpu {} Dk {dk}: {e}", c.row()))?;
         rows.push(row(dk, &format!("dpu-{}", c.row()), &r));
     }
     Ok(rows)

@@ -40,6 +40,7 @@ fn resnet18_run(
         kind: EngineChoice::BitSerial,
         array: Some(array),
         clock_mhz: policy.clock_mhz,
+        target: hdl::params::Target::Generic,
     };
     let t = Instant::now();
     let plan = Plan::new(synth.model.clone(), &cfg)?;
@@ -144,6 +145,7 @@ pub(super) fn resnet18_cmd(args: &Args) -> Result<()> {
                 kind: crate::lower::EngineChoice::BitSerial,
                 array: Some(d.array),
                 clock_mhz: base.clock_mhz,
+                target: hdl::params::Target::Generic,
             },
         )?;
         let p = plan.params;

@@ -39,6 +39,12 @@ pub(super) fn engine_params(
         max_m: e.max_m.unwrap_or(m),
         max_k: e.max_k.unwrap_or(k),
         max_n: e.max_n.unwrap_or(n),
+        // Checked by `EngineSpec::from_cfg` before any layer is built.
+        target: e
+            .target
+            .as_deref()
+            .and_then(hdl::params::Target::parse)
+            .unwrap_or_default(),
     };
     p.validate().map_err(|msg| {
         let lut = if p.is_lut() {

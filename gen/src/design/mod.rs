@@ -45,6 +45,9 @@ pub struct EngineCfg {
     pub max_k: Option<u32>,
     /// Largest N.
     pub max_n: Option<u32>,
+    /// Popcount technology: `generic` (default) or `xcup`; checked with the engine flags
+    /// (`--target`).
+    pub target: Option<String>,
 }
 
 /// `[layer]`: the synthetic layer the design is generated and verified with.

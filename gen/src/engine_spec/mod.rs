@@ -6,7 +6,8 @@
 //! ([`SpecError`]) naming the flag or the config field in the same form (`--array: dm: must
 //! be in 1..=64, got 65`, `engine.dm: must be in 1..=64, got 65`). The defaults live here:
 //! `auto` engine, 8x8x256 bit-serial or 4x4x32 LUT array, 300 MHz, product width from the
-//! levels (15 for a network of shapes). Which subcommand refuses which flag is one table,
+//! levels (15 for a network of shapes), the generic (vendor-neutral) popcount target. Which
+//! subcommand refuses which flag is one table,
 //! [`restrict()`], applied to the command line before it is parsed.
 
 use std::fmt;
@@ -35,6 +36,31 @@ impl EngineChoice {
             Self::Auto => "auto",
             Self::BitSerial => "bitserial",
             Self::Lut => "lut",
+        }
+    }
+}
+
+/// The popcount technology asked for (`--target`, `engine.target`): `hdl::params::Target`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum TargetChoice {
+    /// Behavioural `and_popcount` trees: vendor-neutral (ASICs, any FPGA).
+    #[default]
+    Generic,
+    /// Instantiated LUT6_2 + CARRY8 compressors (`and_popcount_xcup`, UltraScale+).
+    Xcup,
+}
+
+impl TargetChoice {
+    /// The name on the command line and in a config.
+    pub fn name(self) -> &'static str {
+        self.target().name()
+    }
+
+    /// The engine parameter.
+    pub fn target(self) -> hdl::params::Target {
+        match self {
+            Self::Generic => hdl::params::Target::Generic,
+            Self::Xcup => hdl::params::Target::Xcup,
         }
     }
 }
@@ -76,6 +102,11 @@ pub struct EngineFlags {
     /// or a design's levels fix their own). Default: 15 (LCQ at b' = 8).
     #[arg(long, value_name = "BITS", help_heading = "Engine")]
     pub prod_bits: Option<u32>,
+    /// Popcount technology: `generic` (default: behavioural trees, vendor-neutral) or `xcup`
+    /// (instantiated LUT6_2 + CARRY8 compressors for UltraScale+; on the LUT engine, its
+    /// negative-lane counts).
+    #[arg(long, value_enum, value_name = "TARGET", help_heading = "Engine")]
+    pub target: Option<TargetChoice>,
 }
 
 /// Where a spec's values came from; it names the fields in errors.
@@ -104,6 +135,8 @@ pub enum Field {
     Clock,
     /// The product width.
     ProdBits,
+    /// The popcount technology.
+    Target,
 }
 
 impl Field {
@@ -118,6 +151,7 @@ impl Field {
             (Origin::Flags, Dk) => "--array: dk",
             (Origin::Flags, Clock) => "--clock-mhz",
             (Origin::Flags, ProdBits) => "--prod-bits",
+            (Origin::Flags, Target) => "--target",
             (Origin::Config, Engine) => "engine.kind",
             (Origin::Config, Array) => "engine",
             (Origin::Config, Dm) => "engine.dm",
@@ -125,6 +159,7 @@ impl Field {
             (Origin::Config, Dk) => "engine.dk",
             (Origin::Config, Clock) => "engine.clock_mhz",
             (Origin::Config, ProdBits) => "engine.prod_bits",
+            (Origin::Config, Target) => "engine.target",
         }
     }
 }
@@ -161,6 +196,8 @@ pub struct Raw<'a> {
     pub clock_mhz: Option<f64>,
     /// Product bits.
     pub prod_bits: Option<u32>,
+    /// The popcount target's name.
+    pub target: Option<&'a str>,
 }
 
 /// A checked engine description; what is not given takes its default when resolved.
@@ -176,6 +213,8 @@ pub struct EngineSpec {
     pub clock_mhz: f64,
     /// The product width as given (in range).
     pub prod_bits: Option<u32>,
+    /// The popcount target (default applied: generic).
+    pub target: TargetChoice,
 }
 
 impl EngineSpec {
@@ -210,6 +249,15 @@ impl EngineSpec {
                         "invalid value {s:?} [possible values: {}]",
                         names.join(", ")
                     ),
+                )
+            })?,
+        };
+        let target = match raw.target {
+            None => TargetChoice::Generic,
+            Some(s) => TargetChoice::from_str(s, false).map_err(|_| {
+                err(
+                    Field::Target,
+                    format!("invalid value {s:?} [possible values: generic, xcup]"),
                 )
             })?,
         };
@@ -264,6 +312,7 @@ impl EngineSpec {
             dims,
             clock_mhz,
             prod_bits: raw.prod_bits,
+            target,
         })
     }
 
@@ -277,6 +326,7 @@ impl EngineSpec {
                 dims: [None; 3],
                 clock_mhz: f.clock_mhz,
                 prod_bits: f.prod_bits,
+                target: f.target.map(TargetChoice::name),
             },
         )
     }
@@ -291,6 +341,7 @@ impl EngineSpec {
                 dims: [e.dm, e.dn, e.dk],
                 clock_mhz: Some(e.clock_mhz),
                 prod_bits: None,
+                target: e.target.as_deref(),
             },
         )
     }
@@ -313,13 +364,14 @@ impl EngineSpec {
     }
 
     /// What a model is lowered with (`crate::lower::Plan`): the kind, the array when given
-    /// (else the chosen kind's default), the clock.
+    /// (else the chosen kind's default), the clock, the popcount target.
     pub fn array_cfg(&self) -> crate::lower::ArrayCfg {
         let [m, n, k] = self.dims;
         crate::lower::ArrayCfg {
             kind: self.kind,
             array: m.zip(n).zip(k).map(|((m, n), k)| (m, n, k)),
             clock_mhz: self.clock_mhz,
+            target: self.target.target(),
         }
     }
 }

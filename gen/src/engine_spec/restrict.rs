@@ -18,38 +18,67 @@ const REFUSED: &[(&[&str], &[&str], &str)] = &[
     (&["verify"], &["prod_bits"], MODEL_PROD),
     (
         &["report", "compare"],
-        &["engine", "array", "prod_bits", "bits", "config"],
+        &["engine", "array", "prod_bits", "bits", "config", "target"],
         COMPARE,
     ),
 ];
 
 /// Flags that need `--model` (a design config sets its engine in `[engine]`).
 const MODEL_ONLY: &[(&[&str], &[&str])] = &[
-    (&["generate"], &["engine", "array", "clock_mhz"]),
-    (&["verify"], &["engine", "array", "clock_mhz"]),
+    (&["generate"], &["engine", "array", "clock_mhz", "target"]),
+    (&["verify"], &["engine", "array", "clock_mhz", "target"]),
 ];
 
 /// Flags that conflict: (subcommand path, flag, the flags it cannot be given with).
 const CONFLICTS: &[(&[&str], &str, &[&str])] = &[
     // A design config sets its engine in `[engine]` (and clap takes a `--config` that
     // conflicts with `--model` as meeting `requires("model")`, so this is needed too).
-    (&["generate"], "config", &["engine", "array", "clock_mhz"]),
-    (&["verify"], "config", &["engine", "array", "clock_mhz"]),
+    (
+        &["generate"],
+        "config",
+        &["engine", "array", "clock_mhz", "target"],
+    ),
+    (
+        &["verify"],
+        "config",
+        &["engine", "array", "clock_mhz", "target"],
+    ),
     // `--config` sets the engine, array, clock, product width and bits itself.
     (
         &["report", "memory"],
         "config",
-        &["engine", "array", "clock_mhz", "prod_bits", "bits"],
+        &[
+            "engine",
+            "array",
+            "clock_mhz",
+            "prod_bits",
+            "bits",
+            "target",
+        ],
     ),
     (
         &["report", "time"],
         "config",
-        &["engine", "array", "clock_mhz", "prod_bits", "bits"],
+        &[
+            "engine",
+            "array",
+            "clock_mhz",
+            "prod_bits",
+            "bits",
+            "target",
+        ],
     ),
     (
         &["report", "resources"],
         "config",
-        &["engine", "array", "clock_mhz", "prod_bits", "bits"],
+        &[
+            "engine",
+            "array",
+            "clock_mhz",
+            "prod_bits",
+            "bits",
+            "target",
+        ],
     ),
     // A model's levels fix the product width.
     (&["report", "memory"], "model", &["prod_bits"]),

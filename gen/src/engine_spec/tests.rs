@@ -9,6 +9,7 @@ fn flags(engine: Option<EngineChoice>, array: Option<&str>, clock: Option<f64>) 
         array: array.map(str::to_string),
         clock_mhz: clock,
         prod_bits: None,
+        target: None,
     }
 }
 
@@ -150,4 +151,28 @@ fn the_refusal_table_names_real_flags() {
     ])
     .unwrap_err();
     assert!(e.to_string().contains("--config"), "{e}");
+}
+
+#[test]
+fn target_defaults_to_generic_and_reaches_the_lowering() {
+    let d = EngineSpec::from_flags(&flags(None, None, None)).unwrap();
+    assert_eq!(d.target, TargetChoice::Generic);
+    assert_eq!(d.array_cfg().target, hdl::params::Target::Generic);
+    let x = EngineSpec::from_flags(&EngineFlags {
+        target: Some(TargetChoice::Xcup),
+        ..flags(None, None, None)
+    })
+    .unwrap();
+    assert_eq!(x.array_cfg().target, hdl::params::Target::Xcup);
+    let c = EngineSpec::from_cfg(&cfg("target = \"xcup\"")).unwrap();
+    assert_eq!(c.target, TargetChoice::Xcup);
+    assert_eq!(
+        EngineSpec::from_cfg(&cfg("")).unwrap().target,
+        TargetChoice::Generic
+    );
+    let e = EngineSpec::from_cfg(&cfg("target = \"xc7\"")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "engine.target: invalid value \"xc7\" [possible values: generic, xcup]"
+    );
 }

@@ -175,6 +175,7 @@ pub(super) fn engine_params(
         max_m: mm,
         max_k: mk,
         max_n: mn,
+        target: cfg.target,
     };
     p.validate()
         .map_err(|e| anyhow!("engine for this model: {e}"))?;

@@ -42,6 +42,8 @@ pub struct ArrayCfg {
     pub array: Option<(u32, u32, u32)>,
     /// Clock for latencies.
     pub clock_mhz: f64,
+    /// Popcount technology of the engine.
+    pub target: hdl::params::Target,
 }
 
 /// Where a node runs.

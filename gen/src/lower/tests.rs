@@ -115,6 +115,7 @@ fn cfg(kind: EngineChoice) -> ArrayCfg {
         kind,
         array: Some((4, 4, 8)),
         clock_mhz: 100.0,
+        target: hdl::params::Target::Generic,
     }
 }
 

@@ -23,7 +23,12 @@ fn module_names(dir: &Path, modules: &[Module]) -> Result<Vec<String>, String> {
 /// registers); empty when none does. Runs Yosys in `dir`.
 pub fn comb_tready_paths(dir: &Path, modules: &[Module], top: &str) -> Result<Vec<String>, String> {
     let y = find(Tool::Yosys)?;
-    let names = module_names(dir, modules)?;
+    let mut names = module_names(dir, modules)?;
+    if crate::vendor::modules_need_cells(modules) {
+        // Real models, not blackboxes: a path through a primitive is followed.
+        crate::vendor::copy_cells(dir)?;
+        names.insert(0, crate::vendor::CELLS.into());
+    }
     let cone = r"w:m_axis_out_tready %co*:-$dff";
     let outs = "w:m_axis_out_tvalid w:m_axis_out_tdata w:m_axis_out_tlast %u %u";
     let script = format!(

@@ -220,7 +220,9 @@ impl NetBench {
     ) -> Result<NetBench, String> {
         net.validate()?;
         let io = |e: std::io::Error| format!("{}: {e}", dir.display());
-        let mut files: Vec<PathBuf> = write_modules(dir, &modules(p)).map_err(io)?;
+        // An `Xcup` design's cell models (and Verilator's waiver for them) first.
+        let mut files: Vec<PathBuf> = crate::vendor::sim_files(dir, p, sim)?;
+        files.extend(write_modules(dir, &modules(p)).map_err(io)?);
         let tb = dir.join(format!("{TOP}.sv"));
         std::fs::write(&tb, testbench(p, net, max_cycles)).map_err(io)?;
         files.push(tb);

@@ -55,6 +55,7 @@ fn plan(model: &Model) -> Plan {
         kind: EngineChoice::Auto,
         array: None,
         clock_mhz: 300.0,
+        target: hdl::params::Target::Generic,
     };
     Plan::new(model.clone(), &cfg).unwrap()
 }
