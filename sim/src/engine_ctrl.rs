@@ -1,0 +1,355 @@
+//! The controller (the RTL's `engine_ctrl` block): the state machine ([`State`]), the job
+//! registers taken from the header, the load counters (product table, weights, thresholds,
+//! activations), the tile registers, the compute issue counters and the emission counters,
+//! the input handshakes, and the protocol checks (header, `tlast` placement, padding bits).
+//!
+//! It alone changes the state and writes the memories: each cycle it returns at most one
+//! write request ([`MemWrite`]) for the operand memories or the product table, applied at the
+//! clock edge. It issues one compute step per cycle ([`Ctrl::issue`]) to the memory read
+//! registers and the step control, and one row per enabled cycle to the emission pipeline
+//! ([`Ctrl::emit_row`], [`Ctrl::step_emit`]).
+
+use hdl::params::EngineParams;
+
+use crate::ctl_delay::Ctl;
+use crate::engine::{Inputs, State};
+
+mod load;
+
+/// A write at the clock edge, from the controller to a memory.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum MemWrite<'a> {
+    /// Product table entry `index` (PE array).
+    Table { index: usize, value: u64 },
+    /// Weight bank `row` at address `addr`, from a beat's low `w_word` bits.
+    Weight {
+        addr: u32,
+        row: u32,
+        data: &'a [u64],
+    },
+    /// Activation bank `col` at address `addr`, from a beat's low `a_word` bits.
+    Act {
+        addr: u32,
+        col: u32,
+        data: &'a [u64],
+    },
+    /// Channel `channel`'s threshold word.
+    Thr {
+        channel: usize,
+        descending: bool,
+        t: &'a [i64],
+    },
+}
+
+/// The row entering the emission pipeline this cycle (the `e1` registers).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EmitRow {
+    pub(crate) valid: bool,
+    /// The PE row (accumulator row) it reads.
+    pub(crate) row: usize,
+    /// The job's last row.
+    pub(crate) last: bool,
+    /// Raw mode: the row bypasses the search.
+    pub(crate) raw: bool,
+}
+
+/// The controller's registers.
+#[derive(Debug, Clone)]
+pub(crate) struct Ctrl {
+    /// (used bits, stream width) of the weight and activation streams, for the padding check.
+    padding: [(u32, u32); 2],
+    thr_width: u32,
+    state: State,
+    // Job registers.
+    m: u32,
+    n: u32,
+    kc: u32,
+    kcw: u32,
+    kca: u32,
+    /// The job's RAW header bit.
+    raw: bool,
+    // Product table (LUT engines) load counters, `{mag, act}`.
+    tmag: u32,
+    tact: u32,
+    // Load counters.
+    row: u32,
+    row_base: u32,
+    off: u32,
+    m_cnt: u32,
+    beat: u32,
+    thr_dir: bool,
+    thr_shift: Vec<i64>,
+    col: u32,
+    // Tiles.
+    n0: u32,
+    nv: u32,
+    m0: u32,
+    mt_base: u32,
+    // Compute issue.
+    kc_idx: u32,
+    kc_w: u32,
+    kc_a: u32,
+    i: u32,
+    j: u32,
+    issue_done: bool,
+    drain: u32,
+    // Emission.
+    r_issue: u32,
+    accepted: u32,
+    e1_valid: bool,
+    e1_row: u32,
+    e1_last: bool,
+}
+
+impl Ctrl {
+    /// The controller of engine `p` in reset state.
+    pub(crate) fn new(p: &EngineParams) -> Self {
+        Ctrl {
+            padding: [
+                (p.wt_used_width(), p.wt_stream_width()),
+                (p.a_word(), p.act_stream_width()),
+            ],
+            thr_width: p.thr_width(),
+            state: State::Idle,
+            m: 0,
+            n: 0,
+            kc: 0,
+            kcw: 0,
+            kca: 0,
+            raw: false,
+            tmag: 0,
+            tact: 0,
+            row: 0,
+            row_base: 0,
+            off: 0,
+            m_cnt: 0,
+            beat: 0,
+            thr_dir: false,
+            thr_shift: vec![0; p.thresholds() as usize],
+            col: 0,
+            n0: 0,
+            nv: 0,
+            m0: 0,
+            mt_base: 0,
+            kc_idx: 0,
+            kc_w: 0,
+            kc_a: 0,
+            i: 0,
+            j: 0,
+            issue_done: false,
+            drain: 0,
+            r_issue: 0,
+            accepted: 0,
+            e1_valid: false,
+            e1_row: 0,
+            e1_last: false,
+        }
+    }
+
+    /// The state.
+    #[inline]
+    pub(crate) fn state(&self) -> State {
+        self.state
+    }
+
+    /// Valid columns of the current n-tile.
+    #[inline]
+    pub(crate) fn nv(&self) -> u32 {
+        self.nv
+    }
+
+    /// Whether the table loader is at a zero-level word (written with 0, no stream beat).
+    #[inline]
+    fn table_zero(&self) -> bool {
+        self.tmag == 0 || self.tact == 0
+    }
+
+    /// `s_axis_wt_tready`.
+    #[inline]
+    pub(crate) fn wt_ready(&self) -> bool {
+        matches!(self.state, State::Idle | State::LoadW | State::LoadT)
+            || (self.state == State::LoadP && !self.table_zero())
+    }
+
+    /// `s_axis_act_tready`.
+    #[inline]
+    pub(crate) fn act_ready(&self) -> bool {
+        self.state == State::LoadA
+    }
+
+    /// The row the `e1` registers present to the emission pipeline.
+    #[inline]
+    pub(crate) fn emit_row(&self) -> EmitRow {
+        EmitRow {
+            valid: self.e1_valid,
+            row: self.e1_row as usize,
+            last: self.e1_last,
+            raw: self.raw,
+        }
+    }
+
+    /// Clock edge of the emission counters (only while the emission pipeline is enabled):
+    /// issue the next row of the m-tile. Returns the threshold memory's next read address,
+    /// the channel of that row.
+    #[inline]
+    pub(crate) fn step_emit(&mut self, p: &EngineParams) -> usize {
+        let emitting = self.state == State::Emit;
+        let rv = p.dm.min(self.m.saturating_sub(self.m0));
+        let issue = emitting && self.r_issue < rv;
+        let thr = ((self.m0 + self.r_issue) % p.max_m) as usize;
+        self.e1_valid = issue;
+        self.e1_row = self.r_issue % p.dm;
+        self.e1_last =
+            issue && self.r_issue + 1 == rv && self.m0 + p.dm >= self.m && self.n0 + p.dn >= self.n;
+        if issue {
+            self.r_issue += 1;
+        }
+        thr
+    }
+
+    /// The compute step issued this cycle and its weight and activation read addresses
+    /// (unwrapped: out-of-range only on invalid steps).
+    #[inline]
+    pub(crate) fn issue(&self, p: &EngineParams) -> (Ctl, u32, u32) {
+        let issuing = self.state == State::Compute && !self.issue_done;
+        let ctl = if issuing {
+            Ctl {
+                valid: true,
+                clear: self.kc_idx == 0 && self.i == 0 && self.j == 0,
+                negate: p.negate(self.i, self.j),
+                shift: self.i + self.j,
+            }
+        } else {
+            Ctl::default()
+        };
+        (ctl, self.mt_base + self.kc_w + self.j, self.kc_a + self.i)
+    }
+
+    /// Clock edge of the state machine and its counters. `wt_fire`, `act_fire` and
+    /// `out_fire` are this cycle's handshakes; protocol violations are pushed on `errors`.
+    /// Returns the memory write of this edge, if any.
+    pub(crate) fn step<'s, 'd: 's>(
+        &'s mut self,
+        p: &EngineParams,
+        inp: &Inputs<'d>,
+        (wt_fire, act_fire, out_fire): (bool, bool, bool),
+        errors: &mut Vec<String>,
+    ) -> Option<MemWrite<'s>> {
+        let mut write = None;
+        match self.state {
+            State::Idle => {
+                if wt_fire {
+                    self.load_header(p, inp, errors);
+                }
+            }
+            State::LoadP => write = self.load_table(p, inp, wt_fire, errors),
+            State::LoadW => {
+                if wt_fire {
+                    write = Some(self.load_weight(p, inp, errors));
+                }
+            }
+            State::LoadT => {
+                if wt_fire {
+                    write = self.load_threshold(p, inp, errors);
+                }
+            }
+            State::LoadA => {
+                if act_fire {
+                    write = Some(self.load_activation(inp, errors));
+                }
+            }
+            State::Compute => self.step_compute(p),
+            State::Emit => {
+                if out_fire {
+                    let rv = p.dm.min(self.m - self.m0);
+                    if self.accepted + 1 == rv {
+                        if self.m0 + p.dm < self.m {
+                            self.start_m_tile(self.m0 + p.dm, self.mt_base + self.kcw);
+                        } else if self.n0 + p.dn < self.n {
+                            self.start_n_tile(p, self.n0 + p.dn);
+                        } else {
+                            self.state = State::Idle;
+                        }
+                    } else {
+                        self.accepted += 1;
+                    }
+                }
+            }
+        }
+        write
+    }
+
+    /// The compute state's edge: advance the plane and chunk counters, then drain the DPU
+    /// pipeline and go on to emission.
+    #[inline]
+    fn step_compute(&mut self, p: &EngineParams) {
+        if !self.issue_done {
+            if self.j + 1 == p.w_planes() {
+                self.j = 0;
+                if self.i + 1 == p.a_planes() {
+                    self.i = 0;
+                    if self.kc_idx + 1 == self.kc {
+                        self.issue_done = true;
+                        self.drain = p.dpu_latency() - 1;
+                    } else {
+                        self.kc_idx += 1;
+                        self.kc_w += p.w_planes();
+                        self.kc_a += p.a_planes();
+                    }
+                } else {
+                    self.i += 1;
+                }
+            } else {
+                self.j += 1;
+            }
+        } else if self.drain == 0 {
+            self.state = State::Emit;
+            self.r_issue = 0;
+            self.accepted = 0;
+        } else {
+            self.drain -= 1;
+        }
+    }
+
+    fn start_n_tile(&mut self, p: &EngineParams, n0: u32) {
+        self.n0 = n0;
+        self.nv = p.dn.min(self.n - n0);
+        (self.col, self.off) = (0, 0);
+        self.state = State::LoadA;
+    }
+
+    fn start_m_tile(&mut self, m0: u32, mt_base: u32) {
+        self.m0 = m0;
+        self.mt_base = mt_base;
+        (self.kc_idx, self.kc_w, self.kc_a, self.i, self.j) = (0, 0, 0, 0, 0);
+        self.issue_done = false;
+        self.state = State::Compute;
+    }
+
+    /// Synchronous reset (the product table and threshold load registers, `tmag`, `tact`,
+    /// `thr_dir`, `thr_shift`, and the `e1` row and last bits keep their values).
+    pub(crate) fn reset(&mut self) {
+        self.state = State::Idle;
+        self.e1_valid = false;
+        self.raw = false;
+        (self.m, self.n, self.kc, self.m0, self.n0, self.nv) = (0, 0, 0, 0, 0, 0);
+        (
+            self.row,
+            self.row_base,
+            self.off,
+            self.m_cnt,
+            self.beat,
+            self.col,
+        ) = (0, 0, 0, 0, 0, 0);
+        (
+            self.kc_idx,
+            self.kc_w,
+            self.kc_a,
+            self.i,
+            self.j,
+            self.mt_base,
+        ) = (0, 0, 0, 0, 0, 0);
+        (self.issue_done, self.drain, self.r_issue, self.accepted) = (false, 0, 0, 0);
+        (self.kcw, self.kca) = (0, 0);
+    }
+}
