@@ -20,6 +20,8 @@ pub mod naming;
 pub mod operand_mem;
 pub mod out_port;
 pub mod params;
+pub mod params_levels;
+pub mod params_stream;
 pub mod pe_array;
 pub mod popcount;
 pub mod popcount_gpc;

@@ -1,7 +1,7 @@
 //! The bit-serial engine's parameters: one struct that the RTL generator, the cycle model,
 //! the testbench and the reports all read, so no width or latency is stated twice.
 
-use quant::accum::{signed_bits, AccBound, LevelRange};
+use quant::accum::signed_bits;
 
 use crate::ast::Module;
 use crate::popcount::ubits;
@@ -145,145 +145,6 @@ impl EngineParams {
             ));
         }
         Ok(())
-    }
-
-    /// Integer range of a weight level.
-    pub fn w_range(&self) -> LevelRange {
-        match self.w_enc {
-            WeightEnc::Unsigned => LevelRange::unsigned(self.w_bits),
-            WeightEnc::Signed => LevelRange::signed(self.w_bits),
-            WeightEnc::Offset => LevelRange::odd(self.w_bits),
-            WeightEnc::SignMag => match self.kind {
-                // A weight "level" on the LUT engine is a signed product bound (the activation
-                // side is then 0..=1): the accumulator sums at most `max_k` such terms.
-                Kind::Lut { prod_bits } => {
-                    let m = (1i64 << prod_bits) - 1;
-                    LevelRange::new(-m, m)
-                }
-                Kind::BitSerial => {
-                    let m = (1i64 << (self.w_bits - 1)) - 1;
-                    LevelRange::new(-m, m)
-                }
-            },
-        }
-    }
-
-    /// Integer range of an activation level.
-    pub fn a_range(&self) -> LevelRange {
-        if self.is_lut() {
-            return LevelRange::new(0, 1);
-        }
-        match self.a_enc {
-            ActEnc::Unsigned => LevelRange::unsigned(self.a_bits),
-            ActEnc::Signed => LevelRange::signed(self.a_bits),
-        }
-    }
-
-    /// The weight level of code bits `code`.
-    pub fn w_level(&self, code: u32) -> i64 {
-        let l = (1i64 << self.w_bits) - 1;
-        match self.w_enc {
-            WeightEnc::Unsigned => code as i64,
-            WeightEnc::Signed => sign_extend(code as i64, self.w_bits),
-            WeightEnc::Offset => 2 * code as i64 - l,
-            WeightEnc::SignMag => {
-                let (negative, mag) = sign_mag(code, self.w_bits);
-                if negative {
-                    -(mag as i64)
-                } else {
-                    mag as i64
-                }
-            }
-        }
-    }
-
-    /// The activation level of code bits `code`.
-    pub fn a_level(&self, code: u32) -> i64 {
-        match self.a_enc {
-            ActEnc::Unsigned => code as i64,
-            ActEnc::Signed => sign_extend(code as i64, self.a_bits),
-        }
-    }
-
-    /// Code bits of weight level `level`, if representable.
-    pub fn w_code(&self, level: i64) -> Option<u32> {
-        (0..1u32 << self.w_bits).find(|&c| self.w_level(c) == level)
-    }
-
-    /// Code bits of activation level `level`, if representable.
-    pub fn a_code(&self, level: i64) -> Option<u32> {
-        (0..1u32 << self.a_bits).find(|&c| self.a_level(c) == level)
-    }
-
-    /// Whether step `(i, j)` (activation plane i, weight plane j) is negated.
-    pub fn negate(&self, i: u32, j: u32) -> bool {
-        let a_neg = self.a_enc == ActEnc::Signed && i == self.a_bits - 1;
-        let w_neg = self.w_enc == WeightEnc::Signed && j == self.w_bits - 1;
-        a_neg != w_neg
-    }
-
-    /// The term step `(i, j)` adds for one element (activation code `a`, weight code `w`).
-    pub fn step_term(&self, a: u32, w: u32, i: u32, j: u32) -> i64 {
-        let ai = ((a >> i) & 1) as i64;
-        let wj = ((w >> j) & 1) as i64;
-        let t = match self.w_enc {
-            WeightEnc::Offset => 2 * ai * wj - ai,
-            _ => ai * wj,
-        } << (i + j);
-        if self.negate(i, j) {
-            -t
-        } else {
-            t
-        }
-    }
-
-    /// Range of one element's contribution to the accumulator at any point of the schedule
-    /// (0, a full product, or a prefix of its steps in `(i, j)` order), found exhaustively.
-    ///
-    /// The search visits `2^(a_bits + w_bits)` code pairs (65,536 at 8/8, each with 64 steps),
-    /// and widths derived from it are asked for per output beat, so results are memoized per
-    /// `(w_enc, a_enc, w_bits, a_bits)`: the only fields the range depends on.
-    pub fn element_range(&self) -> (i64, i64) {
-        use std::collections::HashMap;
-        use std::sync::{Mutex, OnceLock};
-        type Key = (WeightEnc, ActEnc, u32, u32);
-        static CACHE: OnceLock<Mutex<HashMap<Key, (i64, i64)>>> = OnceLock::new();
-        let key = (self.w_enc, self.a_enc, self.w_bits, self.a_bits);
-        let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
-        if let Some(&r) = cache.lock().expect("not poisoned").get(&key) {
-            return r;
-        }
-        let r = self.element_range_search();
-        cache.lock().expect("not poisoned").insert(key, r);
-        r
-    }
-
-    /// [`Self::element_range`] without the memo: the exhaustive search.
-    fn element_range_search(&self) -> (i64, i64) {
-        let (mut lo, mut hi) = (0i64, 0i64);
-        for a in 0..1u32 << self.a_bits {
-            for w in 0..1u32 << self.w_bits {
-                let mut s = 0;
-                for i in 0..self.a_bits {
-                    for j in 0..self.w_bits {
-                        s += self.step_term(a, w, i, j);
-                        lo = lo.min(s);
-                        hi = hi.max(s);
-                    }
-                }
-                debug_assert_eq!(
-                    s,
-                    self.a_level(a) * self.w_level(w),
-                    "planes must sum to the product"
-                );
-            }
-        }
-        (lo, hi)
-    }
-
-    /// The final dot product's exact range at `max_k` (the foundation's bound).
-    pub fn acc_bound(&self) -> AccBound {
-        AccBound::new(self.max_k as u64, self.w_range(), self.a_range()).expect("validated")
     }
 
     /// Accumulator width: holds every partial sum of the schedule for K up to `max_k`
@@ -462,117 +323,6 @@ impl EngineParams {
         self.max_kc() * self.a_planes()
     }
 
-    /// Width of one threshold-memory word: `thresholds()` thresholds and a direction bit.
-    pub fn thr_word_width(&self) -> u32 {
-        self.thresholds() * self.thr_width() + 1
-    }
-
-    /// Bits of the weight/threshold stream that carry data: a weight word, a threshold, the
-    /// header or a table entry, whichever is widest.
-    pub fn wt_used_width(&self) -> u32 {
-        self.w_word()
-            .max(self.thr_width())
-            .max(self.header_width())
-            .max(self.prod_bits())
-    }
-
-    /// Width of the weight/threshold stream ([`Self::wt_used_width`] rounded to bytes).
-    pub fn wt_stream_width(&self) -> u32 {
-        round8(self.wt_used_width())
-    }
-
-    /// Width of the activation stream (one activation memory word per beat).
-    pub fn act_stream_width(&self) -> u32 {
-        round8(self.a_word())
-    }
-
-    /// Width of the output stream: `dn` codes of `out_bits` (code mode) or `dn` accumulators
-    /// of [`Self::acc_width`] (raw mode), whichever is wider, rounded to bytes.
-    pub fn out_stream_width(&self) -> u32 {
-        round8((self.dn * self.out_bits).max(self.dn * self.acc_width()))
-    }
-
-    /// Bits of one output field: `acc_width` in raw mode, `out_bits` in code mode.
-    pub fn out_field_width(&self, raw: bool) -> u32 {
-        if raw {
-            self.acc_width()
-        } else {
-            self.out_bits
-        }
-    }
-
-    /// Decode an output beat's `m_axis_out_tdata` words into its `dn` fields: codes (code
-    /// mode, column c at `[c·out_bits +: out_bits]`) or sign-extended accumulators (raw mode,
-    /// `[c·acc_width +: acc_width]`). Missing words read as 0.
-    pub fn out_fields(&self, words: &[u64], raw: bool) -> Vec<i64> {
-        let w = self.out_field_width(raw);
-        (0..self.dn)
-            .map(|c| {
-                let v = (0..w)
-                    .map(|b| {
-                        let i = c * w + b;
-                        words
-                            .get((i / 64) as usize)
-                            .map_or(0, |x| (x >> (i % 64)) & 1)
-                            << b
-                    })
-                    .sum::<u64>() as i64;
-                if raw {
-                    sign_extend(v, w)
-                } else {
-                    v
-                }
-            })
-            .collect()
-    }
-
-    /// Pack up to `dn` output fields (codes, or accumulators in two's complement) into
-    /// `m_axis_out_tdata` words, the inverse of [`Self::out_fields`]; missing fields are 0.
-    pub fn out_words(&self, fields: &[i64], raw: bool) -> Vec<u64> {
-        let w = self.out_field_width(raw);
-        let mut out = vec![0u64; self.out_stream_width().div_ceil(64) as usize];
-        for (c, &v) in fields.iter().enumerate().take(self.dn as usize) {
-            for b in 0..w {
-                if (v >> b) & 1 == 1 {
-                    let i = c as u32 * w + b;
-                    out[(i / 64) as usize] |= 1 << (i % 64);
-                }
-            }
-        }
-        out
-    }
-
-    /// Bits of each header field: M, N and KC.
-    pub fn m_field(&self) -> u32 {
-        ubits(self.max_m as u64)
-    }
-    /// Bits of the N field.
-    pub fn n_field(&self) -> u32 {
-        ubits(self.max_n as u64)
-    }
-    /// Bits of the KC field.
-    pub fn kc_field(&self) -> u32 {
-        ubits(self.max_kc() as u64)
-    }
-
-    /// Header layout: `{RAW, KC, N, M}` (M from bit 0 up, the RAW mode bit on top).
-    pub fn header_width(&self) -> u32 {
-        self.raw_bit() + 1
-    }
-
-    /// Position of the header's RAW bit: just above KC.
-    pub fn raw_bit(&self) -> u32 {
-        self.m_field() + self.n_field() + self.kc_field()
-    }
-
-    /// Pack a job header; `raw` asks for raw accumulators instead of threshold codes.
-    pub fn header(&self, m: u32, n: u32, kc: u32, raw: bool) -> u128 {
-        (m as u128)
-            | ((n as u128) << self.m_field())
-            | ((kc as u128) << (self.m_field() + self.n_field()))
-            | ((raw as u128) << self.raw_bit())
-    }
-
     /// Cycles from a DPU's operands to its term register (popcount tree, then the registered
     /// shift/negate stage); the accumulator updates from the term register one cycle later.
     /// For the LUT PE: the lane register (look-up), the adder tree and the sign count side by
@@ -590,10 +340,6 @@ impl EngineParams {
     pub fn compute_latency(&self) -> u32 {
         BRAM_LATENCY + self.dpu_latency() + 1
     }
-}
-
-fn round8(w: u32) -> u32 {
-    w.div_ceil(8) * 8
 }
 
 /// Products a LUT engine's table stores for `w_bits` sign-magnitude weight codes and `a_bits`
