@@ -381,10 +381,10 @@ fn xcup_target_generates_runs_and_verifies_under_both_simulators() {
     );
     let dpu = std::fs::read_to_string(out.join("rtl/dpu.sv")).unwrap();
     assert!(dpu.contains("and_popcount_xcup u_popcount"), "{dpu}");
-    let top = std::fs::read_to_string(out.join("rtl/bitserial_engine.sv")).unwrap();
+    let array = std::fs::read_to_string(out.join("rtl/pe_array.sv")).unwrap();
     assert!(
-        top.contains("and_popcount_xcup u_a_count"),
-        "offset weights: {top}"
+        array.contains("and_popcount_xcup u_a_count"),
+        "offset weights: {array}"
     );
     for sim in ["verilator", "icarus"] {
         let run = Command::new("bash")
