@@ -46,6 +46,8 @@ pub struct SynthResult {
     pub lutram_sites: u64,
     /// Longest chain of LUTs between sequential elements or ports.
     pub lut_levels: u32,
+    /// That chain's ends.
+    pub critical: CriticalPath,
 }
 
 impl SynthResult {
@@ -140,7 +142,8 @@ pub fn synth_files(
             _ => {}
         }
     }
-    r.lut_levels = lut_levels(cells);
+    r.critical = critical_path(module);
+    r.lut_levels = r.critical.levels;
     Ok(r)
 }
 
@@ -163,71 +166,213 @@ fn is_sequential(ty: &str) -> bool {
         || ty.starts_with("URAM")
 }
 
-/// Longest LUT chain through combinational cells.
-fn lut_levels(cells: &serde_json::Map<String, Value>) -> u32 {
+/// The longest LUT chain between sequential elements or ports: its LUT count and the nets
+/// it starts and ends on (the netlist's names; a flop's output names its register).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CriticalPath {
+    /// LUTs on the chain.
+    pub levels: u32,
+    /// The net the chain starts from (a flop output or an input port).
+    pub from: String,
+    /// The net the chain ends on (its last cell's output).
+    pub to: String,
+}
+
+/// The netlist's name of every net bit: a public name (`\\x`, printed without the backslash)
+/// over a generated one (`$...`), `name[i]` for a bit of a vector.
+fn bit_names(module: &serde_json::Map<String, Value>) -> HashMap<i64, String> {
+    let mut names: HashMap<i64, String> = HashMap::new();
+    for (n, v) in module
+        .get("netnames")
+        .and_then(|v| v.as_object())
+        .into_iter()
+        .flatten()
+    {
+        let bits: Vec<i64> = v["bits"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|b| b.as_i64())
+            .collect();
+        let public = !n.starts_with('$');
+        for (i, b) in bits.iter().enumerate() {
+            let name = if bits.len() > 1 {
+                format!("{}[{i}]", n.trim_start_matches('\\'))
+            } else {
+                n.trim_start_matches('\\').to_string()
+            };
+            let better = match names.get(b) {
+                None => true,
+                Some(old) => public && old.starts_with('$'),
+            };
+            if better {
+                names.insert(*b, name);
+            }
+        }
+    }
+    names
+}
+
+/// Longest LUT chain through combinational cells (carry and mux cells are followed but add
+/// no level).
+fn critical_path(module: &serde_json::Map<String, Value>) -> CriticalPath {
+    let empty = serde_json::Map::new();
+    let cells = module
+        .get("cells")
+        .and_then(|v| v.as_object())
+        .unwrap_or(&empty);
+    let list: Vec<&Value> = cells.values().collect();
+    let seq: Vec<bool> = list
+        .iter()
+        .map(|c| is_sequential(c["type"].as_str().unwrap_or("")))
+        .collect();
+    let bits = |cell: &Value, dir: &str| -> Vec<i64> {
+        let dirs = cell["port_directions"].as_object();
+        let mut v = Vec::new();
+        for (port, b) in cell["connections"].as_object().into_iter().flatten() {
+            if dirs.and_then(|d| d.get(port)).and_then(|v| v.as_str()) == Some(dir) {
+                v.extend(
+                    b.as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|b| b.as_i64()),
+                );
+            }
+        }
+        v
+    };
     // Driver of each net bit: the combinational cell whose output it is.
     let mut driver: HashMap<i64, usize> = HashMap::new();
-    let list: Vec<&Value> = cells.values().collect();
     for (i, cell) in list.iter().enumerate() {
-        let ty = cell["type"].as_str().unwrap_or("");
-        if is_sequential(ty) {
+        if !seq[i] {
+            for b in bits(cell, "output") {
+                driver.insert(b, i);
+            }
+        }
+    }
+    let inputs: Vec<Vec<i64>> = list.iter().map(|c| bits(c, "input")).collect();
+    // Depth of each combinational cell and the input bit its deepest predecessor drives,
+    // computed iteratively in post-order (netlists are deep; no recursion).
+    let mut depth: Vec<Option<(u32, Option<i64>)>> = vec![None; list.len()];
+    let mut on_stack = vec![false; list.len()];
+    for root in 0..list.len() {
+        if seq[root] || depth[root].is_some() {
             continue;
         }
-        let dirs = cell["port_directions"].as_object();
-        for (port, bits) in cell["connections"].as_object().into_iter().flatten() {
-            if dirs.and_then(|d| d.get(port)).and_then(|v| v.as_str()) == Some("output") {
-                for b in bits
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|b| b.as_i64())
-                {
-                    driver.insert(b, i);
-                }
-            }
-        }
-    }
-    let mut memo: Vec<Option<u32>> = vec![None; list.len()];
-    fn depth(
-        i: usize,
-        list: &[&Value],
-        driver: &HashMap<i64, usize>,
-        memo: &mut Vec<Option<u32>>,
-        guard: u32,
-    ) -> u32 {
-        if let Some(d) = memo[i] {
-            return d;
-        }
-        if guard > 100_000 {
-            return 0;
-        }
-        let cell = list[i];
-        let own = cell["type"].as_str().is_some_and(|t| t.starts_with("LUT")) as u32;
-        let dirs = cell["port_directions"].as_object();
-        let mut best = 0;
-        for (port, bits) in cell["connections"].as_object().into_iter().flatten() {
-            if dirs.and_then(|d| d.get(port)).and_then(|v| v.as_str()) != Some("input") {
+        let mut stack = vec![root];
+        while let Some(&i) = stack.last() {
+            if depth[i].is_some() {
+                stack.pop();
                 continue;
             }
-            for b in bits
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|b| b.as_i64())
-            {
-                if let Some(&j) = driver.get(&b) {
-                    if j != i {
-                        best = best.max(depth(j, list, driver, memo, guard + 1));
+            on_stack[i] = true;
+            let pending: Vec<usize> = inputs[i]
+                .iter()
+                .filter_map(|b| driver.get(b).copied())
+                .filter(|&j| j != i && depth[j].is_none() && !on_stack[j])
+                .collect();
+            if pending.is_empty() {
+                let own = list[i]["type"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("LUT")) as u32;
+                let mut best: (u32, Option<i64>) = (0, None);
+                for b in &inputs[i] {
+                    if let Some(&j) = driver.get(b) {
+                        // A combinational loop (none in a sane netlist) counts as 0.
+                        let d = depth[j].map_or(0, |d| d.0);
+                        if j != i && (best.1.is_none() || d > best.0) {
+                            best = (d, Some(*b));
+                        }
                     }
                 }
+                depth[i] = Some((own + best.0, best.1));
+                on_stack[i] = false;
+                stack.pop();
+            } else {
+                stack.extend(pending);
             }
         }
-        memo[i] = Some(own + best);
-        own + best
     }
-    (0..list.len())
-        .filter(|&i| !is_sequential(list[i]["type"].as_str().unwrap_or("")))
-        .map(|i| depth(i, &list, &driver, &mut memo, 0))
-        .max()
-        .unwrap_or(0)
+    let Some(end) = (0..list.len())
+        .filter(|&i| !seq[i])
+        .max_by_key(|&i| (depth[i].map_or(0, |d| d.0), std::cmp::Reverse(i)))
+    else {
+        return CriticalPath::default();
+    };
+    let names = bit_names(module);
+    let name = |b: i64| names.get(&b).cloned().unwrap_or_else(|| format!("bit {b}"));
+    let levels = depth[end].map_or(0, |d| d.0);
+    let to = bits(list[end], "output")
+        .first()
+        .map_or(String::new(), |&b| name(b));
+    // Walk back along the deepest predecessors to the chain's start.
+    let mut i = end;
+    let mut from = String::new();
+    for _ in 0..list.len() {
+        match depth[i].and_then(|d| d.1) {
+            Some(b) if driver.contains_key(&b) => i = driver[&b],
+            _ => {
+                // The start: the first input bit of this cell no combinational cell drives.
+                from = inputs[i]
+                    .iter()
+                    .find(|b| !driver.contains_key(b))
+                    .map_or(String::new(), |&b| name(b));
+                break;
+            }
+        }
+    }
+    CriticalPath { levels, from, to }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A cell of `ty` with input and output port bits.
+    fn cell(ty: &str, ins: &[i64], outs: &[i64]) -> Value {
+        let mut conn = serde_json::Map::new();
+        let mut dirs = serde_json::Map::new();
+        for (k, b) in ins.iter().enumerate() {
+            conn.insert(format!("I{k}"), serde_json::json!([b]));
+            dirs.insert(format!("I{k}"), "input".into());
+        }
+        for (k, b) in outs.iter().enumerate() {
+            conn.insert(format!("O{k}"), serde_json::json!([b]));
+            dirs.insert(format!("O{k}"), "output".into());
+        }
+        serde_json::json!({"type": ty, "connections": conn, "port_directions": dirs})
+    }
+
+    #[test]
+    fn the_critical_path_counts_luts_between_flops_and_names_its_ends() {
+        // q_a (flop) -> LUT -> CARRY8 -> LUT -> LUT -> d_b; in_x (port) -> LUT -> d_c.
+        let module = serde_json::json!({
+            "cells": {
+                "ff_a": cell("FDRE", &[20], &[2]),
+                "l1": cell("LUT3", &[2, 3], &[4]),
+                "c1": cell("CARRY8", &[4], &[5]),
+                "l2": cell("LUT2", &[5], &[6]),
+                "l3": cell("LUT6", &[6, 2], &[7]),
+                "ff_b": cell("FDRE", &[7], &[8]),
+                "l4": cell("LUT1", &[9], &[10]),
+                "ff_c": cell("FDRE", &[10], &[11]),
+            },
+            "netnames": {
+                "\\u_ctrl.a_q": {"bits": [2]},
+                "$abc$1": {"bits": [4]},
+                "\\sum": {"bits": [6, 7]},
+                "\\in_x": {"bits": [9]},
+            }
+        });
+        let p = critical_path(module.as_object().unwrap());
+        assert_eq!(p.levels, 3, "{p:?}");
+        assert_eq!(p.from, "u_ctrl.a_q");
+        assert_eq!(p.to, "sum[1]");
+    }
+
+    #[test]
+    fn a_netlist_of_flops_only_has_no_levels() {
+        let module = serde_json::json!({"cells": {"ff": cell("FDRE", &[2], &[3])}});
+        assert_eq!(critical_path(module.as_object().unwrap()).levels, 0);
+    }
 }

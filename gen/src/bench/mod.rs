@@ -27,9 +27,13 @@
 //! (f) `--compressor [--json]`: the AND-popcount compressor block at each `--dk`: qforge's
 //!     xcup GPC compressor, its generic tree, FINN's generated compressor and the DPU around
 //!     each of qforge's (`compressor.rs`).
+//! (g) `--levels [--json]`: whole engines at the resource model's design points and the
+//!     design under both targets: LUTs, FFs, LUT levels between flops and the critical
+//!     chain's ends (`levels.rs`).
 
 mod compressor;
 mod fit;
+mod levels;
 mod onnx;
 mod resnet18;
 mod speed;
@@ -89,6 +93,11 @@ pub struct Args {
     /// Instead of (a)–(c): (f) the AND-popcount compressors at each `--dk` beside FINN's.
     #[arg(long)]
     compressor: bool,
+    /// Instead of (a)–(c): (g) whole engines at the resource model's design points and the
+    /// design (`--config`) under both targets: LUTs, FFs and the longest LUT chain between
+    /// flops, with its ends.
+    #[arg(long)]
+    levels: bool,
     /// Print JSON instead of Markdown, in every mode: (a)–(c) as one object with `speed`,
     /// `lut_pe` and `dpu` (field names in docs/reports.md), or the mode's own object.
     #[arg(long)]
@@ -112,6 +121,9 @@ pub fn run_cmd(args: &Args) -> Result<()> {
             );
         }
         return fit::fit_cmd(args.fit_csv.as_deref());
+    }
+    if args.levels {
+        return levels::levels_cmd(args);
     }
     if args.compressor {
         return compressor::compressor_cmd(args);
