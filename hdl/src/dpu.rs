@@ -110,6 +110,27 @@ pub fn module(p: &EngineParams) -> Module {
         doc: "The signed term modulo 2^ACC_WIDTH.".into(),
     }));
     let low = if tw > accw {
+        // The bits above ACC_WIDTH drop out modulo 2^ACC_WIDTH (a base wider than the
+        // accumulator: small K, large Dk); `shifted_unused` (Verilator's `*unused*` name
+        // pattern) says so to the linter, and synthesis removes it.
+        items.push(Item::Decl(Decl {
+            name: "shifted_unused".into(),
+            width: None,
+            signed: false,
+            depth: None,
+            doc: "The bits of shifted above ACC_WIDTH, unused by design.".into(),
+        }));
+        items.push(Item::Assign(
+            e::id("shifted_unused"),
+            Expr::Un(
+                crate::ast::UnOp::RedOr,
+                Box::new(e::slice(
+                    e::id("shifted"),
+                    e::int(tw as i64 - 1),
+                    e::int(accw as i64),
+                )),
+            ),
+        ));
         e::slice(e::id("shifted"), e::int(accw as i64 - 1), e::int(0))
     } else {
         e::id("shifted")

@@ -174,7 +174,8 @@ pub struct CriticalPath {
     pub levels: u32,
     /// The net the chain starts from (a flop output or an input port).
     pub from: String,
-    /// The net the chain ends on (its last cell's output).
+    /// Where the chain ends: the flop it feeds (named by the flop's output net), else its
+    /// last cell's output net.
     pub to: String,
 }
 
@@ -302,9 +303,17 @@ fn critical_path(module: &serde_json::Map<String, Value>) -> CriticalPath {
     let names = bit_names(module);
     let name = |b: i64| names.get(&b).cloned().unwrap_or_else(|| format!("bit {b}"));
     let levels = depth[end].map_or(0, |d| d.0);
-    let to = bits(list[end], "output")
-        .first()
-        .map_or(String::new(), |&b| name(b));
+    // The chain's end: the flop (named by its output) or port its last cell feeds, else
+    // that cell's output net.
+    let out_bits = bits(list[end], "output");
+    let to = list
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| seq[i])
+        .find(|&(i, _)| inputs[i].iter().any(|b| out_bits.contains(b)))
+        .and_then(|(_, c)| bits(c, "output").first().map(|&b| name(b)))
+        .or_else(|| out_bits.first().map(|&b| name(b)))
+        .unwrap_or_default();
     // Walk back along the deepest predecessors to the chain's start.
     let mut i = end;
     let mut from = String::new();
@@ -362,12 +371,13 @@ mod tests {
                 "$abc$1": {"bits": [4]},
                 "\\sum": {"bits": [6, 7]},
                 "\\in_x": {"bits": [9]},
+                "\\q_b": {"bits": [8]},
             }
         });
         let p = critical_path(module.as_object().unwrap());
         assert_eq!(p.levels, 3, "{p:?}");
         assert_eq!(p.from, "u_ctrl.a_q");
-        assert_eq!(p.to, "sum[1]");
+        assert_eq!(p.to, "q_b");
     }
 
     #[test]

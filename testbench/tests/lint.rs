@@ -17,6 +17,42 @@ fn popcount_lints_clean_at_many_widths() {
 }
 
 #[test]
+fn a_dpu_term_wider_than_its_accumulator_lints_clean() {
+    // Small K with a wide Dk: the DPU's term (popcount + offset) is wider than the
+    // accumulator, so its top bits drop out modulo 2^ACC_WIDTH (found by `regress` seed 7).
+    use hdl::params::WeightEnc;
+    use rand::SeedableRng;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(8);
+    let mut wide = 0;
+    for d in 0..40 {
+        let mut p = sim::random::design(&mut rng);
+        p.dk = 64;
+        p.max_k = 1 + d % 5;
+        if d % 2 == 0 {
+            p.w_enc = WeightEnc::Offset;
+        }
+        if p.validate().is_err() {
+            continue;
+        }
+        let xw = p.pc_width() + if p.w_enc == WeightEnc::Offset { 2 } else { 1 };
+        if xw <= p.acc_width() {
+            continue;
+        }
+        wide += 1;
+        let dir = tempfile::tempdir().unwrap();
+        let files = write_modules(dir.path(), &hdl::engine::modules(&p)).unwrap();
+        lint(dir.path(), &files, p.top_name()).unwrap_or_else(|e| panic!("design {d} {p:?}: {e}"));
+        if wide == 4 {
+            break;
+        }
+    }
+    assert!(
+        wide >= 2,
+        "only {wide} designs with a term wider than the accumulator"
+    );
+}
+
+#[test]
 fn engine_lints_clean_on_random_designs() {
     use rand::SeedableRng;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
