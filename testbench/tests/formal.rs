@@ -235,19 +235,36 @@ fn bmc_catches_an_output_that_drops_a_held_beat() {
 fn tvalid_drops_on_wt_tvalid(p: &EngineParams) -> Vec<(String, String)> {
     let mut src = engine_sources(p);
     let top = &mut src.last_mut().unwrap().1;
-    let conn = top
-        .lines()
-        .find(|l| {
-            l.trim_start().starts_with(".m_axis_out_tvalid") && l.contains("(m_axis_out_tvalid)")
-        })
-        .expect("the top connects the output port's tvalid")
-        .to_string();
-    *top = top.replace(&conn, &conn.replace("(m_axis_out_tvalid)", "(tvalid_mut)"));
+    // The output port's tvalid, tdata and tlast go through wires of the mutant's own; the
+    // beat vanishes (all three fall to 0 together, so only out_held can fail, never
+    // idle_data_zero) whenever a weight beat is offered.
+    for port in ["tvalid", "tdata", "tlast"] {
+        let conn = top
+            .lines()
+            .find(|l| {
+                l.trim_start().starts_with(&format!(".m_axis_out_{port}"))
+                    && l.contains(&format!("(m_axis_out_{port})"))
+            })
+            .unwrap_or_else(|| panic!("the top connects the output port's {port}"))
+            .to_string();
+        *top = top.replace(
+            &conn,
+            &conn.replace(&format!("(m_axis_out_{port})"), &format!("({port}_mut)")),
+        );
+    }
     let first = "    // Driven by engine_ctrl.\n";
     assert!(top.contains(first), "the top's wire list changed");
+    let ow = p.out_stream_width();
     *top = top.replacen(
         first,
-        &format!("    logic tvalid_mut;\n    assign m_axis_out_tvalid = tvalid_mut && !s_axis_wt_tvalid;\n{first}"),
+        &format!(
+            "    logic tvalid_mut;\n    logic tlast_mut;\n    logic [{}:0] tdata_mut;\n    \
+             logic drop_mut;\n    assign drop_mut = s_axis_wt_tvalid;\n    \
+             assign m_axis_out_tvalid = tvalid_mut && !drop_mut;\n    \
+             assign m_axis_out_tlast = tlast_mut && !drop_mut;\n    \
+             assign m_axis_out_tdata = drop_mut ? {ow}'d0 : tdata_mut;\n{first}",
+            ow - 1
+        ),
         1,
     );
     src
