@@ -2,7 +2,7 @@
 //! their widths, assignments checked for equal widths, and the simulation-only range checks
 //! (`trunc`, `index`) a block collects and emits as one `SimCheck`.
 
-use crate::ast::{e, Decl, Dir, Item, Port, Stmt};
+use crate::ast::{e, Decl, Dir, Item, Port, PortGroup, Stmt};
 use crate::popcount::ubits;
 use crate::typed::{k, kw, sig, V};
 
@@ -95,6 +95,14 @@ pub fn input(name: &str, w: Option<u32>, doc: &str) -> Port {
 /// An output port of `w` bits (`None`: a scalar).
 pub fn output(name: &str, w: Option<u32>, doc: &str) -> Port {
     Port::new(Dir::Out, name, w, doc)
+}
+
+/// The "Clock and synchronous reset" port group every block starts with.
+pub fn clock_reset(rst_doc: &str) -> PortGroup {
+    PortGroup {
+        doc: "Clock and synchronous reset".into(),
+        ports: vec![input("clk", None, ""), input("rst", None, rst_doc)],
+    }
 }
 
 /// A wire `name = min(v, limit)` of width `w` (`limit` fits `w` bits), through a named wire so

@@ -4,7 +4,7 @@
 //! accumulator. One line is shared by the whole array: the PEs carry no control registers.
 
 use crate::ast::{e, Decl, Item, Module, PortGroup, Stmt};
-use crate::build::{input, output, set, when, B};
+use crate::build::{clock_reset, input, output, set, when, B};
 use crate::params::EngineParams;
 use crate::typed::{kw, sig};
 
@@ -123,10 +123,7 @@ impl CtlDelayParams {
             )],
             params: vec![],
             ports: vec![
-                PortGroup {
-                    doc: "Clock and synchronous reset".into(),
-                    ports: vec![input("clk", None, ""), input("rst", None, "")],
-                },
+                clock_reset(""),
                 PortGroup {
                     doc: "Issued step".into(),
                     ports: ins,

@@ -16,21 +16,8 @@
 //! [`crate::operand_mem`], [`crate::ctl_delay`], [`crate::pe_array`] (DPUs or LUT PEs),
 //! [`crate::threshold_unit`], [`crate::out_port`].
 
-use crate::ast::{e, Decl, Dir, Expr, Instance, Item, Module, Port, PortGroup};
-use crate::ctrl_state::State;
-use crate::engine_ctrl_checks::padding_check;
+use crate::ast::{e, Decl, Dir, Expr, Instance, Item, Module, Port, PortGroup, Stmt};
 use crate::params::{ActEnc, EngineParams, WeightEnc};
-
-/// Controller state names in encoding order (see [`State`]).
-pub const STATES: [&str; 7] = [
-    State::Idle.rtl_name(),
-    State::LoadW.rtl_name(),
-    State::LoadT.rtl_name(),
-    State::LoadA.rtl_name(),
-    State::Compute.rtl_name(),
-    State::Emit.rtl_name(),
-    State::LoadP.rtl_name(),
-];
 
 /// The engine's block modules (the top's instances), in instance order, with their instance
 /// names and the port bindings that differ from "the wire of the port's own name".
@@ -325,4 +312,26 @@ pub fn modules(p: &EngineParams) -> Vec<Module> {
     mods.extend(blocks.into_iter().map(|(m, _, _)| m));
     mods.push(top);
     mods
+}
+
+/// `$fatal` when a beat of `stream` carries a one above its `used` low bits.
+fn padding_check(stream: &str, width: u32, used: u32) -> Stmt {
+    Stmt::If(
+        e::land(
+            e::id(format!("{stream}_tvalid")),
+            Expr::Un(
+                crate::ast::UnOp::RedOr,
+                Box::new(e::slice(
+                    e::id(format!("{stream}_tdata")),
+                    e::int(width as i64 - 1),
+                    e::int(used as i64),
+                )),
+            ),
+        ),
+        vec![Stmt::Fatal(
+            format!("{stream}_tdata padding bits must be zero"),
+            vec![],
+        )],
+        vec![],
+    )
 }

@@ -7,7 +7,7 @@
 //! the output stage's `en` and `out_fire`.
 
 use crate::ast::{e, Item, Module, PortGroup};
-use crate::build::{index, input, output, slice, trunc, B};
+use crate::build::{clock_reset, index, input, output, slice, trunc, B};
 use crate::ctrl_state::State;
 use crate::engine_ctrl_regs::{declare, in_state};
 use crate::params::{ActEnc, EngineParams, WeightEnc};
@@ -66,8 +66,8 @@ impl EngineParams {
             kca_w,
             off_w: kcw_w.max(kca_w),
             wa_w: ubits(p.w_depth() as u64),
-            row_w: ubits((p.dm - 1) as u64),
-            col_w: ubits((p.dn - 1) as u64),
+            row_w: crate::operand_mem::OperandMemParams::bank_w(p.dm),
+            col_w: crate::operand_mem::OperandMemParams::bank_w(p.dn),
             ri_w: ubits(p.dm as u64),
             nv_w: ubits(p.dn as u64),
             beat_w: ubits(p.thresholds() as u64),
@@ -83,17 +83,17 @@ impl CtrlParams {
     pub fn name(&self) -> &'static str {
         "engine_ctrl"
     }
-    /// Bits of a weight bank address.
+    /// Bits of a weight bank address (the operand memories' own).
     pub fn w_addr_w(&self) -> u32 {
-        crate::build::idx_w(self.p.w_depth())
+        self.p.operand_mem().w_addr_w()
     }
     /// Bits of an activation bank address.
     pub fn a_addr_w(&self) -> u32 {
-        crate::build::idx_w(self.p.a_depth())
+        self.p.operand_mem().a_addr_w()
     }
     /// Bits of a threshold memory address.
     pub fn t_addr_w(&self) -> u32 {
-        crate::build::idx_w(self.p.max_m)
+        self.p.operand_mem().t_addr_w()
     }
     /// Bits of the weight stream the controller reads: the header, a threshold, a table
     /// entry.
@@ -323,13 +323,7 @@ fn ports(c: &CtrlParams) -> Vec<PortGroup> {
         ]);
     }
     vec![
-        PortGroup {
-            doc: "Clock and synchronous reset".into(),
-            ports: vec![
-                input("clk", None, ""),
-                input("rst", None, "active high, synchronous"),
-            ],
-        },
+        clock_reset("active high, synchronous"),
         PortGroup {
             doc: "Input streams (data are written by the operand memories)".into(),
             ports: vec![

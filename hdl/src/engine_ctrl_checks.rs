@@ -1,9 +1,8 @@
 //! The controller's simulation-only protocol checks (part of the `engine_ctrl` module,
 //! [`crate::engine_ctrl`]): `tlast` where the job says, and the range checks the
-//! controller's address and counter arithmetic collected; plus the stream padding check the
-//! engine top applies to its inputs.
+//! controller's address and counter arithmetic collected.
 
-use crate::ast::{e, Expr, Stmt};
+use crate::ast::{e, Stmt};
 use crate::build::B;
 use crate::ctrl_state::State;
 use crate::engine_ctrl_regs::{in_state, Regs};
@@ -51,26 +50,4 @@ pub(crate) fn protocol_checks(b: &mut B, p: &EngineParams, r: &Regs) -> Vec<Stmt
     ));
     checks.extend(b.take_checks());
     checks
-}
-
-/// `$fatal` when a beat of `stream` carries a one above its `used` low bits.
-pub(crate) fn padding_check(stream: &str, width: u32, used: u32) -> Stmt {
-    Stmt::If(
-        e::land(
-            e::id(format!("{stream}_tvalid")),
-            Expr::Un(
-                crate::ast::UnOp::RedOr,
-                Box::new(e::slice(
-                    e::id(format!("{stream}_tdata")),
-                    e::int(width as i64 - 1),
-                    e::int(used as i64),
-                )),
-            ),
-        ),
-        vec![Stmt::Fatal(
-            format!("{stream}_tdata padding bits must be zero"),
-            vec![],
-        )],
-        vec![],
-    )
 }

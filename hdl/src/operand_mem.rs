@@ -51,6 +51,22 @@ impl OperandMemParams {
     pub fn name(&self) -> &'static str {
         "operand_mem"
     }
+    /// Bits of a weight bank address.
+    pub fn w_addr_w(&self) -> u32 {
+        idx_w(self.w_depth)
+    }
+    /// Bits of an activation bank address.
+    pub fn a_addr_w(&self) -> u32 {
+        idx_w(self.a_depth)
+    }
+    /// Bits of a threshold memory address.
+    pub fn t_addr_w(&self) -> u32 {
+        idx_w(self.t_depth)
+    }
+    /// Bits of a bank index among `banks` banks.
+    pub fn bank_w(banks: u32) -> u32 {
+        crate::popcount::ubits((banks - 1) as u64)
+    }
     /// Cycles from a read address to its data.
     pub fn latency(&self) -> u32 {
         crate::params::BRAM_LATENCY
@@ -117,12 +133,8 @@ impl OperandMemParams {
             ],
         ));
         b.drive("t_rd_data", &t_rd);
-        let (wa, aa, ta) = (
-            idx_w(self.w_depth),
-            idx_w(self.a_depth),
-            idx_w(self.t_depth),
-        );
-        let bank_w = |n: u32| crate::popcount::ubits((n - 1) as u64);
+        let (wa, aa, ta) = (self.w_addr_w(), self.a_addr_w(), self.t_addr_w());
+        let bank_w = Self::bank_w;
         Module {
             name: self.name().into(),
             doc: vec![
@@ -208,12 +220,9 @@ fn bank(b: &mut B, kind: &str, var: &str, n: u32, w: u32, depth: u32, src: &str,
                         e::land(
                             e::id(format!("{kind}_wr_en")),
                             e::eq(
-                                sig(
-                                    &format!("{kind}_wr_bank"),
-                                    crate::popcount::ubits((n - 1) as u64),
-                                )
-                                .ext(32)
-                                .e,
+                                sig(&format!("{kind}_wr_bank"), OperandMemParams::bank_w(n))
+                                    .ext(32)
+                                    .e,
                                 e::id(var),
                             ),
                         ),

@@ -4,7 +4,7 @@
 //! everything upstream of `m_axis_out` advances unless a beat is held by back-pressure.
 
 use crate::ast::{e, Expr, Item, Module, PortGroup};
-use crate::build::{input, output, set, when, B};
+use crate::build::{clock_reset, input, output, set, when, B};
 use crate::params::EngineParams;
 use crate::popcount::ubits;
 use crate::typed::{k, kw, sig, V};
@@ -144,10 +144,7 @@ impl OutPortParams {
             ],
             params: vec![],
             ports: vec![
-                PortGroup {
-                    doc: "Clock and synchronous reset".into(),
-                    ports: vec![input("clk", None, ""), input("rst", None, "")],
-                },
+                clock_reset(""),
                 PortGroup {
                     doc: "Raw row (from the row mux)".into(),
                     ports: vec![

@@ -6,7 +6,6 @@
 use crate::ast::{e, Decl, Instance, Item, Module, PortGroup};
 use crate::build::{input, output, B};
 use crate::params::{EngineParams, WeightEnc};
-use crate::popcount::ubits;
 
 /// The array's shape and the widths at its ports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +32,7 @@ impl PeArrayParams {
     }
     /// Bits of the row select.
     pub fn row_w(&self) -> u32 {
-        ubits((self.p.dm - 1) as u64)
+        crate::operand_mem::OperandMemParams::bank_w(self.p.dm)
     }
 
     /// The module.

@@ -44,9 +44,7 @@ pub struct SynthResult {
     pub lutram: u64,
     /// LUT sites those LUT-RAM and SRL cells occupy (RAM64M: 4, RAM32M16: 8, RAM64X1D: 2, ...).
     pub lutram_sites: u64,
-    /// Longest chain of LUTs between sequential elements or ports.
-    pub lut_levels: u32,
-    /// That chain's ends.
+    /// The longest chain of LUTs between sequential elements or ports, and its ends.
     pub critical: CriticalPath,
 }
 
@@ -54,6 +52,10 @@ impl SynthResult {
     /// All LUTs.
     pub fn luts(&self) -> u64 {
         self.lut_by_size.iter().sum()
+    }
+    /// LUTs on the longest chain between sequential elements or ports.
+    pub fn lut_levels(&self) -> u32 {
+        self.critical.levels
     }
 }
 
@@ -143,7 +145,6 @@ pub fn synth_files(
         }
     }
     r.critical = critical_path(module);
-    r.lut_levels = r.critical.levels;
     Ok(r)
 }
 

@@ -66,7 +66,7 @@ fn row(dk: u32, design: &str, r: &SynthResult) -> Row {
         ffs: r.ffs,
         srl_sites: r.lutram_sites,
         lut_sites: r.luts() + r.lutram_sites,
-        lut_levels: r.lut_levels,
+        lut_levels: r.lut_levels(),
         planned_levels: None,
         latency: None,
         lut_per_binop: r.luts() as f64 / (2 * dk) as f64,

@@ -48,7 +48,7 @@ pub(super) fn levels_cmd(args: &super::Args) -> Result<()> {
                 p.a_bits,
                 r.luts(),
                 r.ffs,
-                r.lut_levels,
+                r.lut_levels(),
                 r.critical.from,
                 r.critical.to
             );
@@ -56,7 +56,7 @@ pub(super) fn levels_cmd(args: &super::Args) -> Result<()> {
         rows.push(json!({
             "what": what, "kind": kind, "dm": p.dm, "dn": p.dn, "dk": p.dk,
             "w_bits": p.w_bits, "a_bits": p.a_bits, "target": target,
-            "luts": r.luts(), "ffs": r.ffs, "lut_levels": r.lut_levels,
+            "luts": r.luts(), "ffs": r.ffs, "lut_levels": r.lut_levels(),
             "from": r.critical.from, "to": r.critical.to,
         }));
     }

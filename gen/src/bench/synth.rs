@@ -71,7 +71,7 @@ pub(super) fn lut_table(args: &Args) -> Result<Value> {
                     r.lutram_sites,
                     r.bram36 + r.bram18,
                     r.ffs,
-                    r.lut_levels,
+                    r.lut_levels(),
                     per_lane,
                     finn,
                     per_lane / finn,
@@ -82,7 +82,7 @@ pub(super) fn lut_table(args: &Args) -> Result<Value> {
                 "bits": b, "levels": levels, "lanes": q, "product_bits": pb,
                 "luts": r.luts(), "lutram_sites": r.lutram_sites,
                 "bram36": r.bram36, "bram18": r.bram18, "ffs": r.ffs,
-                "lut_levels": r.lut_levels, "luts_per_lane": per_lane,
+                "lut_levels": r.lut_levels(), "luts_per_lane": per_lane,
                 "finn_r_luts_per_lane": finn, "ratio_to_finn_r": per_lane / finn,
                 "bitserial_dpu_luts_per_mac_per_cycle": bs_per_mac,
             }));
@@ -114,12 +114,12 @@ pub(super) fn dpu_table(args: &Args) -> Result<Value> {
                 per_binop,
                 r.ffs,
                 r.carry,
-                r.lut_levels
+                r.lut_levels()
             );
         }
         rows.push(json!({
             "dk": dk, "compressor": "generic", "luts": r.luts(), "luts_per_binop": per_binop,
-            "ffs": r.ffs, "carry": r.carry, "lut_levels": r.lut_levels,
+            "ffs": r.ffs, "carry": r.carry, "lut_levels": r.lut_levels(),
         }));
     }
     Ok(Value::Array(rows))

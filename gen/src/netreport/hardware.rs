@@ -28,7 +28,7 @@ pub fn resources_text(e: &hdl::params::EngineParams, c: &Common, synth: bool) ->
             Resources::from(&s),
             format!(
                 "Yosys synth_xilinx -family xcup, {} LUT levels between flops",
-                s.lut_levels
+                s.lut_levels()
             ),
         )
     } else {

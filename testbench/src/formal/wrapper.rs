@@ -10,17 +10,16 @@
 
 use std::fmt::Write;
 
-use hdl::engine::STATES;
+use hdl::ctrl_state::State;
 use hdl::params::EngineParams;
-use hdl::popcount::ubits;
 
 /// A wrapper wire driven from an engine-internal signal: (wire in `formal_top`, width, the
 /// signal's name in the flattened engine, below `u_dut.`).
 pub type Tap = (String, u32, String);
 
-/// Width of the controller's `state_q` (the encodings of [`STATES`]).
+/// Width of the controller's `state_q` (the encodings of [`State`]).
 fn state_w() -> u32 {
-    ubits((STATES.len() - 1) as u64)
+    State::WIDTH
 }
 
 /// The engine-internal signals the [`INVARIANTS`](super::INVARIANTS) read, for the engine
@@ -28,7 +27,7 @@ fn state_w() -> u32 {
 /// `hdl::out_port`, `u_threshold`: `hdl::threshold_unit`); a renamed signal makes the sby
 /// run `ERROR`.
 pub fn taps(p: &EngineParams) -> Vec<Tap> {
-    let ri_w = ubits(p.dm as u64);
+    let ri_w = p.ctrl().ri_w;
     let mut t: Vec<Tap> = [
         ("f_state", state_w(), "u_ctrl.state_q"),
         ("f_e1_valid", 1, "u_ctrl.e1_valid_q"),
@@ -88,8 +87,8 @@ fn invariants(p: &EngineParams) -> String {
     }
     writeln!(s, "    // verilator lint_on UNDRIVEN").unwrap();
     // The controller states the invariants name, with the engine's encodings.
-    for name in ["ST_IDLE", "ST_COMPUTE", "ST_EMIT"] {
-        let i = STATES.iter().position(|n| *n == name).unwrap();
+    for st in [State::Idle, State::Compute, State::Emit] {
+        let (name, i) = (st.rtl_name(), st.code());
         writeln!(s, "    localparam [{}:0] F_{name} = {sw}'d{i};", sw - 1).unwrap();
     }
     // The pipeline from the issue register to the output: e1, the threshold stages, raw.
@@ -109,7 +108,7 @@ fn invariants(p: &EngineParams) -> String {
         .map(|v| ext(&v, 1))
         .collect::<Vec<_>>()
         .join(" + ");
-    let ri_w = ubits(p.dm as u64);
+    let ri_w = p.ctrl().ri_w;
     let (ri, ac) = (ext("f_r_issue", ri_w), ext("f_accepted", ri_w));
     let mut last = vec!["(!(f_e1_valid && f_e1_last) || f_tail)".to_string()];
     for i in 0..ob {
