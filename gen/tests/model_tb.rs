@@ -10,39 +10,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use common::{fixture, fixtures, qforge};
+use common::{fixture, fixtures, qforge, tree};
 use serde_json::Value;
 
 const ARRAY: &str = "2x2x32";
 
 fn s(p: &Path) -> String {
     p.to_string_lossy().into_owned()
-}
-
-fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    fn walk(dir: &Path, v: &mut Vec<PathBuf>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(&p, v);
-            } else {
-                v.push(p);
-            }
-        }
-    }
-    let mut files = Vec::new();
-    walk(dir, &mut files);
-    let mut out: Vec<(String, Vec<u8>)> = files
-        .into_iter()
-        .map(|f| {
-            (
-                f.strip_prefix(dir).unwrap().display().to_string(),
-                std::fs::read(&f).unwrap(),
-            )
-        })
-        .collect();
-    out.sort();
-    out
 }
 
 /// Run a generated script: (success, output).

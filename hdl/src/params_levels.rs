@@ -146,3 +146,77 @@ impl EngineParams {
         AccBound::new(self.max_k as u64, self.w_range(), self.a_range()).expect("validated")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::params::*;
+
+    fn p(w_enc: WeightEnc, a_enc: ActEnc, wb: u32, ab: u32) -> EngineParams {
+        EngineParams {
+            kind: Kind::BitSerial,
+            dm: 4,
+            dn: 4,
+            dk: 64,
+            w_bits: wb,
+            a_bits: ab,
+            out_bits: 2,
+            w_enc,
+            a_enc,
+            max_m: 256,
+            max_k: 2304,
+            max_n: 196,
+            target: Target::Generic,
+        }
+    }
+
+    #[test]
+    fn planes_sum_to_levels_for_every_encoding() {
+        for (we, ae, wb, ab) in [
+            (WeightEnc::Offset, ActEnc::Unsigned, 2, 2),
+            (WeightEnc::Signed, ActEnc::Signed, 3, 4),
+            (WeightEnc::Unsigned, ActEnc::Signed, 1, 2),
+            (WeightEnc::Offset, ActEnc::Signed, 1, 3),
+        ] {
+            let q = p(we, ae, wb, ab);
+            q.element_range(); // asserts every product in debug builds
+            for a in 0..1 << ab {
+                for w in 0..1 << wb {
+                    let sum: i64 = (0..ab)
+                        .flat_map(|i| (0..wb).map(move |j| (i, j)))
+                        .map(|(i, j)| q.step_term(a, w, i, j))
+                        .sum();
+                    assert_eq!(sum, q.a_level(a) * q.w_level(w));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn widths_of_the_default_design() {
+        // N2UQ W2A2, K = 2304: final [-20736, 20736] -> 16 bits, and offset planes with
+        // unsigned activations never leave the product range mid-sum.
+        let q = p(WeightEnc::Offset, ActEnc::Unsigned, 2, 2);
+        assert_eq!(q.element_range(), (-9, 9));
+        assert_eq!((q.acc_width(), q.thr_width()), (16, 16));
+        // Signed x signed 2-bit: products lie in [-2, 4], but after steps (0,0), (0,1), (1,0) the
+        // prefix a0·w − 2·a1·w0 reaches −3 (a = −1, w = −1): partial sums leave the final range.
+        let s = p(WeightEnc::Signed, ActEnc::Signed, 2, 2);
+        assert_eq!(s.element_range(), (-3, 4));
+        // K = 2304: [-6912, 9216] needs 15 bits either way here.
+        assert_eq!((s.acc_width(), s.acc_bound().width()), (15, 15));
+        let h = q.header(256, 196, 36, false);
+        assert_eq!(h & 0x1ff, 256);
+        // M 9 bits, N 8, KC 6: RAW at bit 23.
+        assert_eq!(q.raw_bit(), 23);
+        assert_eq!(q.header(256, 196, 36, true), h | 1 << 23);
+        assert_eq!(q.header_width(), 24);
+        // 4 accumulators of 16 bits.
+        assert_eq!(q.out_stream_width(), 64);
+        let f = [-20736, 20736, -1, 0];
+        assert_eq!(q.out_fields(&q.out_words(&f, true), true), f);
+        assert_eq!(
+            q.out_fields(&q.out_words(&[3, 0, 1, 2], false), false),
+            [3, 0, 1, 2]
+        );
+    }
+}

@@ -84,3 +84,35 @@ pub fn qforge_rss(args: &[&str], dir: &Path) -> (bool, String, String, u64) {
         ru.ru_maxrss as u64 * 1024,
     )
 }
+
+/// Every file below `dir`: (path relative to `dir`, bytes), sorted by path.
+#[allow(dead_code)]
+pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    fn walk(dir: &Path, v: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, v);
+            } else {
+                v.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(dir, &mut files);
+    let mut out: Vec<(String, Vec<u8>)> = files
+        .into_iter()
+        .map(|f| {
+            (
+                f.strip_prefix(dir).unwrap().display().to_string(),
+                std::fs::read(&f).unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// A small design config (2×3 DPUs of 32 bits, a 6-channel 4×4 layer).
+#[allow(dead_code)]
+pub const SMALL: &str = "[engine]\ndm = 2\ndn = 3\ndk = 32\n[layer]\nchannels = 6\nhw = 4\n";
