@@ -13,23 +13,21 @@ pub enum State {
     LoadT = 2,
     /// Loading one n-tile of activations.
     LoadA = 3,
-    /// Issuing and draining compute steps of one m-tile.
+    /// Issuing and draining compute steps of one m-tile, until its accumulators go to the
+    /// result registers (the emission of a tile runs beside the states, from those).
     Compute = 4,
-    /// Thresholding and sending the m-tile's rows.
-    Emit = 5,
     /// Loading the product table (LUT engines only).
-    LoadP = 6,
+    LoadP = 5,
 }
 
 impl State {
     /// Every state, in encoding order.
-    pub const ALL: [State; 7] = [
+    pub const ALL: [State; 6] = [
         State::Idle,
         State::LoadW,
         State::LoadT,
         State::LoadA,
         State::Compute,
-        State::Emit,
         State::LoadP,
     ];
 
@@ -44,7 +42,6 @@ impl State {
             State::LoadT => "ST_LOAD_T",
             State::LoadA => "ST_LOAD_A",
             State::Compute => "ST_COMPUTE",
-            State::Emit => "ST_EMIT",
             State::LoadP => "ST_LOAD_P",
         }
     }
@@ -64,7 +61,7 @@ impl State {
         if lut {
             &State::ALL
         } else {
-            &State::ALL[..6]
+            &State::ALL[..5]
         }
     }
 }
@@ -80,7 +77,7 @@ mod tests {
             assert_eq!(State::from_code(i as u32), Some(*s));
             assert!(s.code() < 1 << State::WIDTH);
         }
-        assert_eq!(State::from_code(7), None);
+        assert_eq!(State::from_code(6), None);
         assert!(!State::of_engine(false).contains(&State::LoadP));
     }
 }

@@ -73,7 +73,7 @@ impl EngineParams {
             beat_w: ubits(p.thresholds() as u64),
             i_w: ubits((p.a_planes() - 1) as u64),
             j_w: ubits((p.w_planes() - 1) as u64),
-            dr_w: ubits(p.dpu_latency() as u64),
+            dr_w: ubits(p.dpu_latency() as u64 + 1),
         }
     }
 }
@@ -147,7 +147,7 @@ pub fn module(p: &EngineParams) -> Module {
     let t_raddr = index(
         &mut b,
         "t_raddr",
-        r.m0_q.add(&r.r_issue_q),
+        r.em_m0_q.add(&r.r_issue_q),
         p.max_m,
         r.issue.clone(),
     );
@@ -241,7 +241,8 @@ pub fn module(p: &EngineParams) -> Module {
     b.drive("row_last", &r.e1_last_q);
     b.drive("code_valid", &r.e1_valid_q.and(&r.raw_q.not()));
     b.drive("raw_valid", &r.e1_valid_q.and(&r.raw_q));
-    b.drive("cols_valid", &r.nv_q);
+    b.drive("cols_valid", &r.em_nv_q);
+    b.drive("snap", &r.snap);
 
     b.comment("State machine.");
     crate::engine_ctrl_fsm::state_machine(&mut b, p, &c, &r);
@@ -351,11 +352,20 @@ fn ports(c: &CtrlParams) -> Vec<PortGroup> {
         PortGroup {
             doc: "Emission: the row the output stage takes".into(),
             ports: vec![
+                output(
+                    "snap",
+                    None,
+                    "the result registers take the accumulators (a tile is done)",
+                ),
                 output("row_sel", Some(c.row_w), "array row"),
                 output("row_last", None, "the job's last row"),
                 output("code_valid", None, "the row enters the threshold unit"),
                 output("raw_valid", None, "the row goes out raw"),
-                output("cols_valid", Some(c.nv_w), "valid columns of the n-tile"),
+                output(
+                    "cols_valid",
+                    Some(c.nv_w),
+                    "valid columns of the tile being emitted",
+                ),
                 input("en", None, "the output pipeline advances"),
                 input("out_fire", None, "a row is accepted on m_axis_out"),
             ],

@@ -233,6 +233,7 @@ pub(crate) fn state_machine(b: &mut B, p: &EngineParams, c: &CtrlParams, r: &Reg
         )],
         vec![],
     )];
+    let base_next = r.mt_base_q.add_in(&r.kcw_q, c.wa_w);
     let compute = vec![when(
         &r.issue_done_q.not(),
         vec![when(
@@ -247,7 +248,7 @@ pub(crate) fn state_machine(b: &mut B, p: &EngineParams, c: &CtrlParams, r: &Reg
                             &r.kc_idx_q.add(&k(1)).eq(&r.kc_q),
                             vec![
                                 set(&r.issue_done_q, kw(1, 1)),
-                                set(&r.drain_q, kw((p.dpu_latency() - 1) as u64, c.dr_w)),
+                                set(&r.drain_q, kw((p.dpu_latency() + 1) as u64, c.dr_w)),
                             ],
                             vec![
                                 set(&r.kc_idx_q, r.kc_idx_q.inc()),
@@ -263,11 +264,28 @@ pub(crate) fn state_machine(b: &mut B, p: &EngineParams, c: &CtrlParams, r: &Reg
         )],
         vec![when(
             &r.drain_q.eq(&kw(0, c.dr_w)),
-            vec![
-                set(state, st(State::Emit)),
-                zero(&r.r_issue_q),
-                zero(&r.accepted_q),
-            ],
+            vec![when(
+                &r.snap,
+                vec![
+                    set(&r.em_busy_q, kw(1, 1)),
+                    set(&r.em_m0_q, r.m0_q.clone()),
+                    set(&r.em_rv_q, r.rv.clone()),
+                    set(&r.em_nv_q, r.nv_q.clone()),
+                    set(&r.em_last_q, r.m_more.not().and(&r.n_more.not())),
+                    zero(&r.r_issue_q),
+                    zero(&r.accepted_q),
+                    when(
+                        &r.m_more,
+                        start_m(m_next, base_next),
+                        vec![when(
+                            &r.n_more,
+                            start_n(n_next.clone(), nv_next.clone()),
+                            vec![set(state, st(State::Idle))],
+                        )],
+                    ),
+                ],
+                vec![],
+            )],
             vec![set(
                 &r.drain_q,
                 V {
@@ -277,8 +295,14 @@ pub(crate) fn state_machine(b: &mut B, p: &EngineParams, c: &CtrlParams, r: &Reg
             )],
         )],
     )];
-    let base_next = r.mt_base_q.add_in(&r.kcw_q, c.wa_w);
-    let emit = vec![
+    // Emission, beside the state machine: rows of the result registers into the output
+    // pipeline while it advances; the tile is done when its last row is accepted.
+    let emission = vec![
+        when(
+            &r.en,
+            vec![set(&r.e1_valid_q, r.issue.clone())],
+            vec![],
+        ),
         when(
             &r.en.and(&r.issue),
             vec![set(&r.r_issue_q, r.r_issue_q.inc())],
@@ -287,26 +311,13 @@ pub(crate) fn state_machine(b: &mut B, p: &EngineParams, c: &CtrlParams, r: &Reg
         when(
             &r.out_fire,
             vec![when(
-                &r.accepted_q.add(&k(1)).eq(&r.rv),
-                vec![when(
-                    &r.m_more,
-                    start_m(m_next, base_next),
-                    vec![when(
-                        &r.n_more,
-                        start_n(n_next.clone(), nv_next.clone()),
-                        vec![set(state, st(State::Idle))],
-                    )],
-                )],
+                &r.accepted_q.add(&k(1)).eq(&r.em_rv_q),
+                vec![zero(&r.em_busy_q)],
                 vec![set(&r.accepted_q, r.accepted_q.inc())],
             )],
             vec![],
         ),
     ];
-    let emission = vec![when(
-        &r.en,
-        vec![set(&r.e1_valid_q, r.issue.clone())],
-        vec![],
-    )];
     let row = trunc(
         b,
         "r_issue_row",
@@ -321,9 +332,8 @@ pub(crate) fn state_machine(b: &mut B, p: &EngineParams, c: &CtrlParams, r: &Reg
             set(
                 &r.e1_last_q,
                 r.issue
-                    .and(&r.r_issue_q.add(&k(1)).eq(&r.rv))
-                    .and(&r.m_more.not())
-                    .and(&r.n_more.not()),
+                    .and(&r.r_issue_q.add(&k(1)).eq(&r.em_rv_q))
+                    .and(&r.em_last_q),
             ),
         ],
         vec![],
@@ -357,6 +367,11 @@ pub(crate) fn state_machine(b: &mut B, p: &EngineParams, c: &CtrlParams, r: &Reg
                 &r.drain_q,
                 &r.r_issue_q,
                 &r.accepted_q,
+                &r.em_busy_q,
+                &r.em_m0_q,
+                &r.em_rv_q,
+                &r.em_nv_q,
+                &r.em_last_q,
             ]
             .into_iter()
             .map(zero),
@@ -368,7 +383,6 @@ pub(crate) fn state_machine(b: &mut B, p: &EngineParams, c: &CtrlParams, r: &Reg
         (State::LoadT, load_t),
         (State::LoadA, load_a),
         (State::Compute, compute),
-        (State::Emit, emit),
     ];
     if p.is_lut() {
         arms.push((State::LoadP, load_p));

@@ -42,6 +42,12 @@ pub(crate) struct Regs {
     pub j_q: V,
     pub issue_done_q: V,
     pub drain_q: V,
+    pub em_busy_q: V,
+    pub em_m0_q: V,
+    pub em_rv_q: V,
+    pub em_nv_q: V,
+    pub em_last_q: V,
+    pub snap: V,
     pub r_issue_q: V,
     pub accepted_q: V,
     pub e1_valid_q: V,
@@ -115,8 +121,14 @@ pub(crate) fn declare(b: &mut B, p: &EngineParams, c: &CtrlParams) -> Regs {
     };
 
     b.comment("Stream handshakes (tready depends only on registers).");
+    // A header waits until the previous job's rows are all out (its thresholds are read
+    // until then).
+    let em_busy_q = sig("em_busy_q", 1);
     let mut wt_states = e::lor(
-        e::lor(in_state(State::Idle).e, in_state(State::LoadW).e),
+        e::lor(
+            in_state(State::Idle).and(&em_busy_q.not()).e,
+            in_state(State::LoadW).e,
+        ),
         in_state(State::LoadT).e,
     );
     if let Some((_, _, zero)) = &tbl {
@@ -221,7 +233,16 @@ pub(crate) fn declare(b: &mut B, p: &EngineParams, c: &CtrlParams) -> Regs {
         "cycles left until the accumulators hold the last step",
     );
 
-    b.comment("Emission.");
+    b.comment("Emission of the tile in the result registers (beside the state machine).");
+    let em_busy_q = b.decl(
+        "em_busy_q",
+        1,
+        "the result registers hold a tile whose rows are not all accepted",
+    );
+    let em_m0_q = b.decl("em_m0_q", c.m_w, "its first row (output channel)");
+    let em_rv_q = b.decl("em_rv_q", c.ri_w, "its rows");
+    let em_nv_q = b.decl("em_nv_q", c.nv_w, "its valid columns");
+    let em_last_q = b.decl("em_last_q", 1, "it is the job's last tile");
     let r_issue_q = b.decl("r_issue_q", c.ri_w, "rows sent into the threshold pipeline");
     let accepted_q = b.decl("accepted_q", c.ri_w, "rows accepted on m_axis_out");
     let e1_valid_q = b.decl("e1_valid_q", 1, "");
@@ -229,9 +250,10 @@ pub(crate) fn declare(b: &mut B, p: &EngineParams, c: &CtrlParams) -> Regs {
     let e1_last_q = b.decl("e1_last_q", 1, "");
 
     // Derived combinational values.
-    // Tile look-ahead: functions of the tile registers, registered so the emission logic
-    // starts from flops. m0/n0/M/N change only on leaving EMIT (or in IDLE), and EMIT is
-    // entered no sooner than two cycles later, so in EMIT each register equals its function.
+    // Tile look-ahead: functions of the tile registers, registered so the tile-done logic
+    // starts from flops. m0/n0/M/N change only on entering COMPUTE or LOAD_A (or in IDLE),
+    // and the tile is done no sooner than DPU latency + 3 cycles into COMPUTE, so once its
+    // steps are all issued each register equals its function.
     let rv_d = min_wire(
         b,
         "rows_valid_d",
@@ -253,11 +275,23 @@ pub(crate) fn declare(b: &mut B, p: &EngineParams, c: &CtrlParams) -> Regs {
     let rv = lookahead(b, "rows_valid", &rv_d);
     let m_more = lookahead(b, "m_more", &m_more_d);
     let n_more = lookahead(b, "n_more", &n_more_d);
-    let issue = b.wire("issue", in_state(State::Emit).and(&r_issue_q.lt(&rv)), "");
+    let issue = b.wire(
+        "issue",
+        em_busy_q.and(&r_issue_q.lt(&em_rv_q)),
+        "a row of the result registers enters the output pipeline",
+    );
     let issuing = b.wire(
         "issuing",
         in_state(State::Compute).and(&issue_done_q.not()),
         "",
+    );
+    let snap = b.wire(
+        "res_take",
+        in_state(State::Compute)
+            .and(&issue_done_q)
+            .and(&drain_q.eq(&kw(0, c.dr_w)))
+            .and(&em_busy_q.not()),
+        "the accumulators hold the tile's last step and the result registers are free",
     );
     let new_thr = slice("wt_data", 0, tw);
     let shifted = if t == 1 {
@@ -311,6 +345,12 @@ pub(crate) fn declare(b: &mut B, p: &EngineParams, c: &CtrlParams) -> Regs {
         j_q,
         issue_done_q,
         drain_q,
+        em_busy_q,
+        em_m0_q,
+        em_rv_q,
+        em_nv_q,
+        em_last_q,
+        snap,
         r_issue_q,
         accepted_q,
         e1_valid_q,

@@ -1,9 +1,11 @@
 //! The PE array (`pe_array`): `DM × DN` processing elements (AND-popcount DPUs for uniform
 //! codes, product-table LUT PEs for non-uniform levels), PE (r, c) taking weight bank r and
-//! activation bank c; for offset weights one activation popcount per column; and the row
-//! multiplexer that hands one row of accumulators to the output stage.
+//! activation bank c; for offset weights one activation popcount per column; the result
+//! registers, which take a finished tile's accumulators (`snap`) so that it is emitted while
+//! the next tile accumulates; and the row multiplexer that hands one row of them to the
+//! output stage.
 
-use crate::ast::{e, Decl, Instance, Item, Module, PortGroup};
+use crate::ast::{e, Decl, Instance, Item, Module, PortGroup, Stmt};
 use crate::build::{input, output, B};
 use crate::params::{EngineParams, WeightEnc};
 
@@ -137,10 +139,33 @@ impl PeArrayParams {
                 })],
             }],
         });
+        b.items.push(Item::Decl(Decl {
+            name: "res".into(),
+            width: Some(e::int((dn * accw) as i64)),
+            signed: false,
+            depth: Some(e::int(dm as i64)),
+            doc: "Result registers: a finished tile's accumulators, emitted while the next tile accumulates.".into(),
+        }));
+        b.items.push(Item::AlwaysFf(
+            "clk".into(),
+            vec![Stmt::If(
+                e::id("snap"),
+                vec![Stmt::For(
+                    "r".into(),
+                    e::int(0),
+                    e::int(dm as i64),
+                    vec![Stmt::Assign(
+                        e::index(e::id("res"), e::id("r")),
+                        e::index(e::id("acc"), e::id("r")),
+                    )],
+                )],
+                vec![],
+            )],
+        ));
         b.comment("Row multiplexer: the row the output stage takes.");
         b.items.push(Item::Assign(
             e::id("row_acc"),
-            e::index(e::id("acc"), e::id("row_sel")),
+            e::index(e::id("res"), e::id("row_sel")),
         ));
 
         let mut ctl = vec![
@@ -197,6 +222,7 @@ impl PeArrayParams {
                 PortGroup {
                     doc: "Row out".into(),
                     ports: vec![
+                        input("snap", None, "the result registers take the accumulators"),
                         input("row_sel", Some(self.row_w()), "array row"),
                         output("row_acc", Some(dn * accw), "column c at [c*ACC_WIDTH +: ACC_WIDTH]"),
                     ],

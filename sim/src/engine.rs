@@ -137,7 +137,7 @@ impl Engine {
     pub fn outputs(&self) -> Outputs {
         let (out_valid, out_data, out_last) =
             self.out
-                .beat(&self.p, self.search.last(), self.ctrl.nv() as usize);
+                .beat(&self.p, self.search.last(), self.ctrl.cols_valid() as usize);
         Outputs {
             wt_ready: self.ctrl.wt_ready(),
             act_ready: self.ctrl.act_ready(),
@@ -169,7 +169,7 @@ impl Engine {
         let en = !out.out_valid || inp.out_ready;
         if en {
             let e1 = self.ctrl.emit_row();
-            let accs = self.pe.acc_row(e1.row);
+            let accs = self.pe.res_row(e1.row);
             self.search.step(
                 e1.valid && !e1.raw,
                 e1.last,
@@ -180,6 +180,11 @@ impl Engine {
             self.out.step(e1.valid && e1.raw, e1.last, accs);
             let thr = self.ctrl.step_emit(p);
             self.mem.set_thr_addr(thr);
+        }
+
+        // The result registers take the accumulators (before this edge's accumulate).
+        if self.ctrl.snap() {
+            self.pe.snapshot();
         }
 
         // Datapath: accumulate the step leaving the PE pipeline, and take the memories'

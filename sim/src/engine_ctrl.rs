@@ -93,7 +93,15 @@ pub(crate) struct Ctrl {
     j: u32,
     issue_done: bool,
     drain: u32,
-    // Emission.
+    // Emission of the tile in the PE array's result registers (independent of the state:
+    // it overlaps the next tile's activation load and compute).
+    /// The result registers hold a tile not yet all accepted.
+    em_busy: bool,
+    /// Its first row (channel), rows, valid columns, and whether it is the job's last tile.
+    em_m0: u32,
+    em_rv: u32,
+    em_nv: u32,
+    em_last: bool,
     r_issue: u32,
     accepted: u32,
     e1_valid: bool,
@@ -138,6 +146,11 @@ impl Ctrl {
             j: 0,
             issue_done: false,
             drain: 0,
+            em_busy: false,
+            em_m0: 0,
+            em_rv: 0,
+            em_nv: 0,
+            em_last: false,
             r_issue: 0,
             accepted: 0,
             e1_valid: false,
@@ -152,10 +165,17 @@ impl Ctrl {
         self.state
     }
 
-    /// Valid columns of the current n-tile.
+    /// Valid columns of the tile being emitted (`cols_valid`).
     #[inline]
-    pub(crate) fn nv(&self) -> u32 {
-        self.nv
+    pub(crate) fn cols_valid(&self) -> u32 {
+        self.em_nv
+    }
+
+    /// The result registers take the accumulators at this edge (`snap`): the m-tile's last
+    /// step has reached them and the previous tile's rows are all accepted.
+    #[inline]
+    pub(crate) fn snap(&self) -> bool {
+        self.state == State::Compute && self.issue_done && self.drain == 0 && !self.em_busy
     }
 
     /// Whether the table loader is at a zero-level word (written with 0, no stream beat).
@@ -167,7 +187,10 @@ impl Ctrl {
     /// `s_axis_wt_tready`.
     #[inline]
     pub(crate) fn wt_ready(&self) -> bool {
-        matches!(self.state, State::Idle | State::LoadW | State::LoadT)
+        // A header waits until the previous job's rows are all out (its thresholds are read
+        // until then).
+        (self.state == State::Idle && !self.em_busy)
+            || matches!(self.state, State::LoadW | State::LoadT)
             || (self.state == State::LoadP && !self.table_zero())
     }
 
@@ -193,14 +216,12 @@ impl Ctrl {
     /// the channel of that row.
     #[inline]
     pub(crate) fn step_emit(&mut self, p: &EngineParams) -> usize {
-        let emitting = self.state == State::Emit;
-        let rv = p.dm.min(self.m.saturating_sub(self.m0));
-        let issue = emitting && self.r_issue < rv;
-        let thr = ((self.m0 + self.r_issue) % p.max_m) as usize;
+        let rv = self.em_rv;
+        let issue = self.em_busy && self.r_issue < rv;
+        let thr = ((self.em_m0 + self.r_issue) % p.max_m) as usize;
         self.e1_valid = issue;
         self.e1_row = self.r_issue % p.dm;
-        self.e1_last =
-            issue && self.r_issue + 1 == rv && self.m0 + p.dm >= self.m && self.n0 + p.dn >= self.n;
+        self.e1_last = issue && self.r_issue + 1 == rv && self.em_last;
         if issue {
             self.r_issue += 1;
         }
@@ -236,6 +257,14 @@ impl Ctrl {
         errors: &mut Vec<String>,
     ) -> Option<MemWrite<'s>> {
         let mut write = None;
+        let snap = self.snap();
+        if out_fire {
+            if self.accepted + 1 == self.em_rv {
+                self.em_busy = false;
+            } else {
+                self.accepted += 1;
+            }
+        }
         match self.state {
             State::Idle => {
                 if wt_fire {
@@ -258,31 +287,16 @@ impl Ctrl {
                     write = Some(self.load_activation(inp, errors));
                 }
             }
-            State::Compute => self.step_compute(p),
-            State::Emit => {
-                if out_fire {
-                    let rv = p.dm.min(self.m - self.m0);
-                    if self.accepted + 1 == rv {
-                        if self.m0 + p.dm < self.m {
-                            self.start_m_tile(self.m0 + p.dm, self.mt_base + self.kcw);
-                        } else if self.n0 + p.dn < self.n {
-                            self.start_n_tile(p, self.n0 + p.dn);
-                        } else {
-                            self.state = State::Idle;
-                        }
-                    } else {
-                        self.accepted += 1;
-                    }
-                }
-            }
+            State::Compute => self.step_compute(p, snap),
         }
         write
     }
 
     /// The compute state's edge: advance the plane and chunk counters, then drain the DPU
-    /// pipeline and go on to emission.
+    /// pipeline until the accumulators hold the last step; when the result registers are
+    /// free (`snap`), hand the tile to the emission and go on to the next tile.
     #[inline]
-    fn step_compute(&mut self, p: &EngineParams) {
+    fn step_compute(&mut self, p: &EngineParams, snap: bool) {
         if !self.issue_done {
             if self.j + 1 == p.w_planes() {
                 self.j = 0;
@@ -290,7 +304,7 @@ impl Ctrl {
                     self.i = 0;
                     if self.kc_idx + 1 == self.kc {
                         self.issue_done = true;
-                        self.drain = p.dpu_latency() - 1;
+                        self.drain = p.dpu_latency() + 1;
                     } else {
                         self.kc_idx += 1;
                         self.kc_w += p.w_planes();
@@ -302,12 +316,24 @@ impl Ctrl {
             } else {
                 self.j += 1;
             }
-        } else if self.drain == 0 {
-            self.state = State::Emit;
+        } else if self.drain > 0 {
+            self.drain -= 1;
+        } else if snap {
+            let (m_more, n_more) = (self.m0 + p.dm < self.m, self.n0 + p.dn < self.n);
+            self.em_busy = true;
+            self.em_m0 = self.m0;
+            self.em_rv = p.dm.min(self.m - self.m0);
+            self.em_nv = self.nv;
+            self.em_last = !m_more && !n_more;
             self.r_issue = 0;
             self.accepted = 0;
-        } else {
-            self.drain -= 1;
+            if m_more {
+                self.start_m_tile(self.m0 + p.dm, self.mt_base + self.kcw);
+            } else if n_more {
+                self.start_n_tile(p, self.n0 + p.dn);
+            } else {
+                self.state = State::Idle;
+            }
         }
     }
 
@@ -350,6 +376,7 @@ impl Ctrl {
             self.mt_base,
         ) = (0, 0, 0, 0, 0, 0);
         (self.issue_done, self.drain, self.r_issue, self.accepted) = (false, 0, 0, 0);
+        (self.em_busy, self.em_m0, self.em_rv, self.em_nv, self.em_last) = (false, 0, 0, 0, false);
         (self.kcw, self.kca) = (0, 0);
     }
 }

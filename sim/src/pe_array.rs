@@ -37,6 +37,9 @@ pub(crate) struct PeArray {
     head: usize,
     /// One accumulator per PE, row-major (`row·dn + col`).
     acc: Vec<i64>,
+    /// The result registers: a finished tile's accumulators, read by the emission while
+    /// the next tile accumulates.
+    res: Vec<i64>,
     /// Columns.
     dn: usize,
     /// Product table (LUT engines), `{mag, act}`-addressed; empty for the bit-serial engine.
@@ -94,6 +97,7 @@ impl PeArray {
             ],
             head: 0,
             acc: vec![0; pe],
+            res: vec![0; pe],
             dn: p.dn as usize,
             table: if lut {
                 vec![0; p.table_depth() as usize]
@@ -103,10 +107,16 @@ impl PeArray {
         }
     }
 
-    /// The `dn` accumulators of PE row `row`.
+    /// The `dn` result registers of PE row `row` (the row mux).
     #[inline]
-    pub(crate) fn acc_row(&self, row: usize) -> &[i64] {
-        &self.acc[row * self.dn..(row + 1) * self.dn]
+    pub(crate) fn res_row(&self, row: usize) -> &[i64] {
+        &self.res[row * self.dn..(row + 1) * self.dn]
+    }
+
+    /// Clock edge of the result registers with `snap`: they take every accumulator.
+    #[inline]
+    pub(crate) fn snapshot(&mut self) {
+        self.res.copy_from_slice(&self.acc);
     }
 
     /// Write product table entry `index` (the controller's table load).

@@ -1,9 +1,13 @@
-//! Cycle count of a whole job without stalls, in closed form, from the controller's schedule
-//! in [`crate::engine`]: header, product table (LUT engines), weights, thresholds (code mode
-//! only), then per n-tile the activations and per m-tile compute (issue + PE drain) and
-//! emission (issue register, then the `out_bits`-stage threshold pipeline in code mode or the
-//! single raw output register in raw mode, + one beat per row). Equal to the cycle model's count for every design and shape
-//! (tested against full simulation); reports use it for layers too large to simulate quickly.
+//! Cycle count of a whole job without stalls, from the controller's schedule in
+//! [`crate::engine`]: header, product table (LUT engines), weights, thresholds (code mode
+//! only), then per n-tile the activations and per m-tile compute (issue, then the PE drain
+//! until the accumulators go to the result registers). Each tile's emission (issue register,
+//! then the `out_bits`-stage threshold pipeline in code mode or the single raw output register
+//! in raw mode, + one beat per row) runs from the result registers beside the next tile's
+//! activation load and compute; a tile waits for the result registers only when the previous
+//! tile's emission is longer than its own compute. Equal to the cycle model's count for every
+//! design and shape (tested against full simulation); reports use it for layers too large to
+//! simulate quickly.
 
 use hdl::params::EngineParams;
 
@@ -28,20 +32,32 @@ pub fn job_cycles(p: &EngineParams, m: u32, k: u32, n: u32, raw: bool) -> u64 {
     };
     let load = 2 + table + m * kc * wpl + thresholds;
     let (dm, dn) = (p.dm as u64, p.dn as u64);
-    let compute = kc * wpl * apl + p.dpu_latency() as u64;
-    // The issue register, then `out_bits` search stages or the one raw output register.
+    // Cycles in ST_COMPUTE up to and including the snapshot cycle, when the result
+    // registers are free: the steps, then the PE pipeline and one cycle until the
+    // accumulators hold the last step, then the snapshot.
+    let compute = kc * wpl * apl + p.dpu_latency() as u64 + 2;
+    // Cycles from the snapshot edge to the tile's last beat: the issue register, then
+    // `out_bits` search stages or the one raw output register, then one beat per row.
     let emit_fixed = if raw { 2 } else { p.out_bits as u64 + 1 };
-    let m_tiles = m.div_ceil(dm);
-    // Every m-tile: compute, then one beat per valid row after the threshold pipeline.
-    let per_n_tile = m_tiles * (compute + emit_fixed) + m;
-    let mut total = load;
+    // `t`: the last cycle so far (the snapshot cycle of the latest tile, or the last cycle
+    // of a load); `free`: the first cycle whose edge may take a snapshot (the previous
+    // tile's last beat was accepted the cycle before).
+    let (mut t, mut free, mut last_beat) = (load, 0, 0);
     let mut n0 = 0;
     while n0 < n {
         let nv = dn.min(n - n0);
-        total += nv * kc * apl + per_n_tile;
+        t += nv * kc * apl;
+        let mut m0 = 0;
+        while m0 < m {
+            let rv = dm.min(m - m0);
+            t = (t + compute).max(free);
+            last_beat = t + emit_fixed + rv;
+            free = last_beat + 1;
+            m0 += dm;
+        }
         n0 += dn;
     }
-    total
+    last_beat
 }
 
 /// Compute-array utilization of a job: `M·K·N` MACs over `cycles` at the array's peak

@@ -50,10 +50,10 @@ pub const PROPERTIES: [(&str, &str); 4] = [
 /// every state reachable from reset, and asserted (so proved) like the [`PROPERTIES`]; as
 /// assertions, k-induction assumes them in its k prior steps, which rules out the unreachable
 /// states that defeat induction on `out_held` and `out_needs_inputs` alone.
-pub const INVARIANTS: [(&str, &str); 6] = [
+pub const INVARIANTS: [(&str, &str); 7] = [
     (
         "inv_pipe_emit",
-        "outside ST_EMIT the output pipeline is empty: e1_valid_q, every threshold stage's valid bit and raw_valid_q are 0",
+        "while the result registers hold no tile being emitted (em_busy_q low) the output pipeline is empty: e1_valid_q, every threshold stage's valid bit and raw_valid_q are 0",
     ),
     (
         "inv_one_path",
@@ -61,19 +61,23 @@ pub const INVARIANTS: [(&str, &str); 6] = [
     ),
     (
         "inv_count",
-        "in ST_EMIT: accepted_q <= r_issue_q <= rows_valid, and r_issue_q - accepted_q is the number of rows in the pipeline (e1, threshold stages, raw register)",
+        "while a tile is emitted: accepted_q <= r_issue_q <= em_rv_q, and r_issue_q - accepted_q is the number of rows in the pipeline (e1, threshold stages, raw register)",
     ),
     (
         "inv_last",
-        "a valid pipeline row marked last is in ST_EMIT, of the job's last tile (no m_more, no n_more) with all its rows issued (r_issue_q == rows_valid), and no younger row is upstream of it",
+        "a valid pipeline row marked last belongs to the emitted tile, the job's last (em_last_q), with all its rows issued (r_issue_q == em_rv_q), and no younger row is upstream of it",
     ),
     (
         "inv_lookahead",
-        "in ST_EMIT the controller's registered tile look-ahead (rows_valid, m_more, n_more) equals the function of the tile registers it stands for (rows_valid_d, m_more_d, n_more_d)",
+        "in ST_COMPUTE once the tile's steps are all issued, the controller's registered tile look-ahead (rows_valid, m_more, n_more) equals the function of the tile registers it stands for (rows_valid_d, m_more_d, n_more_d)",
+    ),
+    (
+        "inv_last_tile",
+        "while the job's last tile is emitted the controller is in ST_IDLE (it takes no header until the tile's last row is accepted)",
     ),
     (
         "inv_seen",
-        "outside ST_IDLE a weight beat was accepted since reset and since the previous job's last output beat (wt_seen); in ST_COMPUTE and ST_EMIT an activation beat too (act_seen)",
+        "outside ST_IDLE, and while a tile is emitted, a weight beat was accepted since reset and since the previous job's last output beat (wt_seen); in ST_COMPUTE and while a tile is emitted an activation beat too (act_seen)",
     ),
 ];
 

@@ -38,6 +38,10 @@ pub fn taps(p: &EngineParams) -> Vec<Tap> {
         ("f_r_issue", ri_w, "u_ctrl.r_issue_q"),
         ("f_accepted", ri_w, "u_ctrl.accepted_q"),
         ("f_rows_valid", ri_w, "u_ctrl.rows_valid"),
+        ("f_em_busy", 1, "u_ctrl.em_busy_q"),
+        ("f_em_rv", ri_w, "u_ctrl.em_rv_q"),
+        ("f_em_last", 1, "u_ctrl.em_last_q"),
+        ("f_issue_done", 1, "u_ctrl.issue_done_q"),
         ("f_m_more", 1, "u_ctrl.m_more"),
         ("f_n_more", 1, "u_ctrl.n_more"),
         ("f_rows_valid_d", ri_w, "u_ctrl.rows_valid_d"),
@@ -87,7 +91,7 @@ fn invariants(p: &EngineParams) -> String {
     }
     writeln!(s, "    // verilator lint_on UNDRIVEN").unwrap();
     // The controller states the invariants name, with the engine's encodings.
-    for st in [State::Idle, State::Compute, State::Emit] {
+    for st in [State::Idle, State::Compute] {
         let (name, i) = (st.rtl_name(), st.code());
         writeln!(s, "    localparam [{}:0] F_{name} = {sw}'d{i};", sw - 1).unwrap();
     }
@@ -125,9 +129,11 @@ fn invariants(p: &EngineParams) -> String {
         s,
         r#"    // Rows in the output pipeline (issue register, threshold stages, raw register).
     wire [7:0] f_in_flight = {in_flight};
-    // The m-tile's rows are all issued and it is the job's last tile.
-    wire f_tail = f_state == F_ST_EMIT && f_r_issue == f_rows_valid && !f_m_more && !f_n_more;
-    wire f_emit = f_state == F_ST_EMIT;
+    // The emitted tile's rows are all issued and it is the job's last tile.
+    wire f_tail = f_em_busy && f_r_issue == f_em_rv && f_em_last;
+    wire f_emit = f_em_busy;
+    // A tile's steps are all issued (the look-ahead is read from here on).
+    wire f_done = f_state == F_ST_COMPUTE && f_issue_done;
 
     // Inductive strengthening: invariants of reachable states, each proved like the properties
     // (k-induction assumes asserted invariants in its k prior steps).
@@ -135,12 +141,13 @@ fn invariants(p: &EngineParams) -> String {
         if (f_past_valid) begin
             inv_pipe_emit: assert (f_emit || (f_in_flight == 8'd0));
             inv_one_path: assert (!(f_raw_valid && !f_raw_q) && !(({any_tu}) && f_raw_q));
-            inv_count: assert (!f_emit || ({ac} <= {ri} && f_r_issue <= f_rows_valid
+            inv_count: assert (!f_emit || ({ac} <= {ri} && f_r_issue <= f_em_rv
                                              && {ri} - {ac} == f_in_flight));
             inv_last: assert ({last});
-            inv_lookahead: assert (!f_emit || (f_rows_valid == f_rows_valid_d
+            inv_lookahead: assert (!f_done || (f_rows_valid == f_rows_valid_d
                                                && f_m_more == f_m_more_d && f_n_more == f_n_more_d));
-            inv_seen: assert ((f_state == F_ST_IDLE || wt_seen)
+            inv_last_tile: assert (!(f_emit && f_em_last) || f_state == F_ST_IDLE);
+            inv_seen: assert (((f_state == F_ST_IDLE && !f_emit) || wt_seen)
                               && (!(f_state == F_ST_COMPUTE || f_emit) || act_seen));
         end
     end

@@ -52,6 +52,8 @@ module bitserial_engine (
     logic step_negate;
     // the step's term is shifted left by i + j
     logic [1:0] step_shift;
+    // the result registers take the accumulators (a tile is done)
+    logic snap;
     // array row
     logic [2:0] row_sel;
     // the job's last row
@@ -60,7 +62,7 @@ module bitserial_engine (
     logic code_valid;
     // the row goes out raw
     logic raw_valid;
-    // valid columns of the n-tile
+    // valid columns of the tile being emitted
     logic [3:0] cols_valid;
 
     // Driven by operand_mem.
@@ -121,6 +123,7 @@ module bitserial_engine (
         .step_clear        (step_clear),
         .step_negate       (step_negate),
         .step_shift        (step_shift),
+        .snap              (snap),
         .row_sel           (row_sel),
         .row_last          (row_last),
         .code_valid        (code_valid),
@@ -177,6 +180,7 @@ module bitserial_engine (
         .clear     (pe_clear),
         .negate    (pe_negate),
         .shift     (pe_shift),
+        .snap      (snap),
         .row_sel   (row_sel),
         .row_acc   (row_acc)
     );

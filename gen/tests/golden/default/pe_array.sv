@@ -16,6 +16,7 @@ module pe_array (
     input  wire          negate,
     input  wire [1:0]    shift,
     // Row out
+    input  wire          snap,      // the result registers take the accumulators
     input  wire [2:0]    row_sel,   // array row
     output wire [127:0]  row_acc    // column c at [c*ACC_WIDTH +: ACC_WIDTH]
 );
@@ -47,9 +48,18 @@ module pe_array (
             );
         end
     end
+    // Result registers: a finished tile's accumulators, emitted while the next tile accumulates.
+    logic [127:0] res [8];
+    always_ff @(posedge clk) begin
+        if (snap) begin
+            for (int r = 0; r < 8; r = r + 1) begin
+                res[r] <= acc[r];
+            end
+        end
+    end
 
     // Row multiplexer: the row the output stage takes.
-    assign row_acc = acc[row_sel];
+    assign row_acc = res[row_sel];
 endmodule
 
 `resetall

@@ -53,6 +53,8 @@ module lut_engine (
     logic step_valid;
     // the first step of a tile: the accumulators restart
     logic step_clear;
+    // the result registers take the accumulators (a tile is done)
+    logic snap;
     // array row
     logic [0:0] row_sel;
     // the job's last row
@@ -61,7 +63,7 @@ module lut_engine (
     logic code_valid;
     // the row goes out raw
     logic raw_valid;
-    // valid columns of the n-tile
+    // valid columns of the tile being emitted
     logic [1:0] cols_valid;
 
     // Driven by operand_mem.
@@ -121,6 +123,7 @@ module lut_engine (
         .tbl_wr_data       (tbl_wr_data),
         .step_valid        (step_valid),
         .step_clear        (step_clear),
+        .snap              (snap),
         .row_sel           (row_sel),
         .row_last          (row_last),
         .code_valid        (code_valid),
@@ -173,6 +176,7 @@ module lut_engine (
         .a_rd_data   (a_rd_data),
         .valid       (pe_valid),
         .clear       (pe_clear),
+        .snap        (snap),
         .row_sel     (row_sel),
         .row_acc     (row_acc)
     );

@@ -34,11 +34,12 @@ module engine_ctrl (
     output wire         step_negate,       // the step's term is subtracted
     output wire [2:0]   step_shift,        // the step's term is shifted left by i + j
     // Emission: the row the output stage takes
+    output wire         snap,              // the result registers take the accumulators (a tile is done)
     output wire [1:0]   row_sel,           // array row
     output wire         row_last,          // the job's last row
     output wire         code_valid,        // the row enters the threshold unit
     output wire         raw_valid,         // the row goes out raw
-    output wire [2:0]   cols_valid,        // valid columns of the n-tile
+    output wire [2:0]   cols_valid,        // valid columns of the tile being emitted
     input  wire         en,                // the output pipeline advances
     input  wire         out_fire           // a row is accepted on m_axis_out
 );
@@ -48,13 +49,12 @@ module engine_ctrl (
     localparam logic [2:0] ST_LOAD_T = 3'd2;
     localparam logic [2:0] ST_LOAD_A = 3'd3;
     localparam logic [2:0] ST_COMPUTE = 3'd4;
-    localparam logic [2:0] ST_EMIT = 3'd5;
     // Controller state.
     logic [2:0] state_q;
 
     // Stream handshakes (tready depends only on registers).
     logic [0:0] wt_ready;
-    assign wt_ready = ((state_q == ST_IDLE) || (state_q == ST_LOAD_W)) || (state_q == ST_LOAD_T);
+    assign wt_ready = (((state_q == ST_IDLE) && !em_busy_q) || (state_q == ST_LOAD_W)) || (state_q == ST_LOAD_T);
     logic [0:0] act_ready;
     assign act_ready = state_q == ST_LOAD_A;
     logic [0:0] wt_fire;
@@ -126,7 +126,17 @@ module engine_ctrl (
     // cycles left until the accumulators hold the last step
     logic [2:0] drain_q;
 
-    // Emission.
+    // Emission of the tile in the result registers (beside the state machine).
+    // the result registers hold a tile whose rows are not all accepted
+    logic [0:0] em_busy_q;
+    // its first row (output channel)
+    logic [5:0] em_m0_q;
+    // its rows
+    logic [2:0] em_rv_q;
+    // its valid columns
+    logic [2:0] em_nv_q;
+    // it is the job's last tile
+    logic [0:0] em_last_q;
     // rows sent into the threshold pipeline
     logic [2:0] r_issue_q;
     // rows accepted on m_axis_out
@@ -166,10 +176,14 @@ module engine_ctrl (
     // (registered look-ahead)
     logic [0:0] n_more;
     assign n_more = n_more_q;
+    // a row of the result registers enters the output pipeline
     logic [0:0] issue;
-    assign issue = (state_q == ST_EMIT) && (r_issue_q < rows_valid);
+    assign issue = em_busy_q && (r_issue_q < em_rv_q);
     logic [0:0] issuing;
     assign issuing = (state_q == ST_COMPUTE) && !issue_done_q;
+    // the accumulators hold the tile's last step and the result registers are free
+    logic [0:0] res_take;
+    assign res_take = (((state_q == ST_COMPUTE) && issue_done_q) && (drain_q == 3'd0)) && !em_busy_q;
     // this beat's threshold above the earlier ones (t_0 lowest)
     logic [254:0] thr_next;
     assign thr_next = {wt_data[0 +: 17], thr_shift_q};
@@ -192,7 +206,7 @@ module engine_ctrl (
     logic [4:0] a_raddr;
     assign a_raddr = a_raddr_full[0 +: 5];
     logic [6:0] t_raddr_full;
-    assign t_raddr_full = {1'd0, m0_q} + {4'd0, r_issue_q};
+    assign t_raddr_full = {1'd0, em_m0_q} + {4'd0, r_issue_q};
     logic [4:0] t_raddr;
     assign t_raddr = t_raddr_full[0 +: 5];
     logic [5:0] t_waddr_full;
@@ -223,7 +237,8 @@ module engine_ctrl (
     assign row_last = e1_last_q;
     assign code_valid = e1_valid_q && !raw_q;
     assign raw_valid = e1_valid_q && raw_q;
-    assign cols_valid = nv_q;
+    assign cols_valid = em_nv_q;
+    assign snap = res_take;
 
     // State machine.
     logic [6:0] m0_next_d_full;
@@ -308,9 +323,24 @@ module engine_ctrl (
             drain_q <= 3'd0;
             r_issue_q <= 3'd0;
             accepted_q <= 3'd0;
+            em_busy_q <= 1'd0;
+            em_m0_q <= 6'd0;
+            em_rv_q <= 3'd0;
+            em_nv_q <= 3'd0;
+            em_last_q <= 1'd0;
         end else begin
             if (en) begin
                 e1_valid_q <= issue;
+            end
+            if (en && issue) begin
+                r_issue_q <= r_issue_q + 3'd1;
+            end
+            if (out_fire) begin
+                if (({1'd0, accepted_q} + {3'd0, 1'd1}) == {1'd0, em_rv_q}) begin
+                    em_busy_q <= 1'd0;
+                end else begin
+                    accepted_q <= accepted_q + 3'd1;
+                end
             end
             if (state_q == ST_IDLE) begin
                 if (wt_fire && hdr_ok) begin
@@ -410,7 +440,7 @@ module engine_ctrl (
                             i_q <= 2'd0;
                             if (({1'd0, kc_idx_q} + {3'd0, 1'd1}) == {1'd0, kc_q}) begin
                                 issue_done_q <= 1'd1;
-                                drain_q <= 3'd4;
+                                drain_q <= 3'd6;
                             end else begin
                                 kc_idx_q <= kc_idx_q + 3'd1;
                                 kc_w_q <= kc_w_q + {2'd0, 3'd4};
@@ -423,18 +453,14 @@ module engine_ctrl (
                         j_q <= j_q + 2'd1;
                     end
                 end else if (drain_q == 3'd0) begin
-                    state_q <= ST_EMIT;
-                    r_issue_q <= 3'd0;
-                    accepted_q <= 3'd0;
-                end else begin
-                    drain_q <= drain_q - 3'd1;
-                end
-            end else if (state_q == ST_EMIT) begin
-                if (en && issue) begin
-                    r_issue_q <= r_issue_q + 3'd1;
-                end
-                if (out_fire) begin
-                    if (({1'd0, accepted_q} + {3'd0, 1'd1}) == {1'd0, rows_valid}) begin
+                    if (res_take) begin
+                        em_busy_q <= 1'd1;
+                        em_m0_q <= m0_q;
+                        em_rv_q <= rows_valid;
+                        em_nv_q <= nv_q;
+                        em_last_q <= !m_more && !n_more;
+                        r_issue_q <= 3'd0;
+                        accepted_q <= 3'd0;
                         if (m_more) begin
                             m0_q <= m0_next;
                             mt_base_q <= mt_base_q + {3'd0, kcw_q};
@@ -454,9 +480,9 @@ module engine_ctrl (
                         end else begin
                             state_q <= ST_IDLE;
                         end
-                    end else begin
-                        accepted_q <= accepted_q + 3'd1;
                     end
+                end else begin
+                    drain_q <= drain_q - 3'd1;
                 end
             end
         end
@@ -464,7 +490,7 @@ module engine_ctrl (
     always_ff @(posedge clk) begin
         if (en) begin
             e1_row_q <= r_issue_row;
-            e1_last_q <= ((issue && (({1'd0, r_issue_q} + {3'd0, 1'd1}) == {1'd0, rows_valid})) && !m_more) && !n_more;
+            e1_last_q <= (issue && (({1'd0, r_issue_q} + {3'd0, 1'd1}) == {1'd0, em_rv_q})) && em_last_q;
         end
     end
 `ifndef SYNTHESIS
