@@ -71,7 +71,7 @@ pub(crate) fn state_machine(b: &mut B, p: &EngineParams, c: &CtrlParams, r: &Reg
             zero(&r.kc_a_q),
             zero(&r.i_q),
             zero(&r.j_q),
-            zero(&r.issue_done_q),
+            set(&r.fresh_q, kw(1, 1)),
             set(state, st(State::Compute)),
         ]
     };
@@ -234,110 +234,56 @@ pub(crate) fn state_machine(b: &mut B, p: &EngineParams, c: &CtrlParams, r: &Reg
         vec![],
     )];
     let base_next = r.mt_base_q.add_in(&r.kcw_q, c.wa_w);
-    let compute = vec![when(
-        &r.issue_done_q.not(),
-        vec![when(
-            &r.j_q.eq(&kw((wpl - 1) as u64, c.j_w)),
-            vec![
-                zero(&r.j_q),
-                when(
-                    &r.i_q.eq(&kw((apl - 1) as u64, c.i_w)),
-                    vec![
-                        zero(&r.i_q),
-                        when(
-                            &r.kc_idx_q.add(&k(1)).eq(&r.kc_q),
-                            vec![
-                                set(&r.issue_done_q, kw(1, 1)),
-                                set(&r.drain_q, kw((p.dpu_latency() + 1) as u64, c.dr_w)),
-                            ],
-                            vec![
-                                set(&r.kc_idx_q, r.kc_idx_q.inc()),
-                                set(&r.kc_w_q, r.kc_w_q.add_in(&k(wpl as u64), c.kcw_w)),
-                                set(&r.kc_a_q, r.kc_a_q.add_in(&k(apl as u64), c.kca_w)),
-                            ],
-                        ),
-                    ],
-                    vec![set(&r.i_q, r.i_q.inc())],
-                ),
-            ],
-            vec![set(&r.j_q, r.j_q.inc())],
-        )],
-        vec![when(
-            &r.drain_q.eq(&kw(0, c.dr_w)),
+    // A tile's last step: the tile is handed to the emission (pending until the step
+    // reaches the accumulators), and the next tile starts at once.
+    let finish = vec![
+        set(&r.pend_q, kw(1, 1)),
+        set(&r.drain_q, kw((p.dpu_latency() + 1) as u64, c.dr_w)),
+        set(&r.pend_m0_q, r.m0_q.clone()),
+        set(&r.pend_rv_q, r.rv.clone()),
+        set(&r.pend_nv_q, r.nv_q.clone()),
+        set(&r.pend_last_q, r.m_more.not().and(&r.n_more.not())),
+        when(
+            &r.m_more,
+            start_m(m_next, base_next),
             vec![when(
-                &r.snap,
+                &r.n_more,
+                start_n(n_next.clone(), nv_next.clone()),
+                vec![set(state, st(State::Idle))],
+            )],
+        ),
+    ];
+    let compute = vec![
+        zero(&r.fresh_q),
+        when(
+            &r.issuing,
+            vec![when(
+                &r.j_q.eq(&kw((wpl - 1) as u64, c.j_w)),
                 vec![
-                    set(&r.em_busy_q, kw(1, 1)),
-                    set(&r.em_m0_q, r.m0_q.clone()),
-                    set(&r.em_rv_q, r.rv.clone()),
-                    set(&r.em_nv_q, r.nv_q.clone()),
-                    set(&r.em_last_q, r.m_more.not().and(&r.n_more.not())),
-                    zero(&r.r_issue_q),
-                    zero(&r.accepted_q),
+                    zero(&r.j_q),
                     when(
-                        &r.m_more,
-                        start_m(m_next, base_next),
-                        vec![when(
-                            &r.n_more,
-                            start_n(n_next.clone(), nv_next.clone()),
-                            vec![set(state, st(State::Idle))],
-                        )],
+                        &r.i_q.eq(&kw((apl - 1) as u64, c.i_w)),
+                        vec![
+                            zero(&r.i_q),
+                            when(
+                                &r.kc_idx_q.add(&k(1)).eq(&r.kc_q),
+                                finish,
+                                vec![
+                                    set(&r.kc_idx_q, r.kc_idx_q.inc()),
+                                    set(&r.kc_w_q, r.kc_w_q.add_in(&k(wpl as u64), c.kcw_w)),
+                                    set(&r.kc_a_q, r.kc_a_q.add_in(&k(apl as u64), c.kca_w)),
+                                ],
+                            ),
+                        ],
+                        vec![set(&r.i_q, r.i_q.inc())],
                     ),
                 ],
-                vec![],
-            )],
-            vec![set(
-                &r.drain_q,
-                V {
-                    e: e::sub(r.drain_q.e.clone(), e::lit(c.dr_w, 1)),
-                    w: c.dr_w,
-                },
-            )],
-        )],
-    )];
-    // Emission, beside the state machine: rows of the result registers into the output
-    // pipeline while it advances; the tile is done when its last row is accepted.
-    let emission = vec![
-        when(
-            &r.en,
-            vec![set(&r.e1_valid_q, r.issue.clone())],
-            vec![],
-        ),
-        when(
-            &r.en.and(&r.issue),
-            vec![set(&r.r_issue_q, r.r_issue_q.inc())],
-            vec![],
-        ),
-        when(
-            &r.out_fire,
-            vec![when(
-                &r.accepted_q.add(&k(1)).eq(&r.em_rv_q),
-                vec![zero(&r.em_busy_q)],
-                vec![set(&r.accepted_q, r.accepted_q.inc())],
+                vec![set(&r.j_q, r.j_q.inc())],
             )],
             vec![],
         ),
     ];
-    let row = trunc(
-        b,
-        "r_issue_row",
-        r.r_issue_q.clone(),
-        c.row_w,
-        r.issue.clone(),
-    );
-    let e1 = vec![when(
-        &r.en,
-        vec![
-            set(&r.e1_row_q, row),
-            set(
-                &r.e1_last_q,
-                r.issue
-                    .and(&r.r_issue_q.add(&k(1)).eq(&r.em_rv_q))
-                    .and(&r.em_last_q),
-            ),
-        ],
-        vec![],
-    )];
+    let (emission, e1) = crate::engine_ctrl_emit::emission(b, c, r);
     let reset: Vec<Stmt> = std::iter::once(set(state, st(State::Idle)))
         .chain(
             [
@@ -363,8 +309,13 @@ pub(crate) fn state_machine(b: &mut B, p: &EngineParams, c: &CtrlParams, r: &Reg
                 &r.i_q,
                 &r.j_q,
                 &r.mt_base_q,
-                &r.issue_done_q,
+                &r.fresh_q,
+                &r.pend_q,
                 &r.drain_q,
+                &r.pend_m0_q,
+                &r.pend_rv_q,
+                &r.pend_nv_q,
+                &r.pend_last_q,
                 &r.r_issue_q,
                 &r.accepted_q,
                 &r.em_busy_q,

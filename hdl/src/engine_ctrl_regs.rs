@@ -40,8 +40,13 @@ pub(crate) struct Regs {
     pub kc_a_q: V,
     pub i_q: V,
     pub j_q: V,
-    pub issue_done_q: V,
+    pub fresh_q: V,
+    pub pend_q: V,
     pub drain_q: V,
+    pub pend_m0_q: V,
+    pub pend_rv_q: V,
+    pub pend_nv_q: V,
+    pub pend_last_q: V,
     pub em_busy_q: V,
     pub em_m0_q: V,
     pub em_rv_q: V,
@@ -123,10 +128,13 @@ pub(crate) fn declare(b: &mut B, p: &EngineParams, c: &CtrlParams) -> Regs {
     b.comment("Stream handshakes (tready depends only on registers).");
     // A header waits until the previous job's rows are all out (its thresholds are read
     // until then).
-    let em_busy_q = sig("em_busy_q", 1);
+    let (em_busy_q, pend_q) = (sig("em_busy_q", 1), sig("pend_q", 1));
     let mut wt_states = e::lor(
         e::lor(
-            in_state(State::Idle).and(&em_busy_q.not()).e,
+            in_state(State::Idle)
+                .and(&em_busy_q.not())
+                .and(&pend_q.not())
+                .e,
             in_state(State::LoadW).e,
         ),
         in_state(State::LoadT).e,
@@ -226,28 +234,13 @@ pub(crate) fn declare(b: &mut B, p: &EngineParams, c: &CtrlParams) -> Regs {
     let kc_a_q = b.decl("kc_a_q", c.kca_w, "kc_idx · activation words per chunk");
     let i_q = b.decl("i_q", c.i_w, "");
     let j_q = b.decl("j_q", c.j_w, "");
-    let issue_done_q = b.decl("issue_done_q", 1, "");
-    let drain_q = b.decl(
-        "drain_q",
-        c.dr_w,
-        "cycles left until the accumulators hold the last step",
-    );
-
-    b.comment("Emission of the tile in the result registers (beside the state machine).");
-    let em_busy_q = b.decl(
-        "em_busy_q",
+    let fresh_q = b.decl(
+        "fresh_q",
         1,
-        "the result registers hold a tile whose rows are not all accepted",
+        "the m-tile's first cycle (its look-ahead is not valid yet: no last step)",
     );
-    let em_m0_q = b.decl("em_m0_q", c.m_w, "its first row (output channel)");
-    let em_rv_q = b.decl("em_rv_q", c.ri_w, "its rows");
-    let em_nv_q = b.decl("em_nv_q", c.nv_w, "its valid columns");
-    let em_last_q = b.decl("em_last_q", 1, "it is the job's last tile");
-    let r_issue_q = b.decl("r_issue_q", c.ri_w, "rows sent into the threshold pipeline");
-    let accepted_q = b.decl("accepted_q", c.ri_w, "rows accepted on m_axis_out");
-    let e1_valid_q = b.decl("e1_valid_q", 1, "");
-    let e1_row_q = b.decl("e1_row_q", c.row_w, "");
-    let e1_last_q = b.decl("e1_last_q", 1, "");
+    let [pend_q, drain_q, pend_m0_q, pend_rv_q, pend_nv_q, pend_last_q, em_busy_q, em_m0_q, em_rv_q, em_nv_q, em_last_q, r_issue_q, accepted_q, e1_valid_q, e1_row_q, e1_last_q] =
+        crate::engine_ctrl_emit::declare(b, c);
 
     // Derived combinational values.
     // Tile look-ahead: functions of the tile registers, registered so the tile-done logic
@@ -280,18 +273,33 @@ pub(crate) fn declare(b: &mut B, p: &EngineParams, c: &CtrlParams) -> Regs {
         em_busy_q.and(&r_issue_q.lt(&em_rv_q)),
         "a row of the result registers enters the output pipeline",
     );
+    let last_step = b.wire(
+        "last_step",
+        j_q.eq(&kw((p.w_planes() - 1) as u64, c.j_w))
+            .and(&i_q.eq(&kw((p.a_planes() - 1) as u64, c.i_w)))
+            .and(&kc_idx_q.add(&k(1)).eq(&kc_q)),
+        "the step at the counters is the tile's last",
+    );
+    let first_step = b.wire(
+        "first_step",
+        j_q.eq(&kw(0, c.j_w))
+            .and(&i_q.eq(&kw(0, c.i_w)))
+            .and(&kc_idx_q.eq(&kw(0, c.kc_w))),
+        "the step at the counters is the tile's first",
+    );
     let issuing = b.wire(
         "issuing",
-        in_state(State::Compute).and(&issue_done_q.not()),
-        "",
+        in_state(State::Compute)
+            .and(&first_step.not().or(&pend_q.not()).or(&em_busy_q.not()))
+            .and(&last_step.not().or(&pend_q.not().and(&fresh_q.not()))),
+        "steps go back to back; a first waits while a pending tile cannot take the result registers, a last for the pending slot",
     );
     let snap = b.wire(
         "res_take",
-        in_state(State::Compute)
-            .and(&issue_done_q)
+        pend_q
             .and(&drain_q.eq(&kw(0, c.dr_w)))
             .and(&em_busy_q.not()),
-        "the accumulators hold the tile's last step and the result registers are free",
+        "the accumulators hold the pending tile's last step, the previous tile is out",
     );
     let new_thr = slice("wt_data", 0, tw);
     let shifted = if t == 1 {
@@ -343,8 +351,13 @@ pub(crate) fn declare(b: &mut B, p: &EngineParams, c: &CtrlParams) -> Regs {
         kc_a_q,
         i_q,
         j_q,
-        issue_done_q,
+        fresh_q,
+        pend_q,
         drain_q,
+        pend_m0_q,
+        pend_rv_q,
+        pend_nv_q,
+        pend_last_q,
         em_busy_q,
         em_m0_q,
         em_rv_q,

@@ -13,6 +13,7 @@ pub mod dpu;
 pub mod engine;
 pub mod engine_ctrl;
 pub mod engine_ctrl_checks;
+pub mod engine_ctrl_emit;
 pub mod engine_ctrl_fsm;
 pub mod engine_ctrl_regs;
 pub mod lut_pe;

@@ -14,6 +14,7 @@ use hdl::params::EngineParams;
 use crate::ctl_delay::Ctl;
 use crate::engine::{Inputs, State};
 
+mod emit;
 mod load;
 
 /// A write at the clock edge, from the controller to a memory.
@@ -91,8 +92,19 @@ pub(crate) struct Ctrl {
     kc_a: u32,
     i: u32,
     j: u32,
-    issue_done: bool,
+    /// The first cycle of an m-tile (its look-ahead registers are not yet valid: a tile's
+    /// last step is not issued in it).
+    fresh: bool,
+    /// A finished tile waits for the result registers: its last step is on its way to the
+    /// accumulators (`drain` counts the cycles until they hold it), or the previous tile is
+    /// still being emitted.
+    pend: bool,
     drain: u32,
+    /// The pending tile's first row, rows, valid columns, and whether it is the job's last.
+    pend_m0: u32,
+    pend_rv: u32,
+    pend_nv: u32,
+    pend_last: bool,
     // Emission of the tile in the PE array's result registers (independent of the state:
     // it overlaps the next tile's activation load and compute).
     /// The result registers hold a tile not yet all accepted.
@@ -144,8 +156,13 @@ impl Ctrl {
             kc_a: 0,
             i: 0,
             j: 0,
-            issue_done: false,
+            fresh: false,
+            pend: false,
             drain: 0,
+            pend_m0: 0,
+            pend_rv: 0,
+            pend_nv: 0,
+            pend_last: false,
             em_busy: false,
             em_m0: 0,
             em_rv: 0,
@@ -165,17 +182,22 @@ impl Ctrl {
         self.state
     }
 
-    /// Valid columns of the tile being emitted (`cols_valid`).
+    /// The step at the plane and chunk counters is its tile's last.
     #[inline]
-    pub(crate) fn cols_valid(&self) -> u32 {
-        self.em_nv
+    fn last_step(&self, p: &EngineParams) -> bool {
+        self.j + 1 == p.w_planes() && self.i + 1 == p.a_planes() && self.kc_idx + 1 == self.kc
     }
 
-    /// The result registers take the accumulators at this edge (`snap`): the m-tile's last
-    /// step has reached them and the previous tile's rows are all accepted.
+    /// A step is issued this cycle: a tile's steps go back to back, except that its first
+    /// waits while a pending tile cannot take the result registers (its accumulators would
+    /// be overwritten before the snapshot), and its last waits for the pending slot and is
+    /// never in the tile's first cycle (the look-ahead registers are valid from the second).
     #[inline]
-    pub(crate) fn snap(&self) -> bool {
-        self.state == State::Compute && self.issue_done && self.drain == 0 && !self.em_busy
+    fn issuing(&self, p: &EngineParams) -> bool {
+        let first = self.kc_idx == 0 && self.i == 0 && self.j == 0;
+        self.state == State::Compute
+            && (!first || !self.pend || !self.em_busy)
+            && (!self.last_step(p) || (!self.pend && !self.fresh))
     }
 
     /// Whether the table loader is at a zero-level word (written with 0, no stream beat).
@@ -189,7 +211,7 @@ impl Ctrl {
     pub(crate) fn wt_ready(&self) -> bool {
         // A header waits until the previous job's rows are all out (its thresholds are read
         // until then).
-        (self.state == State::Idle && !self.em_busy)
+        (self.state == State::Idle && !self.em_busy && !self.pend)
             || matches!(self.state, State::LoadW | State::LoadT)
             || (self.state == State::LoadP && !self.table_zero())
     }
@@ -200,40 +222,11 @@ impl Ctrl {
         self.state == State::LoadA
     }
 
-    /// The row the `e1` registers present to the emission pipeline.
-    #[inline]
-    pub(crate) fn emit_row(&self) -> EmitRow {
-        EmitRow {
-            valid: self.e1_valid,
-            row: self.e1_row as usize,
-            last: self.e1_last,
-            raw: self.raw,
-        }
-    }
-
-    /// Clock edge of the emission counters (only while the emission pipeline is enabled):
-    /// issue the next row of the m-tile. Returns the threshold memory's next read address,
-    /// the channel of that row.
-    #[inline]
-    pub(crate) fn step_emit(&mut self, p: &EngineParams) -> usize {
-        let rv = self.em_rv;
-        let issue = self.em_busy && self.r_issue < rv;
-        let thr = ((self.em_m0 + self.r_issue) % p.max_m) as usize;
-        self.e1_valid = issue;
-        self.e1_row = self.r_issue % p.dm;
-        self.e1_last = issue && self.r_issue + 1 == rv && self.em_last;
-        if issue {
-            self.r_issue += 1;
-        }
-        thr
-    }
-
     /// The compute step issued this cycle and its weight and activation read addresses
     /// (unwrapped: out-of-range only on invalid steps).
     #[inline]
     pub(crate) fn issue(&self, p: &EngineParams) -> (Ctl, u32, u32) {
-        let issuing = self.state == State::Compute && !self.issue_done;
-        let ctl = if issuing {
+        let ctl = if self.issuing(p) {
             Ctl {
                 valid: true,
                 clear: self.kc_idx == 0 && self.i == 0 && self.j == 0,
@@ -257,14 +250,9 @@ impl Ctrl {
         errors: &mut Vec<String>,
     ) -> Option<MemWrite<'s>> {
         let mut write = None;
-        let snap = self.snap();
-        if out_fire {
-            if self.accepted + 1 == self.em_rv {
-                self.em_busy = false;
-            } else {
-                self.accepted += 1;
-            }
-        }
+        // Every decision below reads the registers before this edge.
+        let issuing = self.issuing(p);
+        self.step_pending(out_fire);
         match self.state {
             State::Idle => {
                 if wt_fire {
@@ -287,53 +275,49 @@ impl Ctrl {
                     write = Some(self.load_activation(inp, errors));
                 }
             }
-            State::Compute => self.step_compute(p, snap),
+            State::Compute => self.step_compute(p, issuing),
         }
         write
     }
 
-    /// The compute state's edge: advance the plane and chunk counters, then drain the DPU
-    /// pipeline until the accumulators hold the last step; when the result registers are
-    /// free (`snap`), hand the tile to the emission and go on to the next tile.
+    /// The compute state's edge: advance the plane and chunk counters by the step issued;
+    /// after a tile's last step, hand the tile to the emission (pending until its last step
+    /// reaches the accumulators) and go on to the next tile.
     #[inline]
-    fn step_compute(&mut self, p: &EngineParams, snap: bool) {
-        if !self.issue_done {
-            if self.j + 1 == p.w_planes() {
-                self.j = 0;
-                if self.i + 1 == p.a_planes() {
-                    self.i = 0;
-                    if self.kc_idx + 1 == self.kc {
-                        self.issue_done = true;
-                        self.drain = p.dpu_latency() + 1;
-                    } else {
-                        self.kc_idx += 1;
-                        self.kc_w += p.w_planes();
-                        self.kc_a += p.a_planes();
-                    }
-                } else {
-                    self.i += 1;
-                }
-            } else {
-                self.j += 1;
-            }
-        } else if self.drain > 0 {
-            self.drain -= 1;
-        } else if snap {
-            let (m_more, n_more) = (self.m0 + p.dm < self.m, self.n0 + p.dn < self.n);
-            self.em_busy = true;
-            self.em_m0 = self.m0;
-            self.em_rv = p.dm.min(self.m - self.m0);
-            self.em_nv = self.nv;
-            self.em_last = !m_more && !n_more;
-            self.r_issue = 0;
-            self.accepted = 0;
-            if m_more {
-                self.start_m_tile(self.m0 + p.dm, self.mt_base + self.kcw);
-            } else if n_more {
-                self.start_n_tile(p, self.n0 + p.dn);
-            } else {
-                self.state = State::Idle;
-            }
+    fn step_compute(&mut self, p: &EngineParams, issuing: bool) {
+        self.fresh = false;
+        if !issuing {
+            return;
+        }
+        if self.j + 1 < p.w_planes() {
+            self.j += 1;
+            return;
+        }
+        self.j = 0;
+        if self.i + 1 < p.a_planes() {
+            self.i += 1;
+            return;
+        }
+        self.i = 0;
+        if self.kc_idx + 1 < self.kc {
+            self.kc_idx += 1;
+            self.kc_w += p.w_planes();
+            self.kc_a += p.a_planes();
+            return;
+        }
+        let (m_more, n_more) = (self.m0 + p.dm < self.m, self.n0 + p.dn < self.n);
+        self.pend = true;
+        self.drain = p.dpu_latency() + 1;
+        self.pend_m0 = self.m0;
+        self.pend_rv = p.dm.min(self.m - self.m0);
+        self.pend_nv = self.nv;
+        self.pend_last = !m_more && !n_more;
+        if m_more {
+            self.start_m_tile(self.m0 + p.dm, self.mt_base + self.kcw);
+        } else if n_more {
+            self.start_n_tile(p, self.n0 + p.dn);
+        } else {
+            self.state = State::Idle;
         }
     }
 
@@ -348,7 +332,7 @@ impl Ctrl {
         self.m0 = m0;
         self.mt_base = mt_base;
         (self.kc_idx, self.kc_w, self.kc_a, self.i, self.j) = (0, 0, 0, 0, 0);
-        self.issue_done = false;
+        self.fresh = true;
         self.state = State::Compute;
     }
 
@@ -375,8 +359,16 @@ impl Ctrl {
             self.j,
             self.mt_base,
         ) = (0, 0, 0, 0, 0, 0);
-        (self.issue_done, self.drain, self.r_issue, self.accepted) = (false, 0, 0, 0);
-        (self.em_busy, self.em_m0, self.em_rv, self.em_nv, self.em_last) = (false, 0, 0, 0, false);
+        (self.fresh, self.pend, self.drain) = (false, false, 0);
+        (self.pend_m0, self.pend_rv, self.pend_nv, self.pend_last) = (0, 0, 0, false);
+        (self.r_issue, self.accepted) = (0, 0);
+        (
+            self.em_busy,
+            self.em_m0,
+            self.em_rv,
+            self.em_nv,
+            self.em_last,
+        ) = (false, 0, 0, 0, false);
         (self.kcw, self.kca) = (0, 0);
     }
 }

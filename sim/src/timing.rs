@@ -1,13 +1,14 @@
 //! Cycle count of a whole job without stalls, from the controller's schedule in
 //! [`crate::engine`]: header, product table (LUT engines), weights, thresholds (code mode
-//! only), then per n-tile the activations and per m-tile compute (issue, then the PE drain
-//! until the accumulators go to the result registers). Each tile's emission (issue register,
-//! then the `out_bits`-stage threshold pipeline in code mode or the single raw output register
-//! in raw mode, + one beat per row) runs from the result registers beside the next tile's
-//! activation load and compute; a tile waits for the result registers only when the previous
-//! tile's emission is longer than its own compute. Equal to the cycle model's count for every
-//! design and shape (tested against full simulation); reports use it for layers too large to
-//! simulate quickly.
+//! only), then per n-tile the activations and per m-tile its compute steps, back to back
+//! with the next tile's. A finished tile's accumulators go to the result registers when its
+//! last step has reached them (DPU latency + 2 cycles after its issue) and the previous
+//! tile's rows are all out; its emission (issue register, then the `out_bits`-stage threshold
+//! pipeline in code mode or the single raw output register in raw mode, + one beat per row)
+//! runs beside the next tiles' activation load and compute. Only tiles shorter than an
+//! emission wait (a per-tile recurrence, not a product). Equal to the cycle model's count for
+//! every design and shape (tested against full simulation); reports use it for layers too
+//! large to simulate quickly.
 
 use hdl::params::EngineParams;
 
@@ -32,27 +33,36 @@ pub fn job_cycles(p: &EngineParams, m: u32, k: u32, n: u32, raw: bool) -> u64 {
     };
     let load = 2 + table + m * kc * wpl + thresholds;
     let (dm, dn) = (p.dm as u64, p.dn as u64);
-    // Cycles in ST_COMPUTE up to and including the snapshot cycle, when the result
-    // registers are free: the steps, then the PE pipeline and one cycle until the
-    // accumulators hold the last step, then the snapshot.
-    let compute = kc * wpl * apl + p.dpu_latency() as u64 + 2;
-    // Cycles from the snapshot edge to the tile's last beat: the issue register, then
-    // `out_bits` search stages or the one raw output register, then one beat per row.
+    let lat = p.dpu_latency() as u64;
+    let steps = kc * wpl * apl;
+    // From the snapshot edge to the tile's last beat: the issue register, then `out_bits`
+    // search stages or the one raw output register, then one beat per row.
     let emit_fixed = if raw { 2 } else { p.out_bits as u64 + 1 };
-    // `t`: the last cycle so far (the snapshot cycle of the latest tile, or the last cycle
-    // of a load); `free`: the first cycle whose edge may take a snapshot (the previous
-    // tile's last beat was accepted the cycle before).
-    let (mut t, mut free, mut last_beat) = (load, 0, 0);
+    // Per tile: `start`, its first cycle in ST_COMPUTE; its first step waits while the
+    // previous tile is pending and the one before it is still emitted (until the cycle after
+    // that one's last beat, `free2`); its last step waits for the pending slot (the cycle
+    // after the previous tile's snapshot, `after_snap`) and is not in the first cycle; its
+    // snapshot waits for the previous tile's last beat (`free`).
+    let (mut start, mut free, mut free2, mut after_snap, mut last_beat) = (load + 1, 0, 0, 0, 0);
     let mut n0 = 0;
     while n0 < n {
         let nv = dn.min(n - n0);
-        t += nv * kc * apl;
+        start += nv * kc * apl;
         let mut m0 = 0;
         while m0 < m {
             let rv = dm.min(m - m0);
-            t = (t + compute).max(free);
-            last_beat = t + emit_fixed + rv;
-            free = last_beat + 1;
+            let first = start.max(free2);
+            let last = if steps == 1 {
+                first.max(start + 1)
+            } else {
+                first + steps - 1
+            }
+            .max(after_snap);
+            // The last step's term reaches the accumulators one edge before the snapshot.
+            let snap = (last + lat + 2).max(free);
+            last_beat = snap + emit_fixed + rv;
+            (free2, free, after_snap) = (free, last_beat + 1, snap + 1);
+            start = last + 1;
             m0 += dm;
         }
         n0 += dn;

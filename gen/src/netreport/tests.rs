@@ -51,11 +51,15 @@ fn time_by_hand() {
     let net = Network::from_json(TINY).unwrap();
     let rows = time(&net, &pol(EngineKind::BitSerial));
     // conv2 per group: M = 4, K = 18, N = 4 on 2x2x16, W2A2, 2-bit outputs: KC = 2;
-    // loads 2 + 4·2·2 + 4·(1 + 3) = 34; compute 2·2·2 + 4 (popcount 3 + term 1) = 12 per
-    // m-tile, emission 2 + 1 + rows; 2 m-tiles, 2 n-tiles of 2 columns (8 activation
-    // words each): 34 + 2·(8 + 2·(12 + 3) + 4) = 118; two groups: 236.
+    // loads 2 + 4·2·2 + 4·(1 + 3) = 34; 2 n-tiles of 2 columns (8 activation words each),
+    // 2 m-tiles each of S = 2·2·2 = 8 steps back to back; a tile's snapshot DPU latency 4
+    // (popcount 3 + term 1) + 2 cycles after its last step, its last beat F = 2 + 1 cycles
+    // + 2 rows after that. Tile 1: steps 43..50, snapshot 56, last beat 61. Tile 2: steps
+    // 51..58, snapshot 64 (>= 62, after tile 1's last beat), last beat 69. Activations
+    // 59..66; tile 3: steps 67..74, snapshot 80, beat 85; tile 4: steps 75..82, snapshot 88,
+    // last beat 93. Two groups: 186.
     assert_eq!(rows[1].gemm, (4, 18, 4, 2));
-    assert_eq!(rows[1].cycles, 236);
+    assert_eq!(rows[1].cycles, 186);
     assert_eq!(rows[0].bits, (8, 8));
     let mut f = pol(EngineKind::BitSerial);
     f.first_last_bits = 32;

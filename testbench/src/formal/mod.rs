@@ -69,15 +69,15 @@ pub const INVARIANTS: [(&str, &str); 7] = [
     ),
     (
         "inv_lookahead",
-        "in ST_COMPUTE once the tile's steps are all issued, the controller's registered tile look-ahead (rows_valid, m_more, n_more) equals the function of the tile registers it stands for (rows_valid_d, m_more_d, n_more_d)",
+        "in ST_COMPUTE past an m-tile's first cycle (fresh_q low), the controller's registered tile look-ahead (rows_valid, m_more, n_more) equals the function of the tile registers it stands for (rows_valid_d, m_more_d, n_more_d)",
     ),
     (
         "inv_last_tile",
-        "while the job's last tile is emitted the controller is in ST_IDLE (it takes no header until the tile's last row is accepted)",
+        "while the job's last tile is pending (pend_q, pend_last_q: waiting for the result registers) or emitted (em_last_q), the controller is in ST_IDLE (it takes no header until the tile's last row is accepted), and while it is emitted no tile is pending",
     ),
     (
         "inv_seen",
-        "outside ST_IDLE, and while a tile is emitted, a weight beat was accepted since reset and since the previous job's last output beat (wt_seen); in ST_COMPUTE and while a tile is emitted an activation beat too (act_seen)",
+        "outside ST_IDLE, and while a tile is pending or emitted, a weight beat was accepted since reset and since the previous job's last output beat (wt_seen); in ST_COMPUTE and while a tile is pending or emitted an activation beat too (act_seen)",
     ),
 ];
 

@@ -41,7 +41,9 @@ pub fn taps(p: &EngineParams) -> Vec<Tap> {
         ("f_em_busy", 1, "u_ctrl.em_busy_q"),
         ("f_em_rv", ri_w, "u_ctrl.em_rv_q"),
         ("f_em_last", 1, "u_ctrl.em_last_q"),
-        ("f_issue_done", 1, "u_ctrl.issue_done_q"),
+        ("f_pend", 1, "u_ctrl.pend_q"),
+        ("f_pend_last", 1, "u_ctrl.pend_last_q"),
+        ("f_fresh", 1, "u_ctrl.fresh_q"),
         ("f_m_more", 1, "u_ctrl.m_more"),
         ("f_n_more", 1, "u_ctrl.n_more"),
         ("f_rows_valid_d", ri_w, "u_ctrl.rows_valid_d"),
@@ -132,8 +134,8 @@ fn invariants(p: &EngineParams) -> String {
     // The emitted tile's rows are all issued and it is the job's last tile.
     wire f_tail = f_em_busy && f_r_issue == f_em_rv && f_em_last;
     wire f_emit = f_em_busy;
-    // A tile's steps are all issued (the look-ahead is read from here on).
-    wire f_done = f_state == F_ST_COMPUTE && f_issue_done;
+    // Past an m-tile's first cycle (the look-ahead is read from here on).
+    wire f_done = f_state == F_ST_COMPUTE && !f_fresh;
 
     // Inductive strengthening: invariants of reachable states, each proved like the properties
     // (k-induction assumes asserted invariants in its k prior steps).
@@ -146,9 +148,10 @@ fn invariants(p: &EngineParams) -> String {
             inv_last: assert ({last});
             inv_lookahead: assert (!f_done || (f_rows_valid == f_rows_valid_d
                                                && f_m_more == f_m_more_d && f_n_more == f_n_more_d));
-            inv_last_tile: assert (!(f_emit && f_em_last) || f_state == F_ST_IDLE);
-            inv_seen: assert (((f_state == F_ST_IDLE && !f_emit) || wt_seen)
-                              && (!(f_state == F_ST_COMPUTE || f_emit) || act_seen));
+            inv_last_tile: assert ((!(f_pend && f_pend_last) || f_state == F_ST_IDLE)
+                                   && (!(f_emit && f_em_last) || (f_state == F_ST_IDLE && !f_pend)));
+            inv_seen: assert (((f_state == F_ST_IDLE && !f_emit && !f_pend) || wt_seen)
+                              && (!(f_state == F_ST_COMPUTE || f_emit || f_pend) || act_seen));
         end
     end
 "#,

@@ -54,7 +54,7 @@ module engine_ctrl (
 
     // Stream handshakes (tready depends only on registers).
     logic [0:0] wt_ready;
-    assign wt_ready = (((state_q == ST_IDLE) && !em_busy_q) || (state_q == ST_LOAD_W)) || (state_q == ST_LOAD_T);
+    assign wt_ready = ((((state_q == ST_IDLE) && !em_busy_q) && !pend_q) || (state_q == ST_LOAD_W)) || (state_q == ST_LOAD_T);
     logic [0:0] act_ready;
     assign act_ready = state_q == ST_LOAD_A;
     logic [0:0] wt_fire;
@@ -122,9 +122,22 @@ module engine_ctrl (
     logic [4:0] kc_a_q;
     logic [0:0] i_q;
     logic [0:0] j_q;
-    logic [0:0] issue_done_q;
-    // cycles left until the accumulators hold the last step
+    // the m-tile's first cycle (its look-ahead is not valid yet: no last step)
+    logic [0:0] fresh_q;
+
+    // The pending tile: finished, waiting for the result registers.
+    // a finished tile waits for the result registers
+    logic [0:0] pend_q;
+    // cycles left until the accumulators hold its last step
     logic [2:0] drain_q;
+    // its first row (output channel)
+    logic [8:0] pend_m0_q;
+    // its rows
+    logic [3:0] pend_rv_q;
+    // its valid columns
+    logic [3:0] pend_nv_q;
+    // it is the job's last tile
+    logic [0:0] pend_last_q;
 
     // Emission of the tile in the result registers (beside the state machine).
     // the result registers hold a tile whose rows are not all accepted
@@ -179,11 +192,18 @@ module engine_ctrl (
     // a row of the result registers enters the output pipeline
     logic [0:0] issue;
     assign issue = em_busy_q && (r_issue_q < em_rv_q);
+    // the step at the counters is the tile's last
+    logic [0:0] last_step;
+    assign last_step = ((j_q == 1'd1) && (i_q == 1'd1)) && (({1'd0, kc_idx_q} + {4'd0, 1'd1}) == {1'd0, kc_q});
+    // the step at the counters is the tile's first
+    logic [0:0] first_step;
+    assign first_step = ((j_q == 1'd0) && (i_q == 1'd0)) && (kc_idx_q == 4'd0);
+    // steps go back to back; a first waits while a pending tile cannot take the result registers, a last for the pending slot
     logic [0:0] issuing;
-    assign issuing = (state_q == ST_COMPUTE) && !issue_done_q;
-    // the accumulators hold the tile's last step and the result registers are free
+    assign issuing = ((state_q == ST_COMPUTE) && ((!first_step || !pend_q) || !em_busy_q)) && (!last_step || (!pend_q && !fresh_q));
+    // the accumulators hold the pending tile's last step, the previous tile is out
     logic [0:0] res_take;
-    assign res_take = (((state_q == ST_COMPUTE) && issue_done_q) && (drain_q == 3'd0)) && !em_busy_q;
+    assign res_take = (pend_q && (drain_q == 3'd0)) && !em_busy_q;
     // this beat's threshold above the earlier ones (t_0 lowest)
     logic [47:0] thr_next;
     assign thr_next = {wt_data[0 +: 16], thr_shift_q};
@@ -319,8 +339,13 @@ module engine_ctrl (
             i_q <= 1'd0;
             j_q <= 1'd0;
             mt_base_q <= 10'd0;
-            issue_done_q <= 1'd0;
+            fresh_q <= 1'd0;
+            pend_q <= 1'd0;
             drain_q <= 3'd0;
+            pend_m0_q <= 9'd0;
+            pend_rv_q <= 4'd0;
+            pend_nv_q <= 4'd0;
+            pend_last_q <= 1'd0;
             r_issue_q <= 4'd0;
             accepted_q <= 4'd0;
             em_busy_q <= 1'd0;
@@ -334,6 +359,18 @@ module engine_ctrl (
             end
             if (en && issue) begin
                 r_issue_q <= r_issue_q + 4'd1;
+            end
+            if (res_take) begin
+                pend_q <= 1'd0;
+                em_busy_q <= 1'd1;
+                em_m0_q <= pend_m0_q;
+                em_rv_q <= pend_rv_q;
+                em_nv_q <= pend_nv_q;
+                em_last_q <= pend_last_q;
+                r_issue_q <= 4'd0;
+                accepted_q <= 4'd0;
+            end else if (pend_q && (drain_q != 3'd0)) begin
+                drain_q <= drain_q - 3'd1;
             end
             if (out_fire) begin
                 if (({1'd0, accepted_q} + {4'd0, 1'd1}) == {1'd0, em_rv_q}) begin
@@ -423,7 +460,7 @@ module engine_ctrl (
                             kc_a_q <= 5'd0;
                             i_q <= 1'd0;
                             j_q <= 1'd0;
-                            issue_done_q <= 1'd0;
+                            fresh_q <= 1'd1;
                             state_q <= ST_COMPUTE;
                         end else begin
                             col_q <= col_q + 3'd1;
@@ -433,14 +470,38 @@ module engine_ctrl (
                     end
                 end
             end else if (state_q == ST_COMPUTE) begin
-                if (!issue_done_q) begin
+                fresh_q <= 1'd0;
+                if (issuing) begin
                     if (j_q == 1'd1) begin
                         j_q <= 1'd0;
                         if (i_q == 1'd1) begin
                             i_q <= 1'd0;
                             if (({1'd0, kc_idx_q} + {4'd0, 1'd1}) == {1'd0, kc_q}) begin
-                                issue_done_q <= 1'd1;
+                                pend_q <= 1'd1;
                                 drain_q <= 3'd7;
+                                pend_m0_q <= m0_q;
+                                pend_rv_q <= rows_valid;
+                                pend_nv_q <= nv_q;
+                                pend_last_q <= !m_more && !n_more;
+                                if (m_more) begin
+                                    m0_q <= m0_next;
+                                    mt_base_q <= mt_base_q + {5'd0, kcw_q};
+                                    kc_idx_q <= 4'd0;
+                                    kc_w_q <= 5'd0;
+                                    kc_a_q <= 5'd0;
+                                    i_q <= 1'd0;
+                                    j_q <= 1'd0;
+                                    fresh_q <= 1'd1;
+                                    state_q <= ST_COMPUTE;
+                                end else if (n_more) begin
+                                    n0_q <= n0_next;
+                                    nv_q <= nv_next;
+                                    col_q <= 3'd0;
+                                    off_q <= 5'd0;
+                                    state_q <= ST_LOAD_A;
+                                end else begin
+                                    state_q <= ST_IDLE;
+                                end
                             end else begin
                                 kc_idx_q <= kc_idx_q + 4'd1;
                                 kc_w_q <= kc_w_q + {3'd0, 2'd2};
@@ -452,37 +513,6 @@ module engine_ctrl (
                     end else begin
                         j_q <= j_q + 1'd1;
                     end
-                end else if (drain_q == 3'd0) begin
-                    if (res_take) begin
-                        em_busy_q <= 1'd1;
-                        em_m0_q <= m0_q;
-                        em_rv_q <= rows_valid;
-                        em_nv_q <= nv_q;
-                        em_last_q <= !m_more && !n_more;
-                        r_issue_q <= 4'd0;
-                        accepted_q <= 4'd0;
-                        if (m_more) begin
-                            m0_q <= m0_next;
-                            mt_base_q <= mt_base_q + {5'd0, kcw_q};
-                            kc_idx_q <= 4'd0;
-                            kc_w_q <= 5'd0;
-                            kc_a_q <= 5'd0;
-                            i_q <= 1'd0;
-                            j_q <= 1'd0;
-                            issue_done_q <= 1'd0;
-                            state_q <= ST_COMPUTE;
-                        end else if (n_more) begin
-                            n0_q <= n0_next;
-                            nv_q <= nv_next;
-                            col_q <= 3'd0;
-                            off_q <= 5'd0;
-                            state_q <= ST_LOAD_A;
-                        end else begin
-                            state_q <= ST_IDLE;
-                        end
-                    end
-                end else begin
-                    drain_q <= drain_q - 3'd1;
                 end
             end
         end
