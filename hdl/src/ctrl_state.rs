@@ -13,8 +13,8 @@ pub enum State {
     LoadT = 2,
     /// Loading one n-tile of activations.
     LoadA = 3,
-    /// Issuing and draining compute steps of one m-tile, until its accumulators go to the
-    /// result registers (the emission of a tile runs beside the states, from those).
+    /// Issuing the compute steps of one m-tile, back to back with the next tile's (a
+    /// finished tile pends, then is emitted from the result registers beside the states).
     Compute = 4,
     /// Loading the product table (LUT engines only).
     LoadP = 5,

@@ -1,6 +1,7 @@
 //! The controller's state machine and its simulation-only protocol checks (part of the
 //! `engine_ctrl` module built in [`crate::engine_ctrl`]): header → (product table) →
-//! weights → thresholds → per n-tile activations → per m-tile compute and emit.
+//! weights → thresholds → per n-tile activations → per m-tile compute (the
+//! pending tile and the emission run beside it: [`crate::engine_ctrl_emit`]).
 
 use crate::ast::{e, Item, Stmt};
 use crate::build::{min_wire, scale, set, slice, trunc, when, B};
