@@ -147,7 +147,7 @@ pub fn module(p: &EngineParams) -> Module {
     let t_raddr = index(
         &mut b,
         "t_raddr",
-        r.em_m0_q.add(&r.r_issue_q),
+        r.em.em_m0_q.add(&r.em.r_issue_q),
         p.max_m,
         r.issue.clone(),
     );
@@ -237,11 +237,11 @@ pub fn module(p: &EngineParams) -> Module {
         );
     }
     b.comment("The row the output stage takes, and which path it goes down.");
-    b.drive("row_sel", &r.e1_row_q);
-    b.drive("row_last", &r.e1_last_q);
-    b.drive("code_valid", &r.e1_valid_q.and(&r.raw_q.not()));
-    b.drive("raw_valid", &r.e1_valid_q.and(&r.raw_q));
-    b.drive("cols_valid", &r.em_nv_q);
+    b.drive("row_sel", &r.em.e1_row_q);
+    b.drive("row_last", &r.em.e1_last_q);
+    b.drive("code_valid", &r.em.e1_valid_q.and(&r.raw_q.not()));
+    b.drive("raw_valid", &r.em.e1_valid_q.and(&r.raw_q));
+    b.drive("cols_valid", &r.em.em_nv_q);
     b.drive("snap", &r.snap);
 
     b.comment("State machine.");

@@ -9,11 +9,28 @@ use crate::engine_ctrl::CtrlParams;
 use crate::engine_ctrl_regs::{zero, Regs};
 use crate::typed::{k, kw, V};
 
-/// Declare the pending tile's and the emission's registers: `pend_q`, `drain_q`, the pending
-/// tile's `pend_m0_q`, `pend_rv_q`, `pend_nv_q`, `pend_last_q`, the emitted tile's
-/// `em_busy_q`, `em_m0_q`, `em_rv_q`, `em_nv_q`, `em_last_q`, the row counters `r_issue_q`,
-/// `accepted_q` and the issue register `e1_valid_q`, `e1_row_q`, `e1_last_q`.
-pub(crate) fn declare(b: &mut B, c: &CtrlParams) -> [V; 16] {
+/// The pending tile's and the emission's registers.
+pub(crate) struct EmitRegs {
+    pub pend_q: V,
+    pub drain_q: V,
+    pub pend_m0_q: V,
+    pub pend_rv_q: V,
+    pub pend_nv_q: V,
+    pub pend_last_q: V,
+    pub em_busy_q: V,
+    pub em_m0_q: V,
+    pub em_rv_q: V,
+    pub em_nv_q: V,
+    pub em_last_q: V,
+    pub r_issue_q: V,
+    pub accepted_q: V,
+    pub e1_valid_q: V,
+    pub e1_row_q: V,
+    pub e1_last_q: V,
+}
+
+/// Declare the pending tile's and the emission's registers.
+pub(crate) fn declare(b: &mut B, c: &CtrlParams) -> EmitRegs {
     b.comment("The pending tile: finished, waiting for the result registers.");
     let pend_q = b.decl(
         "pend_q",
@@ -45,7 +62,7 @@ pub(crate) fn declare(b: &mut B, c: &CtrlParams) -> [V; 16] {
     let e1_valid_q = b.decl("e1_valid_q", 1, "");
     let e1_row_q = b.decl("e1_row_q", c.row_w, "");
     let e1_last_q = b.decl("e1_last_q", 1, "");
-    [
+    EmitRegs {
         pend_q,
         drain_q,
         pend_m0_q,
@@ -62,7 +79,7 @@ pub(crate) fn declare(b: &mut B, c: &CtrlParams) -> [V; 16] {
         e1_valid_q,
         e1_row_q,
         e1_last_q,
-    ]
+    }
 }
 
 /// The emission's statements inside the reset-guarded block, and the `e1` registers'
@@ -71,31 +88,31 @@ pub(crate) fn emission(b: &mut B, c: &CtrlParams, r: &Regs) -> (Vec<Stmt>, Vec<S
     // Emission, beside the state machine: rows of the result registers into the output
     // pipeline while it advances; the tile is done when its last row is accepted.
     let emission = vec![
-        when(&r.en, vec![set(&r.e1_valid_q, r.issue.clone())], vec![]),
+        when(&r.en, vec![set(&r.em.e1_valid_q, r.issue.clone())], vec![]),
         when(
             &r.en.and(&r.issue),
-            vec![set(&r.r_issue_q, r.r_issue_q.inc())],
+            vec![set(&r.em.r_issue_q, r.em.r_issue_q.inc())],
             vec![],
         ),
         // The snapshot edge: the pending tile's emission starts.
         when(
             &r.snap,
             vec![
-                zero(&r.pend_q),
-                set(&r.em_busy_q, kw(1, 1)),
-                set(&r.em_m0_q, r.pend_m0_q.clone()),
-                set(&r.em_rv_q, r.pend_rv_q.clone()),
-                set(&r.em_nv_q, r.pend_nv_q.clone()),
-                set(&r.em_last_q, r.pend_last_q.clone()),
-                zero(&r.r_issue_q),
-                zero(&r.accepted_q),
+                zero(&r.em.pend_q),
+                set(&r.em.em_busy_q, kw(1, 1)),
+                set(&r.em.em_m0_q, r.em.pend_m0_q.clone()),
+                set(&r.em.em_rv_q, r.em.pend_rv_q.clone()),
+                set(&r.em.em_nv_q, r.em.pend_nv_q.clone()),
+                set(&r.em.em_last_q, r.em.pend_last_q.clone()),
+                zero(&r.em.r_issue_q),
+                zero(&r.em.accepted_q),
             ],
             vec![when(
-                &r.pend_q.and(&r.drain_q.ne(&kw(0, c.dr_w))),
+                &r.em.pend_q.and(&r.em.drain_q.ne(&kw(0, c.dr_w))),
                 vec![set(
-                    &r.drain_q,
+                    &r.em.drain_q,
                     V {
-                        e: e::sub(r.drain_q.e.clone(), e::lit(c.dr_w, 1)),
+                        e: e::sub(r.em.drain_q.e.clone(), e::lit(c.dr_w, 1)),
                         w: c.dr_w,
                     },
                 )],
@@ -105,9 +122,9 @@ pub(crate) fn emission(b: &mut B, c: &CtrlParams, r: &Regs) -> (Vec<Stmt>, Vec<S
         when(
             &r.out_fire,
             vec![when(
-                &r.accepted_q.add(&k(1)).eq(&r.em_rv_q),
-                vec![zero(&r.em_busy_q)],
-                vec![set(&r.accepted_q, r.accepted_q.inc())],
+                &r.em.accepted_q.add(&k(1)).eq(&r.em.em_rv_q),
+                vec![zero(&r.em.em_busy_q)],
+                vec![set(&r.em.accepted_q, r.em.accepted_q.inc())],
             )],
             vec![],
         ),
@@ -115,19 +132,19 @@ pub(crate) fn emission(b: &mut B, c: &CtrlParams, r: &Regs) -> (Vec<Stmt>, Vec<S
     let row = trunc(
         b,
         "r_issue_row",
-        r.r_issue_q.clone(),
+        r.em.r_issue_q.clone(),
         c.row_w,
         r.issue.clone(),
     );
     let e1 = vec![when(
         &r.en,
         vec![
-            set(&r.e1_row_q, row),
+            set(&r.em.e1_row_q, row),
             set(
-                &r.e1_last_q,
+                &r.em.e1_last_q,
                 r.issue
-                    .and(&r.r_issue_q.add(&k(1)).eq(&r.em_rv_q))
-                    .and(&r.em_last_q),
+                    .and(&r.em.r_issue_q.add(&k(1)).eq(&r.em.em_rv_q))
+                    .and(&r.em.em_last_q),
             ),
         ],
         vec![],

@@ -238,12 +238,12 @@ pub(crate) fn state_machine(b: &mut B, p: &EngineParams, c: &CtrlParams, r: &Reg
     // A tile's last step: the tile is handed to the emission (pending until the step
     // reaches the accumulators), and the next tile starts at once.
     let finish = vec![
-        set(&r.pend_q, kw(1, 1)),
-        set(&r.drain_q, kw((p.dpu_latency() + 1) as u64, c.dr_w)),
-        set(&r.pend_m0_q, r.m0_q.clone()),
-        set(&r.pend_rv_q, r.rv.clone()),
-        set(&r.pend_nv_q, r.nv_q.clone()),
-        set(&r.pend_last_q, r.m_more.not().and(&r.n_more.not())),
+        set(&r.em.pend_q, kw(1, 1)),
+        set(&r.em.drain_q, kw((p.dpu_latency() + 1) as u64, c.dr_w)),
+        set(&r.em.pend_m0_q, r.m0_q.clone()),
+        set(&r.em.pend_rv_q, r.rv.clone()),
+        set(&r.em.pend_nv_q, r.nv_q.clone()),
+        set(&r.em.pend_last_q, r.m_more.not().and(&r.n_more.not())),
         when(
             &r.m_more,
             start_m(m_next, base_next),
@@ -288,7 +288,7 @@ pub(crate) fn state_machine(b: &mut B, p: &EngineParams, c: &CtrlParams, r: &Reg
     let reset: Vec<Stmt> = std::iter::once(set(state, st(State::Idle)))
         .chain(
             [
-                &r.e1_valid_q,
+                &r.em.e1_valid_q,
                 &r.m_q,
                 &r.n_q,
                 &r.kc_q,
@@ -311,19 +311,19 @@ pub(crate) fn state_machine(b: &mut B, p: &EngineParams, c: &CtrlParams, r: &Reg
                 &r.j_q,
                 &r.mt_base_q,
                 &r.fresh_q,
-                &r.pend_q,
-                &r.drain_q,
-                &r.pend_m0_q,
-                &r.pend_rv_q,
-                &r.pend_nv_q,
-                &r.pend_last_q,
-                &r.r_issue_q,
-                &r.accepted_q,
-                &r.em_busy_q,
-                &r.em_m0_q,
-                &r.em_rv_q,
-                &r.em_nv_q,
-                &r.em_last_q,
+                &r.em.pend_q,
+                &r.em.drain_q,
+                &r.em.pend_m0_q,
+                &r.em.pend_rv_q,
+                &r.em.pend_nv_q,
+                &r.em.pend_last_q,
+                &r.em.r_issue_q,
+                &r.em.accepted_q,
+                &r.em.em_busy_q,
+                &r.em.em_m0_q,
+                &r.em.em_rv_q,
+                &r.em.em_nv_q,
+                &r.em.em_last_q,
             ]
             .into_iter()
             .map(zero),

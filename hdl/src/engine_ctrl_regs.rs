@@ -41,23 +41,9 @@ pub(crate) struct Regs {
     pub i_q: V,
     pub j_q: V,
     pub fresh_q: V,
-    pub pend_q: V,
-    pub drain_q: V,
-    pub pend_m0_q: V,
-    pub pend_rv_q: V,
-    pub pend_nv_q: V,
-    pub pend_last_q: V,
-    pub em_busy_q: V,
-    pub em_m0_q: V,
-    pub em_rv_q: V,
-    pub em_nv_q: V,
-    pub em_last_q: V,
     pub snap: V,
-    pub r_issue_q: V,
-    pub accepted_q: V,
-    pub e1_valid_q: V,
-    pub e1_row_q: V,
-    pub e1_last_q: V,
+    /// The pending tile's and the emission's registers.
+    pub em: crate::engine_ctrl_emit::EmitRegs,
     pub rv: V,
     pub m_more: V,
     pub m_more_d: V,
@@ -239,8 +225,7 @@ pub(crate) fn declare(b: &mut B, p: &EngineParams, c: &CtrlParams) -> Regs {
         1,
         "the m-tile's first cycle (its look-ahead is not valid yet: no last step)",
     );
-    let [pend_q, drain_q, pend_m0_q, pend_rv_q, pend_nv_q, pend_last_q, em_busy_q, em_m0_q, em_rv_q, em_nv_q, em_last_q, r_issue_q, accepted_q, e1_valid_q, e1_row_q, e1_last_q] =
-        crate::engine_ctrl_emit::declare(b, c);
+    let em = crate::engine_ctrl_emit::declare(b, c);
 
     // Derived combinational values.
     // Tile look-ahead: functions of the tile registers, registered so the tile-done logic
@@ -270,7 +255,7 @@ pub(crate) fn declare(b: &mut B, p: &EngineParams, c: &CtrlParams) -> Regs {
     let n_more = lookahead(b, "n_more", &n_more_d);
     let issue = b.wire(
         "issue",
-        em_busy_q.and(&r_issue_q.lt(&em_rv_q)),
+        em.em_busy_q.and(&em.r_issue_q.lt(&em.em_rv_q)),
         "a row of the result registers enters the output pipeline",
     );
     let last_step = b.wire(
@@ -290,15 +275,15 @@ pub(crate) fn declare(b: &mut B, p: &EngineParams, c: &CtrlParams) -> Regs {
     let issuing = b.wire(
         "issuing",
         in_state(State::Compute)
-            .and(&first_step.not().or(&pend_q.not()).or(&em_busy_q.not()))
-            .and(&last_step.not().or(&pend_q.not().and(&fresh_q.not()))),
+            .and(&first_step.not().or(&em.pend_q.not()).or(&em.em_busy_q.not()))
+            .and(&last_step.not().or(&em.pend_q.not().and(&fresh_q.not()))),
         "steps go back to back; a first waits while a pending tile cannot take the result registers, a last for the pending slot",
     );
     let snap = b.wire(
         "res_take",
-        pend_q
-            .and(&drain_q.eq(&kw(0, c.dr_w)))
-            .and(&em_busy_q.not()),
+        em.pend_q
+            .and(&em.drain_q.eq(&kw(0, c.dr_w)))
+            .and(&em.em_busy_q.not()),
         "the accumulators hold the pending tile's last step, the previous tile is out",
     );
     let new_thr = slice("wt_data", 0, tw);
@@ -352,24 +337,9 @@ pub(crate) fn declare(b: &mut B, p: &EngineParams, c: &CtrlParams) -> Regs {
         i_q,
         j_q,
         fresh_q,
-        pend_q,
-        drain_q,
-        pend_m0_q,
-        pend_rv_q,
-        pend_nv_q,
-        pend_last_q,
-        em_busy_q,
-        em_m0_q,
-        em_rv_q,
-        em_nv_q,
-        em_last_q,
         snap,
-        r_issue_q,
-        accepted_q,
-        e1_valid_q,
-        e1_row_q,
-        e1_last_q,
         rv,
+        em,
         m_more,
         n_more,
         m_more_d,
