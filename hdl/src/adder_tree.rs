@@ -1,5 +1,6 @@
 //! Signed adder tree: `sum = Σ in[i]` over `N` two's-complement operands of `W` bits,
-//! pipelined, exact (each level is one bit wider than the last).
+//! pipelined, exact (each level is one bit wider than the last, up to an optional cap past
+//! which the sums are kept modulo a power of two).
 //!
 //! ```text
 //!  in[0], in[1] ─(+)─┐
@@ -22,6 +23,9 @@ pub struct AdderTreeParams {
     pub width: u32,
     /// Adder levels between pipeline registers.
     pub adds_per_stage: u32,
+    /// Bits past which a level does not grow: its sums are kept modulo `2^max_width` (exact
+    /// for a total the user reduces modulo that anyway, as the PE's accumulator does).
+    pub max_width: u32,
 }
 
 impl AdderTreeParams {
@@ -31,17 +35,25 @@ impl AdderTreeParams {
             n,
             width,
             adds_per_stage: 2,
+            max_width: u32::MAX,
         }
+    }
+
+    /// The same tree with its levels no wider than `max_width` bits (nor narrower than the
+    /// operands): sums modulo `2^max_width`.
+    pub fn capped(self, max_width: u32) -> Self {
+        AdderTreeParams { max_width, ..self }
     }
 
     /// The levels after the inputs (at least one).
     pub fn levels(&self) -> Vec<Level> {
         let mut levels = Vec::new();
         let (mut count, mut width) = (self.n, self.width);
+        let cap = self.max_width.max(self.width);
         let mut adds = 0;
         while count > 1 {
             count = count.div_ceil(2);
-            width += 1;
+            width = (width + 1).min(cap);
             adds += 1;
             levels.push(Level {
                 count,
@@ -180,5 +192,10 @@ mod tests {
         // 3 operands: 3 -> 2 -> 1, the odd one passing through level 1.
         let three = AdderTreeParams::new(3, 4);
         assert_eq!((three.out_width(), three.latency()), (6, 1));
+        // Capped at 12 bits: the levels stop growing there, the latency is the same.
+        let capped = AdderTreeParams::new(64, 9).capped(12);
+        assert_eq!((capped.out_width(), capped.latency()), (12, 3));
+        // Never narrower than the operands.
+        assert_eq!(AdderTreeParams::new(4, 9).capped(5).out_width(), 9);
     }
 }

@@ -259,9 +259,11 @@ impl EngineParams {
         }
     }
 
-    /// The adder tree of a LUT PE (`dk` signed lane values of `prod_bits + 1` bits).
+    /// The adder tree of a LUT PE (`dk` signed lane values of `prod_bits + 1` bits), no
+    /// wider than the accumulator (the PE adds its sum modulo `2^acc_width`).
     pub fn adder_tree(&self) -> crate::adder_tree::AdderTreeParams {
         crate::adder_tree::AdderTreeParams::new(self.dk, self.prod_bits() + 1)
+            .capped(self.acc_width())
     }
 
     /// Cycles the step control is delayed to meet the PE: the popcount latency (the DPU
