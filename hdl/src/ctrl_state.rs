@@ -11,8 +11,9 @@ pub enum State {
     LoadW = 1,
     /// Loading thresholds.
     LoadT = 2,
-    /// Loading one n-tile of activations.
-    LoadA = 3,
+    /// Waiting for an n-tile's activations (the loader beside the states writes them into
+    /// the bank's other buffer while the previous n-tile computes).
+    WaitA = 3,
     /// Issuing the compute steps of one m-tile, back to back with the next tile's (a
     /// finished tile pends, then is emitted from the result registers beside the states).
     Compute = 4,
@@ -26,7 +27,7 @@ impl State {
         State::Idle,
         State::LoadW,
         State::LoadT,
-        State::LoadA,
+        State::WaitA,
         State::Compute,
         State::LoadP,
     ];
@@ -40,7 +41,7 @@ impl State {
             State::Idle => "ST_IDLE",
             State::LoadW => "ST_LOAD_W",
             State::LoadT => "ST_LOAD_T",
-            State::LoadA => "ST_LOAD_A",
+            State::WaitA => "ST_WAIT_A",
             State::Compute => "ST_COMPUTE",
             State::LoadP => "ST_LOAD_P",
         }

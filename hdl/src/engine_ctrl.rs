@@ -29,7 +29,7 @@ pub struct CtrlParams {
     pub kcw_w: u32,
     /// Activation words per column.
     pub kca_w: u32,
-    /// Word within a row or column.
+    /// Word within a weight row.
     pub off_w: u32,
     /// Weight bank address accumulator.
     pub wa_w: u32,
@@ -64,7 +64,7 @@ impl EngineParams {
             kc_w: p.kc_field(),
             kcw_w,
             kca_w,
-            off_w: kcw_w.max(kca_w),
+            off_w: kcw_w,
             wa_w: ubits(p.w_depth() as u64),
             row_w: crate::operand_mem::OperandMemParams::bank_w(p.dm),
             col_w: crate::operand_mem::OperandMemParams::bank_w(p.dn),
@@ -130,13 +130,6 @@ pub fn module(p: &EngineParams) -> Module {
         p.w_depth(),
         r.issuing.clone(),
     );
-    let a_waddr = index(
-        &mut b,
-        "a_waddr",
-        r.off_q.clone(),
-        p.a_depth(),
-        in_state(State::LoadA),
-    );
     let a_raddr = index(
         &mut b,
         "a_raddr",
@@ -159,7 +152,6 @@ pub fn module(p: &EngineParams) -> Module {
         in_state(State::LoadT),
     );
     let w_we = in_state(State::LoadW).and(&r.wt_fire);
-    let a_we = in_state(State::LoadA).and(&r.act_fire);
     let t_we = in_state(State::LoadT)
         .and(&r.wt_fire)
         .and(&r.beat_q.eq(&k(t as u64)));
@@ -168,9 +160,6 @@ pub fn module(p: &EngineParams) -> Module {
         ("w_wr_bank", r.row_q.clone()),
         ("w_wr_addr", w_waddr),
         ("w_rd_addr", w_raddr),
-        ("a_wr_en", a_we),
-        ("a_wr_bank", r.col_q.clone()),
-        ("a_wr_addr", a_waddr),
         ("a_rd_addr", a_raddr),
         ("t_wr_en", t_we),
         ("t_wr_addr", t_waddr),
@@ -244,8 +233,19 @@ pub fn module(p: &EngineParams) -> Module {
     b.drive("cols_valid", &r.em.em_nv_q);
     b.drive("snap", &r.snap);
 
+    b.comment("Activation banks' write port (the loader).");
+    let (load_a, [a_we, a_bank, a_waddr]) =
+        crate::engine_ctrl_act::loader(&mut b, p, &c, &r.act, &r.kca_q, &r.act_fire);
+    for (port, v) in [
+        ("a_wr_en", a_we),
+        ("a_wr_bank", a_bank),
+        ("a_wr_addr", a_waddr),
+    ] {
+        b.drive(port, &v);
+    }
+
     b.comment("State machine.");
-    crate::engine_ctrl_fsm::state_machine(&mut b, p, &c, &r);
+    crate::engine_ctrl_fsm::state_machine(&mut b, p, &c, &r, load_a);
     let checks = crate::engine_ctrl_checks::protocol_checks(&mut b, p, &r);
     b.items.push(Item::SimCheck("clk".into(), checks));
 

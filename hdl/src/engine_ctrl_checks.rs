@@ -21,11 +21,7 @@ pub(crate) fn protocol_checks(b: &mut B, p: &EngineParams, r: &Regs) -> Vec<Stmt
         .and(&r.off_q.add(&k(1)).eq(&r.kcw_q))
         .and(&r.m_cnt_q.add(&k(1)).eq(&r.m_q));
     let wt_final = V::mux(&r.raw_q, &w_final, &t_final);
-    let a_final = r
-        .off_q
-        .add(&k(1))
-        .eq(&r.kca_q)
-        .and(&r.col_q.add(&k(1)).eq(&r.nv_q));
+    let a_final = crate::engine_ctrl_act::tile_final(&r.act, &r.kca_q);
     checks.push(Stmt::If(
         e::land(
             e::land(r.wt_fire.e.clone(), e::not(e::id("rst"))),

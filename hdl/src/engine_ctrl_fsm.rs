@@ -1,7 +1,8 @@
 //! The controller's state machine and its simulation-only protocol checks (part of the
 //! `engine_ctrl` module built in [`crate::engine_ctrl`]): header → (product table) →
-//! weights → thresholds → per n-tile activations → per m-tile compute (the
-//! pending tile and the emission run beside it: [`crate::engine_ctrl_emit`]).
+//! weights → thresholds → per n-tile (waiting for its activations) per m-tile compute (the
+//! activation loader runs beside it, [`crate::engine_ctrl_act`], and so do the pending tile
+//! and the emission, [`crate::engine_ctrl_emit`]).
 
 use crate::ast::{e, Item, Stmt};
 use crate::build::{min_wire, scale, set, slice, trunc, when, B};
@@ -12,7 +13,13 @@ use crate::params::EngineParams;
 use crate::typed::{k, kw, V};
 
 /// Append the state machine's `always_ff` blocks.
-pub(crate) fn state_machine(b: &mut B, p: &EngineParams, c: &CtrlParams, r: &Regs) {
+pub(crate) fn state_machine(
+    b: &mut B,
+    p: &EngineParams,
+    c: &CtrlParams,
+    r: &Regs,
+    load_a: Vec<Stmt>,
+) {
     let (dm, dn) = (p.dm, p.dn);
     let (wpl, apl) = (p.w_planes(), p.a_planes());
     let t = p.thresholds();
@@ -53,28 +60,36 @@ pub(crate) fn state_machine(b: &mut B, p: &EngineParams, c: &CtrlParams, r: &Reg
         "columns of the next n-tile: min(DN, N − n0 − DN)",
     );
     let nv_next = lookahead(b, "nv_next", &nv_next_d);
-    // start_n_tile(n0) and start_m_tile(m0, base) as statement lists.
-    let start_n = |n0: V, nv: V| -> Vec<Stmt> {
-        vec![
-            set(&r.n0_q, n0),
-            set(&r.nv_q, nv),
-            zero(&r.col_q),
-            zero(&r.off_q),
-            set(state, st(State::LoadA)),
-        ]
-    };
-    let start_m = |m0: V, base: V| -> Vec<Stmt> {
+    // start_m_tile(m0, base, buf) and start_n_tile(n0, nv, buf) as statement lists: an
+    // m-tile reads the weights from `base` and buffer `buf` of the activation banks; an
+    // n-tile computes at once when its buffer is full, else waits for the loader.
+    let a = &r.act;
+    let start_m = |m0: V, base: V, buf: &V| -> Vec<Stmt> {
         vec![
             set(&r.m0_q, m0),
             set(&r.mt_base_q, base),
             zero(&r.kc_idx_q),
             zero(&r.kc_w_q),
-            zero(&r.kc_a_q),
+            set(&r.kc_a_q, a.base(p, c, buf)),
             zero(&r.i_q),
             zero(&r.j_q),
             set(&r.fresh_q, kw(1, 1)),
             set(state, st(State::Compute)),
         ]
+    };
+    // `buf`: the n-tile's buffer when it is not the one `cbuf_q` names already.
+    let start_n = |n0: V, nv: V, buf: Option<V>| -> Vec<Stmt> {
+        let mut s = vec![set(&r.n0_q, n0), set(&r.nv_q, nv)];
+        if let Some(b) = &buf {
+            s.push(set(&a.cbuf_q, b.clone()));
+        }
+        let buf = buf.unwrap_or_else(|| a.cbuf_q.clone());
+        s.push(when(
+            &a.full(&buf),
+            start_m(kw(0, c.m_w), kw(0, c.wa_w), &buf),
+            vec![set(state, st(State::WaitA))],
+        ));
+        s
     };
     let hdr_take = r.wt_fire.and(&r.hdr_ok);
     let hdr_kcw = trunc(
@@ -107,6 +122,7 @@ pub(crate) fn state_machine(b: &mut B, p: &EngineParams, c: &CtrlParams, r: &Reg
             zero(&r.m_cnt_q),
         ]
         .into_iter()
+        .chain(crate::engine_ctrl_act::start(b, p, c, a, hdr_n))
         .chain(match &r.tbl {
             Some((tmag_q, tact_q, _)) => {
                 vec![zero(tmag_q), zero(tact_q), set(state, st(State::LoadP))]
@@ -158,7 +174,7 @@ pub(crate) fn state_machine(b: &mut B, p: &EngineParams, c: &CtrlParams, r: &Reg
                         // Raw mode loads no thresholds: straight to the first n-tile.
                         when(
                             &r.raw_q,
-                            start_n(kw(0, c.n_w), nv_first.clone()),
+                            start_n(kw(0, c.n_w), nv_first.clone(), None),
                             vec![set(state, st(State::LoadT))],
                         ),
                     ],
@@ -175,7 +191,7 @@ pub(crate) fn state_machine(b: &mut B, p: &EngineParams, c: &CtrlParams, r: &Reg
             &r.m_cnt_q.add(&k(1)).eq(&r.m_q),
             [
                 vec![zero(&r.m_cnt_q)],
-                start_n(kw(0, c.n_w), nv_first.clone()),
+                start_n(kw(0, c.n_w), nv_first.clone(), None),
             ]
             .concat(),
             vec![set(&r.m_cnt_q, r.m_cnt_q.inc())],
@@ -218,20 +234,9 @@ pub(crate) fn state_machine(b: &mut B, p: &EngineParams, c: &CtrlParams, r: &Reg
         )],
         vec![],
     )];
-    let load_a = vec![when(
-        &r.act_fire,
-        vec![when(
-            &r.off_q.add(&k(1)).eq(&r.kca_q),
-            vec![
-                zero(&r.off_q),
-                when(
-                    &r.col_q.add(&k(1)).eq(&r.nv_q),
-                    [vec![zero(&r.col_q)], start_m(kw(0, c.m_w), kw(0, c.wa_w))].concat(),
-                    vec![set(&r.col_q, r.col_q.inc())],
-                ),
-            ],
-            vec![set(&r.off_q, r.off_q.inc())],
-        )],
+    let wait_a = vec![when(
+        &a.full(&a.cbuf_q),
+        start_m(kw(0, c.m_w), kw(0, c.wa_w), &a.cbuf_q),
         vec![],
     )];
     let base_next = r.mt_base_q.add_in(&r.kcw_q, c.wa_w);
@@ -246,11 +251,23 @@ pub(crate) fn state_machine(b: &mut B, p: &EngineParams, c: &CtrlParams, r: &Reg
         set(&r.em.pend_last_q, r.m_more.not().and(&r.n_more.not())),
         when(
             &r.m_more,
-            start_m(m_next, base_next),
+            start_m(m_next, base_next, &a.cbuf_q),
             vec![when(
                 &r.n_more,
-                start_n(n_next.clone(), nv_next.clone()),
-                vec![set(state, st(State::Idle))],
+                // The n-tile's last step: its buffer goes back to the loader.
+                [
+                    vec![a.release(&a.cbuf_q)],
+                    start_n(n_next.clone(), nv_next.clone(), Some(a.cbuf_q.not())),
+                ]
+                .concat(),
+                // The job's last step: the loader is done and both buffers are free (no-ops
+                // after a well-formed job, written so that ST_IDLE always means so).
+                vec![
+                    zero(&a.full0_q),
+                    zero(&a.full1_q),
+                    zero(&a.ld_busy_q),
+                    set(state, st(State::Idle)),
+                ],
             )],
         ),
     ];
@@ -272,7 +289,7 @@ pub(crate) fn state_machine(b: &mut B, p: &EngineParams, c: &CtrlParams, r: &Reg
                                 vec![
                                     set(&r.kc_idx_q, r.kc_idx_q.inc()),
                                     set(&r.kc_w_q, r.kc_w_q.add_in(&k(wpl as u64), c.kcw_w)),
-                                    set(&r.kc_a_q, r.kc_a_q.add_in(&k(apl as u64), c.kca_w)),
+                                    set(&r.kc_a_q, r.kc_a_q.add_in(&k(apl as u64), c.a_addr_w())),
                                 ],
                             ),
                         ],
@@ -303,7 +320,6 @@ pub(crate) fn state_machine(b: &mut B, p: &EngineParams, c: &CtrlParams, r: &Reg
                 &r.off_q,
                 &r.m_cnt_q,
                 &r.beat_q,
-                &r.col_q,
                 &r.kc_idx_q,
                 &r.kc_w_q,
                 &r.kc_a_q,
@@ -326,6 +342,7 @@ pub(crate) fn state_machine(b: &mut B, p: &EngineParams, c: &CtrlParams, r: &Reg
                 &r.em.em_last_q,
             ]
             .into_iter()
+            .chain(crate::engine_ctrl_act::reset_regs(a))
             .map(zero),
         )
         .collect();
@@ -333,7 +350,7 @@ pub(crate) fn state_machine(b: &mut B, p: &EngineParams, c: &CtrlParams, r: &Reg
         (State::Idle, idle),
         (State::LoadW, load_w),
         (State::LoadT, load_t),
-        (State::LoadA, load_a),
+        (State::WaitA, wait_a),
         (State::Compute, compute),
     ];
     if p.is_lut() {
@@ -344,7 +361,11 @@ pub(crate) fn state_machine(b: &mut B, p: &EngineParams, c: &CtrlParams, r: &Reg
     });
     b.items.push(Item::AlwaysFf(
         "clk".into(),
-        vec![Stmt::If(e::id("rst"), reset, [emission, chain].concat())],
+        vec![Stmt::If(
+            e::id("rst"),
+            reset,
+            [emission, load_a, chain].concat(),
+        )],
     ));
     b.items.push(Item::AlwaysFf("clk".into(), e1));
 }

@@ -30,7 +30,6 @@ pub(crate) struct Regs {
     pub thr_dir_q: V,
     pub thr_shift_q: Option<V>,
     pub thr_next: V,
-    pub col_q: V,
     pub n0_q: V,
     pub nv_q: V,
     pub m0_q: V,
@@ -44,6 +43,8 @@ pub(crate) struct Regs {
     pub snap: V,
     /// The pending tile's and the emission's registers.
     pub em: crate::engine_ctrl_emit::EmitRegs,
+    /// The activation loader's registers.
+    pub act: crate::engine_ctrl_act::ActRegs,
     pub rv: V,
     pub m_more: V,
     pub m_more_d: V,
@@ -111,6 +112,7 @@ pub(crate) fn declare(b: &mut B, p: &EngineParams, c: &CtrlParams) -> Regs {
         None
     };
 
+    let act = crate::engine_ctrl_act::declare(b, c);
     b.comment("Stream handshakes (tready depends only on registers).");
     // A header waits until the previous job's rows are all out (its thresholds are read
     // until then).
@@ -132,7 +134,7 @@ pub(crate) fn declare(b: &mut B, p: &EngineParams, c: &CtrlParams) -> Regs {
         );
     }
     let wt_ready = b.wire("wt_ready", V { e: wt_states, w: 1 }, "");
-    let act_ready = b.wire("act_ready", in_state(State::LoadA), "");
+    let act_ready = act.ready.clone();
     let wt_fire = b.wire("wt_fire", sig("s_axis_wt_tvalid", 1).and(&wt_ready), "");
     let act_fire = b.wire("act_fire", sig("s_axis_act_tvalid", 1).and(&act_ready), "");
     b.drive("s_axis_wt_tready", &wt_ready);
@@ -187,7 +189,7 @@ pub(crate) fn declare(b: &mut B, p: &EngineParams, c: &CtrlParams) -> Regs {
         c.wa_w,
         "bank address of the current row's first word",
     );
-    let off_q = b.decl("off_q", c.off_w, "word within the current row or column");
+    let off_q = b.decl("off_q", c.off_w, "word within the current weight row");
     let m_cnt_q = b.decl("m_cnt_q", c.m_w, "output channels loaded so far");
     let beat_q = b.decl(
         "beat_q",
@@ -202,11 +204,6 @@ pub(crate) fn declare(b: &mut B, p: &EngineParams, c: &CtrlParams) -> Regs {
             "the channel's earlier thresholds, the newest at the top",
         )
     });
-    let col_q = b.decl(
-        "col_q",
-        c.col_w,
-        "activation bank (array column) being loaded",
-    );
 
     b.comment("Tiles.");
     let n0_q = b.decl("n0_q", c.n_w, "first column of the n-tile");
@@ -217,7 +214,11 @@ pub(crate) fn declare(b: &mut B, p: &EngineParams, c: &CtrlParams) -> Regs {
     b.comment("Compute issue: k-chunk, activation plane i, weight plane j.");
     let kc_idx_q = b.decl("kc_idx_q", c.kc_w, "");
     let kc_w_q = b.decl("kc_w_q", c.kcw_w, "kc_idx · weight words per chunk");
-    let kc_a_q = b.decl("kc_a_q", c.kca_w, "kc_idx · activation words per chunk");
+    let kc_a_q = b.decl(
+        "kc_a_q",
+        c.a_addr_w(),
+        "the buffer's base + kc_idx · activation words per chunk",
+    );
     let i_q = b.decl("i_q", c.i_w, "");
     let j_q = b.decl("j_q", c.j_w, "");
     let fresh_q = b.decl(
@@ -229,7 +230,7 @@ pub(crate) fn declare(b: &mut B, p: &EngineParams, c: &CtrlParams) -> Regs {
 
     // Derived combinational values.
     // Tile look-ahead: functions of the tile registers, registered so the tile-done logic
-    // starts from flops. m0/n0/M/N change only on entering COMPUTE or LOAD_A (or in IDLE),
+    // starts from flops. m0/n0/M/N change only on entering COMPUTE or WAIT_A (or in IDLE),
     // and the tile is done no sooner than DPU latency + 3 cycles into COMPUTE, so once its
     // steps are all issued each register equals its function.
     let rv_d = min_wire(
@@ -326,7 +327,6 @@ pub(crate) fn declare(b: &mut B, p: &EngineParams, c: &CtrlParams) -> Regs {
         thr_dir_q,
         thr_shift_q,
         thr_next,
-        col_q,
         n0_q,
         nv_q,
         m0_q,
@@ -340,6 +340,7 @@ pub(crate) fn declare(b: &mut B, p: &EngineParams, c: &CtrlParams) -> Regs {
         snap,
         rv,
         em,
+        act,
         m_more,
         n_more,
         m_more_d,

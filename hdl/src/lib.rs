@@ -12,6 +12,7 @@ pub mod ctrl_state;
 pub mod dpu;
 pub mod engine;
 pub mod engine_ctrl;
+pub mod engine_ctrl_act;
 pub mod engine_ctrl_checks;
 pub mod engine_ctrl_emit;
 pub mod engine_ctrl_fsm;

@@ -22,7 +22,7 @@ pub struct OperandMemParams {
     pub a_banks: u32,
     /// Bits of an activation word.
     pub a_word: u32,
-    /// Words per activation bank.
+    /// Words per activation bank (two buffers of one n-tile's column each).
     pub a_depth: u32,
     /// Bits of a threshold word.
     pub t_word: u32,
@@ -104,8 +104,8 @@ impl OperandMemParams {
             self.a_depth,
             "act_data",
             format!(
-                "Bank c: column c's chunks and planes; {} words.",
-                self.a_depth
+                "Bank c: column c's chunks and planes, two buffers of {} words (n-tiles alternate).",
+                self.a_depth / 2
             ),
         );
         b.comment("Threshold words, one per output channel; the read register holds with en.");

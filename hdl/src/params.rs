@@ -320,9 +320,16 @@ impl EngineParams {
         self.max_m.div_ceil(self.dm) * self.max_kc() * self.w_planes()
     }
 
-    /// Words per activation bank: `max_kc` chunks × `a_planes` words.
-    pub fn a_depth(&self) -> u32 {
+    /// Words of one n-tile's column in an activation bank: `max_kc` chunks × `a_planes`
+    /// words (one of the bank's two buffers).
+    pub fn a_buf_depth(&self) -> u32 {
         self.max_kc() * self.a_planes()
+    }
+
+    /// Words per activation bank: two buffers of [`Self::a_buf_depth`] (double buffering:
+    /// the next n-tile loads into one while the compute reads the other).
+    pub fn a_depth(&self) -> u32 {
+        2 * self.a_buf_depth()
     }
 
     /// Cycles from a DPU's operands to its term register (popcount tree, then the registered

@@ -203,11 +203,19 @@ impl Engine {
         self.mem.set_read_addr(w_addr, a_addr);
 
         // Controller.
-        let fires = (wt_fire, act_fire, out_fire);
+        let fires = (wt_fire, out_fire);
         match self.ctrl.step(p, inp, fires, &mut self.protocol_errors) {
             Some(MemWrite::Table { index, value }) => self.pe.write_table(index, value),
             Some(w) => self.mem.write(&w),
             None => {}
+        }
+        // The activation loader, beside the states (after them: the compute read the
+        // buffers' full flags before this edge).
+        if let Some(w) = self
+            .ctrl
+            .step_loader(p, inp, act_fire, &mut self.protocol_errors)
+        {
+            self.mem.write(&w);
         }
         out
     }

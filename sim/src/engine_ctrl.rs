@@ -14,6 +14,8 @@ use hdl::params::EngineParams;
 use crate::ctl_delay::Ctl;
 use crate::engine::{Inputs, State};
 
+mod act;
+mod compute;
 mod emit;
 mod load;
 
@@ -80,7 +82,19 @@ pub(crate) struct Ctrl {
     beat: u32,
     thr_dir: bool,
     thr_shift: Vec<i64>,
-    col: u32,
+    // The activation loader (beside the states): buffer, column and word being loaded, the
+    // tile's valid columns, the job's columns after it; the buffers' full flags and the
+    // buffer the compute reads.
+    ld_busy: bool,
+    ld_buf: u32,
+    ld_col: u32,
+    ld_off: u32,
+    ld_nv: u32,
+    ld_rest: u32,
+    full: [bool; 2],
+    cbuf: u32,
+    /// Words of one buffer of an activation bank.
+    a_buf: u32,
     // Tiles.
     n0: u32,
     nv: u32,
@@ -146,7 +160,15 @@ impl Ctrl {
             beat: 0,
             thr_dir: false,
             thr_shift: vec![0; p.thresholds() as usize],
-            col: 0,
+            ld_busy: false,
+            ld_buf: 0,
+            ld_col: 0,
+            ld_off: 0,
+            ld_nv: 0,
+            ld_rest: 0,
+            full: [false; 2],
+            cbuf: 0,
+            a_buf: p.a_buf_depth(),
             n0: 0,
             nv: 0,
             m0: 0,
@@ -216,12 +238,6 @@ impl Ctrl {
             || (self.state == State::LoadP && !self.table_zero())
     }
 
-    /// `s_axis_act_tready`.
-    #[inline]
-    pub(crate) fn act_ready(&self) -> bool {
-        self.state == State::LoadA
-    }
-
     /// The compute step issued this cycle and its weight and activation read addresses
     /// (unwrapped: out-of-range only on invalid steps).
     #[inline]
@@ -239,14 +255,14 @@ impl Ctrl {
         (ctl, self.mt_base + self.kc_w + self.j, self.kc_a + self.i)
     }
 
-    /// Clock edge of the state machine and its counters. `wt_fire`, `act_fire` and
-    /// `out_fire` are this cycle's handshakes; protocol violations are pushed on `errors`.
+    /// Clock edge of the state machine and its counters (the activation loader steps apart,
+    /// [`Ctrl::step_loader`]). `wt_fire` and `out_fire` are this cycle's handshakes; protocol violations are pushed on `errors`.
     /// Returns the memory write of this edge, if any.
     pub(crate) fn step<'s, 'd: 's>(
         &'s mut self,
         p: &EngineParams,
         inp: &Inputs<'d>,
-        (wt_fire, act_fire, out_fire): (bool, bool, bool),
+        (wt_fire, out_fire): (bool, bool),
         errors: &mut Vec<String>,
     ) -> Option<MemWrite<'s>> {
         let mut write = None;
@@ -270,70 +286,14 @@ impl Ctrl {
                     write = self.load_threshold(p, inp, errors);
                 }
             }
-            State::LoadA => {
-                if act_fire {
-                    write = Some(self.load_activation(inp, errors));
+            State::WaitA => {
+                if self.full[self.cbuf as usize] {
+                    self.start_m_tile(0, 0);
                 }
             }
             State::Compute => self.step_compute(p, issuing),
         }
         write
-    }
-
-    /// The compute state's edge: advance the plane and chunk counters by the step issued;
-    /// after a tile's last step, hand the tile to the emission (pending until its last step
-    /// reaches the accumulators) and go on to the next tile.
-    #[inline]
-    fn step_compute(&mut self, p: &EngineParams, issuing: bool) {
-        self.fresh = false;
-        if !issuing {
-            return;
-        }
-        if self.j + 1 < p.w_planes() {
-            self.j += 1;
-            return;
-        }
-        self.j = 0;
-        if self.i + 1 < p.a_planes() {
-            self.i += 1;
-            return;
-        }
-        self.i = 0;
-        if self.kc_idx + 1 < self.kc {
-            self.kc_idx += 1;
-            self.kc_w += p.w_planes();
-            self.kc_a += p.a_planes();
-            return;
-        }
-        let (m_more, n_more) = (self.m0 + p.dm < self.m, self.n0 + p.dn < self.n);
-        self.pend = true;
-        self.drain = p.dpu_latency() + 1;
-        self.pend_m0 = self.m0;
-        self.pend_rv = p.dm.min(self.m - self.m0);
-        self.pend_nv = self.nv;
-        self.pend_last = !m_more && !n_more;
-        if m_more {
-            self.start_m_tile(self.m0 + p.dm, self.mt_base + self.kcw);
-        } else if n_more {
-            self.start_n_tile(p, self.n0 + p.dn);
-        } else {
-            self.state = State::Idle;
-        }
-    }
-
-    fn start_n_tile(&mut self, p: &EngineParams, n0: u32) {
-        self.n0 = n0;
-        self.nv = p.dn.min(self.n - n0);
-        (self.col, self.off) = (0, 0);
-        self.state = State::LoadA;
-    }
-
-    fn start_m_tile(&mut self, m0: u32, mt_base: u32) {
-        self.m0 = m0;
-        self.mt_base = mt_base;
-        (self.kc_idx, self.kc_w, self.kc_a, self.i, self.j) = (0, 0, 0, 0, 0);
-        self.fresh = true;
-        self.state = State::Compute;
     }
 
     /// Synchronous reset (the product table and threshold load registers, `tmag`, `tact`,
@@ -349,8 +309,16 @@ impl Ctrl {
             self.off,
             self.m_cnt,
             self.beat,
-            self.col,
+            self.ld_col,
         ) = (0, 0, 0, 0, 0, 0);
+        (
+            self.ld_busy,
+            self.ld_buf,
+            self.ld_off,
+            self.ld_nv,
+            self.ld_rest,
+        ) = (false, 0, 0, 0, 0);
+        (self.full, self.cbuf) = ([false; 2], 0);
         (
             self.kc_idx,
             self.kc_w,

@@ -44,10 +44,19 @@ pub fn job_cycles(p: &EngineParams, m: u32, k: u32, n: u32, raw: bool) -> u64 {
     // after the previous tile's snapshot, `after_snap`) and is not in the first cycle; its
     // snapshot waits for the previous tile's last beat (`free`).
     let (mut start, mut free, mut free2, mut after_snap, mut last_beat) = (load + 1, 0, 0, 0, 0);
+    // The activation loader, beside the states: from the cycle after the header (cycle 2),
+    // n-tile `t` loads into buffer `t mod 2` once the previous tile is loaded and n-tile
+    // `t − 2` has issued its last step (`released[t mod 2]`, the cycle that buffer is free).
+    let (mut ld_end, mut released) = (2, [0u64; 2]);
     let mut n0 = 0;
+    let mut t = 0;
     while n0 < n {
         let nv = dn.min(n - n0);
-        start += nv * kc * apl;
+        let ld_start = (ld_end + 1).max(released[t % 2]);
+        ld_end = ld_start + nv * kc * apl - 1;
+        // The n-tile computes the cycle after it is started, or, when its buffer is not full
+        // then, two cycles after its last word (the flag, then ST_WAIT_A).
+        start = start.max(ld_end + 2);
         let mut m0 = 0;
         while m0 < m {
             let rv = dm.min(m - m0);
@@ -65,7 +74,10 @@ pub fn job_cycles(p: &EngineParams, m: u32, k: u32, n: u32, raw: bool) -> u64 {
             start = last + 1;
             m0 += dm;
         }
+        // The n-tile's last step frees its buffer for the loader from the next cycle.
+        released[t % 2] = start;
         n0 += dn;
+        t += 1;
     }
     last_beat
 }

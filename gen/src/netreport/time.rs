@@ -156,6 +156,6 @@ pub(super) fn time_out(net: &Network, p: &Policy, c: &Common) -> Result<String> 
         "\nTotal: {cycles} cycles, {ms:.3} ms, {:.1} frames/s (batch 1, layers back to back).",
         1e3 / ms
     )?;
-    writeln!(s, "Cycles: the cycle model's schedule in closed form (`sim::timing`), equal to full simulation (tested); no stalls. A tile's emission overlaps the next tiles' loads and compute; the weights and each n-tile's activations are loaded before its compute (not overlapped). Array busy: the layer's MACs over the array's peak (Dm·Dn·Dk / (weight planes · activation planes) per cycle) times its cycles.")?;
+    writeln!(s, "Cycles: the cycle model's schedule in closed form (`sim::timing`), equal to full simulation (tested); no stalls. A tile's emission overlaps the next tiles' compute, and the activations load into two buffers beside the weights and the compute; a layer's weights and thresholds are loaded before its compute (not overlapped). Array busy: the layer's MACs over the array's peak (Dm·Dn·Dk / (weight planes · activation planes) per cycle) times its cycles.")?;
     Ok(s)
 }

@@ -1,6 +1,6 @@
 //! The controller's load states: the header (checked), the product table, the weight words,
-//! the thresholds (shifted into a word, written per channel) and the activation words, each
-//! a write request for the memories, with the `tlast` and padding checks of the streams.
+//! the thresholds (shifted into a word, written per channel), each a write request for the
+//! memories, with the `tlast` checks of the weight stream and the padding checks of both.
 
 use hdl::params::EngineParams;
 
@@ -22,6 +22,7 @@ impl Ctrl {
             self.kcw = kc * p.w_planes();
             self.kca = kc * p.a_planes();
             (self.row, self.row_base, self.off, self.m_cnt) = (0, 0, 0, 0);
+            self.start_loader(p, n);
             if p.is_lut() {
                 (self.tmag, self.tact) = (0, 0);
                 self.state = State::LoadP;
@@ -101,7 +102,7 @@ impl Ctrl {
                 self.beat = 0;
                 if self.raw {
                     // No thresholds in raw mode.
-                    self.start_n_tile(p, 0);
+                    self.start_n_tile(p, 0, self.cbuf);
                 } else {
                     self.state = State::LoadT;
                 }
@@ -145,7 +146,7 @@ impl Ctrl {
                 self.beat = 0;
                 if self.m_cnt + 1 == self.m {
                     self.m_cnt = 0;
-                    self.start_n_tile(p, 0);
+                    self.start_n_tile(p, 0, self.cbuf);
                 } else {
                     self.m_cnt += 1;
                 }
@@ -157,38 +158,6 @@ impl Ctrl {
             } else {
                 self.beat += 1;
             }
-        }
-        write
-    }
-
-    /// LoadA: write an activation word.
-    pub(super) fn load_activation<'d>(
-        &mut self,
-        inp: &Inputs<'d>,
-        errors: &mut Vec<String>,
-    ) -> MemWrite<'d> {
-        let write = MemWrite::Act {
-            addr: self.off,
-            col: self.col,
-            data: inp.act.data,
-        };
-        let tile_last = self.off + 1 == self.kca && self.col + 1 == self.nv;
-        if inp.act.last != tile_last {
-            errors.push(format!(
-                "tlast {} on activation beat (column {}, word {})",
-                inp.act.last, self.col, self.off
-            ));
-        }
-        if self.off + 1 == self.kca {
-            self.off = 0;
-            if self.col + 1 == self.nv {
-                self.col = 0;
-                self.start_m_tile(0, 0);
-            } else {
-                self.col += 1;
-            }
-        } else {
-            self.off += 1;
         }
         write
     }

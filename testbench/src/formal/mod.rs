@@ -50,7 +50,7 @@ pub const PROPERTIES: [(&str, &str); 4] = [
 /// every state reachable from reset, and asserted (so proved) like the [`PROPERTIES`]; as
 /// assertions, k-induction assumes them in its k prior steps, which rules out the unreachable
 /// states that defeat induction on `out_held` and `out_needs_inputs` alone.
-pub const INVARIANTS: [(&str, &str); 7] = [
+pub const INVARIANTS: [(&str, &str); 8] = [
     (
         "inv_pipe_emit",
         "while the result registers hold no tile being emitted (em_busy_q low) the output pipeline is empty: e1_valid_q, every threshold stage's valid bit and raw_valid_q are 0",
@@ -77,7 +77,11 @@ pub const INVARIANTS: [(&str, &str); 7] = [
     ),
     (
         "inv_seen",
-        "outside ST_IDLE, and while a tile is pending or emitted, a weight beat was accepted since reset and since the previous job's last output beat (wt_seen); in ST_COMPUTE and while a tile is pending or emitted an activation beat too (act_seen)",
+        "outside ST_IDLE, and while a tile is pending or emitted, a weight beat was accepted since reset and since the previous job's last output beat (wt_seen); in ST_COMPUTE, while a tile is pending or emitted, and while an activation buffer is full, an activation beat too (act_seen)",
+    ),
+    (
+        "inv_buffers",
+        "in ST_IDLE the activation loader is done and both buffers are empty (ld_busy_q, full0_q, full1_q low); in ST_COMPUTE the buffer the compute reads is full (cbuf_q ? full1_q : full0_q)",
     ),
 ];
 

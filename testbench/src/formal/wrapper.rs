@@ -49,6 +49,10 @@ pub fn taps(p: &EngineParams) -> Vec<Tap> {
         ("f_rows_valid_d", ri_w, "u_ctrl.rows_valid_d"),
         ("f_m_more_d", 1, "u_ctrl.m_more_d"),
         ("f_n_more_d", 1, "u_ctrl.n_more_d"),
+        ("f_ld_busy", 1, "u_ctrl.ld_busy_q"),
+        ("f_full0", 1, "u_ctrl.full0_q"),
+        ("f_full1", 1, "u_ctrl.full1_q"),
+        ("f_cbuf", 1, "u_ctrl.cbuf_q"),
     ]
     .iter()
     .map(|&(w, n, s)| (w.to_string(), n, s.to_string()))
@@ -151,7 +155,10 @@ fn invariants(p: &EngineParams) -> String {
             inv_last_tile: assert ((!(f_pend && f_pend_last) || f_state == F_ST_IDLE)
                                    && (!(f_emit && f_em_last) || (f_state == F_ST_IDLE && !f_pend)));
             inv_seen: assert (((f_state == F_ST_IDLE && !f_emit && !f_pend) || wt_seen)
-                              && (!(f_state == F_ST_COMPUTE || f_emit || f_pend) || act_seen));
+                              && (!(f_state == F_ST_COMPUTE || f_emit || f_pend || f_full0 || f_full1)
+                                  || act_seen));
+            inv_buffers: assert ((f_state != F_ST_IDLE || (!f_ld_busy && !f_full0 && !f_full1))
+                                 && (f_state != F_ST_COMPUTE || (f_cbuf ? f_full1 : f_full0)));
         end
     end
 "#,

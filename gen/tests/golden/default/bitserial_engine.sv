@@ -35,9 +35,9 @@ module bitserial_engine (
     logic a_wr_en;
     // activation bank = array column
     logic [2:0] a_wr_bank;
-    logic [4:0] a_wr_addr;
+    logic [5:0] a_wr_addr;
     // the same address in every bank
-    logic [4:0] a_rd_addr;
+    logic [5:0] a_rd_addr;
     logic t_wr_en;
     logic [7:0] t_wr_addr;
     // {thresholds, direction}
@@ -133,7 +133,7 @@ module bitserial_engine (
         .out_fire          (out_fire)
     );
 
-    // Operand memories: 8 weight banks of 576x256 bits, 8 activation banks of 18x256 bits, 256x49 threshold bits.
+    // Operand memories: 8 weight banks of 576x256 bits, 8 activation banks of 36x256 bits, 256x49 threshold bits.
     operand_mem u_mem (
         .clk       (clk),
         .en        (en),

@@ -35,9 +35,9 @@ module lut_engine (
     logic a_wr_en;
     // activation bank = array column
     logic [0:0] a_wr_bank;
-    logic [4:0] a_wr_addr;
+    logic [5:0] a_wr_addr;
     // the same address in every bank
-    logic [4:0] a_rd_addr;
+    logic [5:0] a_rd_addr;
     logic t_wr_en;
     logic [4:0] t_wr_addr;
     // {thresholds, direction}
@@ -133,7 +133,7 @@ module lut_engine (
         .out_fire          (out_fire)
     );
 
-    // Operand memories: 2 weight banks of 288x48 bits, 2 activation banks of 18x48 bits, 32x176 threshold bits.
+    // Operand memories: 2 weight banks of 288x48 bits, 2 activation banks of 36x48 bits, 32x176 threshold bits.
     operand_mem u_mem (
         .clk       (clk),
         .en        (en),

@@ -1,7 +1,7 @@
 `default_nettype none
 `timescale 1ns / 1ps
 
-// Operand memories: 2 weight banks of 288x48 bits, 2 activation banks of 18x48 bits, 32x176 threshold bits.
+// Operand memories: 2 weight banks of 288x48 bits, 2 activation banks of 36x48 bits, 32x176 threshold bits.
 // Registered reads; every bank of a kind reads the same address.
 module operand_mem (
     // Clock, and the output pipeline's enable
@@ -18,8 +18,8 @@ module operand_mem (
     input  wire [47:0]  act_data,  // the activation stream's word
     input  wire         a_wr_en,
     input  wire [0:0]   a_wr_bank,
-    input  wire [4:0]   a_wr_addr,
-    input  wire [4:0]   a_rd_addr,
+    input  wire [5:0]   a_wr_addr,
+    input  wire [5:0]   a_rd_addr,
     output wire [95:0]  a_rd_data, // bank c at [c*A_WORD +: A_WORD]
     // Threshold memory
     input  wire         t_wr_en,
@@ -48,8 +48,8 @@ module operand_mem (
     // Read registers.
     logic [47:0] a_data_q [2];
     for (genvar c = 0; c < 2; c = c + 1) begin : gen_a_bank
-        // Bank c: column c's chunks and planes; 18 words.
-        logic [47:0] a_mem [18];
+        // Bank c: column c's chunks and planes, two buffers of 18 words (n-tiles alternate).
+        logic [47:0] a_mem [36];
         always_ff @(posedge clk) begin
             if (a_wr_en && ({31'd0, a_wr_bank} == c)) begin
                 a_mem[a_wr_addr] <= act_data[0 +: 48];

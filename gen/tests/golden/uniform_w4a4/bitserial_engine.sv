@@ -35,9 +35,9 @@ module bitserial_engine (
     logic a_wr_en;
     // activation bank = array column
     logic [1:0] a_wr_bank;
-    logic [4:0] a_wr_addr;
+    logic [5:0] a_wr_addr;
     // the same address in every bank
-    logic [4:0] a_rd_addr;
+    logic [5:0] a_rd_addr;
     logic t_wr_en;
     logic [4:0] t_wr_addr;
     // {thresholds, direction}
@@ -133,7 +133,7 @@ module bitserial_engine (
         .out_fire          (out_fire)
     );
 
-    // Operand memories: 4 weight banks of 160x64 bits, 4 activation banks of 20x64 bits, 32x256 threshold bits.
+    // Operand memories: 4 weight banks of 160x64 bits, 4 activation banks of 40x64 bits, 32x256 threshold bits.
     operand_mem u_mem (
         .clk       (clk),
         .en        (en),

@@ -22,8 +22,8 @@ module engine_ctrl (
     output wire [7:0]   w_rd_addr,         // the same address in every bank
     output wire         a_wr_en,
     output wire [1:0]   a_wr_bank,         // activation bank = array column
-    output wire [4:0]   a_wr_addr,
-    output wire [4:0]   a_rd_addr,         // the same address in every bank
+    output wire [5:0]   a_wr_addr,
+    output wire [5:0]   a_rd_addr,         // the same address in every bank
     output wire         t_wr_en,
     output wire [4:0]   t_wr_addr,
     output wire [255:0] t_wr_data,         // {thresholds, direction}
@@ -47,16 +47,37 @@ module engine_ctrl (
     localparam logic [2:0] ST_IDLE = 3'd0;
     localparam logic [2:0] ST_LOAD_W = 3'd1;
     localparam logic [2:0] ST_LOAD_T = 3'd2;
-    localparam logic [2:0] ST_LOAD_A = 3'd3;
+    localparam logic [2:0] ST_WAIT_A = 3'd3;
     localparam logic [2:0] ST_COMPUTE = 3'd4;
     // Controller state.
     logic [2:0] state_q;
 
+    // Activation loader (beside the state machine): two buffers per bank.
+    // n-tiles of this job are still to be loaded
+    logic [0:0] ld_busy_q;
+    // the buffer being loaded
+    logic [0:0] ld_buf_q;
+    // activation bank (array column) being loaded
+    logic [1:0] ld_col_q;
+    // word within the column
+    logic [4:0] ld_off_q;
+    // valid columns of the tile being loaded
+    logic [2:0] ld_nv_q;
+    // columns of the job after the tile being loaded
+    logic [5:0] ld_rest_q;
+    // buffer 0 holds a loaded tile
+    logic [0:0] full0_q;
+    // buffer 1 holds a loaded tile
+    logic [0:0] full1_q;
+    // the buffer the compute reads
+    logic [0:0] cbuf_q;
+    // the loader's buffer is free
+    logic [0:0] act_ready;
+    assign act_ready = ld_busy_q && !(ld_buf_q ? full1_q : full0_q);
+
     // Stream handshakes (tready depends only on registers).
     logic [0:0] wt_ready;
     assign wt_ready = ((((state_q == ST_IDLE) && !em_busy_q) && !pend_q) || (state_q == ST_LOAD_W)) || (state_q == ST_LOAD_T);
-    logic [0:0] act_ready;
-    assign act_ready = state_q == ST_LOAD_A;
     logic [0:0] wt_fire;
     assign wt_fire = s_axis_wt_tvalid && wt_ready;
     logic [0:0] act_fire;
@@ -92,7 +113,7 @@ module engine_ctrl (
     logic [1:0] row_q;
     // bank address of the current row's first word
     logic [7:0] row_base_q;
-    // word within the current row or column
+    // word within the current weight row
     logic [4:0] off_q;
     // output channels loaded so far
     logic [5:0] m_cnt_q;
@@ -101,8 +122,6 @@ module engine_ctrl (
     logic [0:0] thr_dir_q;
     // the channel's earlier thresholds, the newest at the top
     logic [237:0] thr_shift_q;
-    // activation bank (array column) being loaded
-    logic [1:0] col_q;
 
     // Tiles.
     // first column of the n-tile
@@ -118,8 +137,8 @@ module engine_ctrl (
     logic [2:0] kc_idx_q;
     // kc_idx · weight words per chunk
     logic [4:0] kc_w_q;
-    // kc_idx · activation words per chunk
-    logic [4:0] kc_a_q;
+    // the buffer's base + kc_idx · activation words per chunk
+    logic [5:0] kc_a_q;
     logic [1:0] i_q;
     logic [1:0] j_q;
     // the m-tile's first cycle (its look-ahead is not valid yet: no last step)
@@ -217,14 +236,10 @@ module engine_ctrl (
     assign w_raddr_full = {1'd0, {1'd0, mt_base_q} + {4'd0, kc_w_q}} + {8'd0, j_q};
     logic [7:0] w_raddr;
     assign w_raddr = w_raddr_full[0 +: 8];
-    logic [4:0] a_waddr_full;
-    assign a_waddr_full = off_q;
-    logic [4:0] a_waddr;
-    assign a_waddr = a_waddr_full;
-    logic [5:0] a_raddr_full;
-    assign a_raddr_full = {1'd0, kc_a_q} + {4'd0, i_q};
-    logic [4:0] a_raddr;
-    assign a_raddr = a_raddr_full[0 +: 5];
+    logic [6:0] a_raddr_full;
+    assign a_raddr_full = {1'd0, kc_a_q} + {5'd0, i_q};
+    logic [5:0] a_raddr;
+    assign a_raddr = a_raddr_full[0 +: 6];
     logic [6:0] t_raddr_full;
     assign t_raddr_full = {1'd0, em_m0_q} + {4'd0, r_issue_q};
     logic [4:0] t_raddr;
@@ -237,9 +252,6 @@ module engine_ctrl (
     assign w_wr_bank = row_q;
     assign w_wr_addr = w_waddr;
     assign w_rd_addr = w_raddr;
-    assign a_wr_en = (state_q == ST_LOAD_A) && act_fire;
-    assign a_wr_bank = col_q;
-    assign a_wr_addr = a_waddr;
     assign a_rd_addr = a_raddr;
     assign t_wr_en = ((state_q == ST_LOAD_T) && wt_fire) && (beat_q == 4'd15);
     assign t_wr_addr = t_waddr;
@@ -259,6 +271,20 @@ module engine_ctrl (
     assign raw_valid = e1_valid_q && raw_q;
     assign cols_valid = em_nv_q;
     assign snap = res_take;
+
+    // Activation banks' write port (the loader).
+    logic [6:0] a_waddr_full;
+    assign a_waddr_full = {1'd0, ld_buf_q ? 6'd20 : 6'd0} + {2'd0, ld_off_q};
+    logic [5:0] a_waddr;
+    assign a_waddr = a_waddr_full[0 +: 6];
+    logic [5:0] ld_nv_next_full;
+    assign ld_nv_next_full = ld_rest_q;
+    // columns of the next tile: min(DN, columns left)
+    logic [2:0] ld_nv_next;
+    assign ld_nv_next = (ld_nv_next_full < {3'd0, 3'd4}) ? ld_nv_next_full[0 +: 3] : 3'd4;
+    assign a_wr_en = act_fire;
+    assign a_wr_bank = ld_col_q;
+    assign a_wr_addr = a_waddr;
 
     // State machine.
     logic [6:0] m0_next_d_full;
@@ -310,6 +336,11 @@ module engine_ctrl (
     assign hdr_kca_full = {3'd0, hdr_kc} * 6'd4;
     logic [4:0] hdr_kca;
     assign hdr_kca = hdr_kca_full[0 +: 5];
+    logic [5:0] ld_nv_first_full;
+    assign ld_nv_first_full = hdr_n;
+    // columns of the first n-tile: min(DN, N)
+    logic [2:0] ld_nv_first;
+    assign ld_nv_first = (ld_nv_first_full < {3'd0, 3'd4}) ? ld_nv_first_full[0 +: 3] : 3'd4;
     logic [2:0] r_issue_row_full;
     assign r_issue_row_full = r_issue_q;
     logic [1:0] r_issue_row;
@@ -332,10 +363,9 @@ module engine_ctrl (
             off_q <= 5'd0;
             m_cnt_q <= 6'd0;
             beat_q <= 4'd0;
-            col_q <= 2'd0;
             kc_idx_q <= 3'd0;
             kc_w_q <= 5'd0;
-            kc_a_q <= 5'd0;
+            kc_a_q <= 6'd0;
             i_q <= 2'd0;
             j_q <= 2'd0;
             mt_base_q <= 8'd0;
@@ -353,6 +383,15 @@ module engine_ctrl (
             em_rv_q <= 3'd0;
             em_nv_q <= 3'd0;
             em_last_q <= 1'd0;
+            ld_busy_q <= 1'd0;
+            ld_buf_q <= 1'd0;
+            ld_col_q <= 2'd0;
+            ld_off_q <= 5'd0;
+            ld_nv_q <= 3'd0;
+            ld_rest_q <= 6'd0;
+            full0_q <= 1'd0;
+            full1_q <= 1'd0;
+            cbuf_q <= 1'd0;
         end else begin
             if (en) begin
                 e1_valid_q <= issue;
@@ -379,6 +418,29 @@ module engine_ctrl (
                     accepted_q <= accepted_q + 3'd1;
                 end
             end
+            if (act_fire) begin
+                if (({1'd0, ld_off_q} + {5'd0, 1'd1}) == {1'd0, kca_q}) begin
+                    ld_off_q <= 5'd0;
+                    if (({1'd0, ld_col_q} + {2'd0, 1'd1}) == ld_nv_q) begin
+                        ld_col_q <= 2'd0;
+                        if (ld_buf_q) begin
+                            full1_q <= 1'd1;
+                        end else begin
+                            full0_q <= 1'd1;
+                        end
+                        ld_buf_q <= !ld_buf_q;
+                        ld_nv_q <= ld_nv_next;
+                        ld_rest_q <= (ld_rest_q < {3'd0, 3'd4}) ? 6'd0 : (ld_rest_q - {3'd0, 3'd4});
+                        if (ld_rest_q == 6'd0) begin
+                            ld_busy_q <= 1'd0;
+                        end
+                    end else begin
+                        ld_col_q <= ld_col_q + 2'd1;
+                    end
+                end else begin
+                    ld_off_q <= ld_off_q + 5'd1;
+                end
+            end
             if (state_q == ST_IDLE) begin
                 if (wt_fire && hdr_ok) begin
                     m_q <= hdr_m;
@@ -392,6 +454,15 @@ module engine_ctrl (
                     row_base_q <= 8'd0;
                     off_q <= 5'd0;
                     m_cnt_q <= 6'd0;
+                    ld_busy_q <= 1'd1;
+                    ld_buf_q <= 1'd0;
+                    ld_col_q <= 2'd0;
+                    ld_off_q <= 5'd0;
+                    ld_nv_q <= ld_nv_first;
+                    ld_rest_q <= (hdr_n < {3'd0, 3'd4}) ? 6'd0 : (hdr_n - {3'd0, 3'd4});
+                    full0_q <= 1'd0;
+                    full1_q <= 1'd0;
+                    cbuf_q <= 1'd0;
                     state_q <= ST_LOAD_W;
                 end
             end else if (state_q == ST_LOAD_W) begin
@@ -410,9 +481,19 @@ module engine_ctrl (
                             if (raw_q) begin
                                 n0_q <= 6'd0;
                                 nv_q <= nv_first_q;
-                                col_q <= 2'd0;
-                                off_q <= 5'd0;
-                                state_q <= ST_LOAD_A;
+                                if (cbuf_q ? full1_q : full0_q) begin
+                                    m0_q <= 6'd0;
+                                    mt_base_q <= 8'd0;
+                                    kc_idx_q <= 3'd0;
+                                    kc_w_q <= 5'd0;
+                                    kc_a_q <= cbuf_q ? 6'd20 : 6'd0;
+                                    i_q <= 2'd0;
+                                    j_q <= 2'd0;
+                                    fresh_q <= 1'd1;
+                                    state_q <= ST_COMPUTE;
+                                end else begin
+                                    state_q <= ST_WAIT_A;
+                                end
                             end else begin
                                 state_q <= ST_LOAD_T;
                             end
@@ -436,9 +517,19 @@ module engine_ctrl (
                                 m_cnt_q <= 6'd0;
                                 n0_q <= 6'd0;
                                 nv_q <= nv_first_q;
-                                col_q <= 2'd0;
-                                off_q <= 5'd0;
-                                state_q <= ST_LOAD_A;
+                                if (cbuf_q ? full1_q : full0_q) begin
+                                    m0_q <= 6'd0;
+                                    mt_base_q <= 8'd0;
+                                    kc_idx_q <= 3'd0;
+                                    kc_w_q <= 5'd0;
+                                    kc_a_q <= cbuf_q ? 6'd20 : 6'd0;
+                                    i_q <= 2'd0;
+                                    j_q <= 2'd0;
+                                    fresh_q <= 1'd1;
+                                    state_q <= ST_COMPUTE;
+                                end else begin
+                                    state_q <= ST_WAIT_A;
+                                end
                             end else begin
                                 m_cnt_q <= m_cnt_q + 6'd1;
                             end
@@ -447,27 +538,17 @@ module engine_ctrl (
                         end
                     end
                 end
-            end else if (state_q == ST_LOAD_A) begin
-                if (act_fire) begin
-                    if (({1'd0, off_q} + {5'd0, 1'd1}) == {1'd0, kca_q}) begin
-                        off_q <= 5'd0;
-                        if (({1'd0, col_q} + {2'd0, 1'd1}) == nv_q) begin
-                            col_q <= 2'd0;
-                            m0_q <= 6'd0;
-                            mt_base_q <= 8'd0;
-                            kc_idx_q <= 3'd0;
-                            kc_w_q <= 5'd0;
-                            kc_a_q <= 5'd0;
-                            i_q <= 2'd0;
-                            j_q <= 2'd0;
-                            fresh_q <= 1'd1;
-                            state_q <= ST_COMPUTE;
-                        end else begin
-                            col_q <= col_q + 2'd1;
-                        end
-                    end else begin
-                        off_q <= off_q + 5'd1;
-                    end
+            end else if (state_q == ST_WAIT_A) begin
+                if (cbuf_q ? full1_q : full0_q) begin
+                    m0_q <= 6'd0;
+                    mt_base_q <= 8'd0;
+                    kc_idx_q <= 3'd0;
+                    kc_w_q <= 5'd0;
+                    kc_a_q <= cbuf_q ? 6'd20 : 6'd0;
+                    i_q <= 2'd0;
+                    j_q <= 2'd0;
+                    fresh_q <= 1'd1;
+                    state_q <= ST_COMPUTE;
                 end
             end else if (state_q == ST_COMPUTE) begin
                 fresh_q <= 1'd0;
@@ -488,24 +569,43 @@ module engine_ctrl (
                                     mt_base_q <= mt_base_q + {3'd0, kcw_q};
                                     kc_idx_q <= 3'd0;
                                     kc_w_q <= 5'd0;
-                                    kc_a_q <= 5'd0;
+                                    kc_a_q <= cbuf_q ? 6'd20 : 6'd0;
                                     i_q <= 2'd0;
                                     j_q <= 2'd0;
                                     fresh_q <= 1'd1;
                                     state_q <= ST_COMPUTE;
                                 end else if (n_more) begin
+                                    if (cbuf_q) begin
+                                        full1_q <= 1'd0;
+                                    end else begin
+                                        full0_q <= 1'd0;
+                                    end
                                     n0_q <= n0_next;
                                     nv_q <= nv_next;
-                                    col_q <= 2'd0;
-                                    off_q <= 5'd0;
-                                    state_q <= ST_LOAD_A;
+                                    cbuf_q <= !cbuf_q;
+                                    if (!cbuf_q ? full1_q : full0_q) begin
+                                        m0_q <= 6'd0;
+                                        mt_base_q <= 8'd0;
+                                        kc_idx_q <= 3'd0;
+                                        kc_w_q <= 5'd0;
+                                        kc_a_q <= !cbuf_q ? 6'd20 : 6'd0;
+                                        i_q <= 2'd0;
+                                        j_q <= 2'd0;
+                                        fresh_q <= 1'd1;
+                                        state_q <= ST_COMPUTE;
+                                    end else begin
+                                        state_q <= ST_WAIT_A;
+                                    end
                                 end else begin
+                                    full0_q <= 1'd0;
+                                    full1_q <= 1'd0;
+                                    ld_busy_q <= 1'd0;
                                     state_q <= ST_IDLE;
                                 end
                             end else begin
                                 kc_idx_q <= kc_idx_q + 3'd1;
                                 kc_w_q <= kc_w_q + {2'd0, 3'd4};
-                                kc_a_q <= kc_a_q + {2'd0, 3'd4};
+                                kc_a_q <= kc_a_q + {3'd0, 3'd4};
                             end
                         end else begin
                             i_q <= i_q + 2'd1;
@@ -528,7 +628,7 @@ module engine_ctrl (
         if ((wt_fire && !rst) && (s_axis_wt_tlast != (raw_q ? (((state_q == ST_LOAD_W) && (({1'd0, off_q} + {5'd0, 1'd1}) == {1'd0, kcw_q})) && (({1'd0, m_cnt_q} + {6'd0, 1'd1}) == {1'd0, m_q})) : (((state_q == ST_LOAD_T) && (beat_q == 4'd15)) && (({1'd0, m_cnt_q} + {6'd0, 1'd1}) == {1'd0, m_q}))))) begin
             $fatal(1, "%m: s_axis_wt_tlast must mark the job's last threshold beat (raw mode: last weight word), and only it");
         end
-        if ((act_fire && !rst) && (s_axis_act_tlast != ((({1'd0, off_q} + {5'd0, 1'd1}) == {1'd0, kca_q}) && (({1'd0, col_q} + {2'd0, 1'd1}) == nv_q)))) begin
+        if ((act_fire && !rst) && (s_axis_act_tlast != ((({1'd0, ld_off_q} + {5'd0, 1'd1}) == {1'd0, kca_q}) && (({1'd0, ld_col_q} + {2'd0, 1'd1}) == ld_nv_q)))) begin
             $fatal(1, "%m: s_axis_act_tlast must mark the last beat of each n-tile, and only it");
         end
         if ((!rst && (state_q == ST_LOAD_W)) && (w_waddr_full >= {1'd0, 8'd160})) begin
@@ -537,10 +637,7 @@ module engine_ctrl (
         if ((!rst && issuing) && (w_raddr_full >= {2'd0, 8'd160})) begin
             $fatal(1, "%m: w_raddr out of range");
         end
-        if ((!rst && (state_q == ST_LOAD_A)) && (a_waddr_full >= 5'd20)) begin
-            $fatal(1, "%m: a_waddr out of range");
-        end
-        if ((!rst && issuing) && (a_raddr_full >= {1'd0, 5'd20})) begin
+        if ((!rst && issuing) && (a_raddr_full >= {1'd0, 6'd40})) begin
             $fatal(1, "%m: a_raddr out of range");
         end
         if ((!rst && issue) && (t_raddr_full >= {1'd0, 6'd32})) begin
@@ -548,6 +645,9 @@ module engine_ctrl (
         end
         if ((!rst && (state_q == ST_LOAD_T)) && (t_waddr_full >= 6'd32)) begin
             $fatal(1, "%m: t_waddr out of range");
+        end
+        if ((!rst && act_fire) && (a_waddr_full >= {1'd0, 6'd40})) begin
+            $fatal(1, "%m: a_waddr out of range");
         end
         if ((!rst && m_more_d) && (m0_next_d_full >= 7'd64)) begin
             $fatal(1, "%m: m0_next_d overflows 6 bits");

@@ -1,7 +1,7 @@
 `default_nettype none
 `timescale 1ns / 1ps
 
-// Operand memories: 4 weight banks of 160x64 bits, 4 activation banks of 20x64 bits, 32x256 threshold bits.
+// Operand memories: 4 weight banks of 160x64 bits, 4 activation banks of 40x64 bits, 32x256 threshold bits.
 // Registered reads; every bank of a kind reads the same address.
 module operand_mem (
     // Clock, and the output pipeline's enable
@@ -18,8 +18,8 @@ module operand_mem (
     input  wire [63:0]  act_data,  // the activation stream's word
     input  wire         a_wr_en,
     input  wire [1:0]   a_wr_bank,
-    input  wire [4:0]   a_wr_addr,
-    input  wire [4:0]   a_rd_addr,
+    input  wire [5:0]   a_wr_addr,
+    input  wire [5:0]   a_rd_addr,
     output wire [255:0] a_rd_data, // bank c at [c*A_WORD +: A_WORD]
     // Threshold memory
     input  wire         t_wr_en,
@@ -48,8 +48,8 @@ module operand_mem (
     // Read registers.
     logic [63:0] a_data_q [4];
     for (genvar c = 0; c < 4; c = c + 1) begin : gen_a_bank
-        // Bank c: column c's chunks and planes; 20 words.
-        logic [63:0] a_mem [20];
+        // Bank c: column c's chunks and planes, two buffers of 20 words (n-tiles alternate).
+        logic [63:0] a_mem [40];
         always_ff @(posedge clk) begin
             if (a_wr_en && ({30'd0, a_wr_bank} == c)) begin
                 a_mem[a_wr_addr] <= act_data[0 +: 64];
