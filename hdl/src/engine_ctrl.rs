@@ -232,6 +232,8 @@ pub fn module(p: &EngineParams) -> Module {
     b.drive("raw_valid", &r.em.e1_valid_q.and(&r.raw_q));
     b.drive("cols_valid", &r.em.em_nv_q);
     b.drive("snap", &r.snap);
+    b.drive("snap_bank", &r.em.sw_q);
+    b.drive("row_bank", &r.em.em_bank_q);
 
     b.comment("Activation banks' write port (the loader).");
     let (load_a, [a_we, a_bank, a_waddr]) =
@@ -355,8 +357,10 @@ fn ports(c: &CtrlParams) -> Vec<PortGroup> {
                 output(
                     "snap",
                     None,
-                    "the result registers take the accumulators (a tile is done)",
+                    "a result bank takes the accumulators (a tile is done)",
                 ),
+                output("snap_bank", None, "the bank snap writes"),
+                output("row_bank", None, "the bank the emitted rows come from"),
                 output("row_sel", Some(c.row_w), "array row"),
                 output("row_last", None, "the job's last row"),
                 output("code_valid", None, "the row enters the threshold unit"),

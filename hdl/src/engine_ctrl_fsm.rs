@@ -340,6 +340,13 @@ pub(crate) fn state_machine(
                 &r.em.em_rv_q,
                 &r.em.em_nv_q,
                 &r.em.em_last_q,
+                &r.em.em_bank_q,
+                &r.em.q_busy_q,
+                &r.em.q_m0_q,
+                &r.em.q_rv_q,
+                &r.em.q_nv_q,
+                &r.em.q_last_q,
+                &r.em.sw_q,
             ]
             .into_iter()
             .chain(crate::engine_ctrl_act::reset_regs(a))

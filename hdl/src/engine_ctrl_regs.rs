@@ -116,12 +116,13 @@ pub(crate) fn declare(b: &mut B, p: &EngineParams, c: &CtrlParams) -> Regs {
     b.comment("Stream handshakes (tready depends only on registers).");
     // A header waits until the previous job's rows are all out (its thresholds are read
     // until then).
-    let (em_busy_q, pend_q) = (sig("em_busy_q", 1), sig("pend_q", 1));
+    let (em_busy_q, pend_q, q_busy_q) = (sig("em_busy_q", 1), sig("pend_q", 1), sig("q_busy_q", 1));
     let mut wt_states = e::lor(
         e::lor(
             in_state(State::Idle)
                 .and(&em_busy_q.not())
                 .and(&pend_q.not())
+                .and(&q_busy_q.not())
                 .e,
             in_state(State::LoadW).e,
         ),
@@ -276,16 +277,16 @@ pub(crate) fn declare(b: &mut B, p: &EngineParams, c: &CtrlParams) -> Regs {
     let issuing = b.wire(
         "issuing",
         in_state(State::Compute)
-            .and(&first_step.not().or(&em.pend_q.not()).or(&em.em_busy_q.not()))
+            .and(&first_step.not().or(&em.pend_q.not()).or(&em.q_busy_q.not()))
             .and(&last_step.not().or(&em.pend_q.not().and(&fresh_q.not()))),
-        "steps go back to back; a first waits while a pending tile cannot take the result registers, a last for the pending slot",
+        "steps go back to back; a first waits while a pending tile cannot take a result bank, a last for the pending slot",
     );
     let snap = b.wire(
         "res_take",
         em.pend_q
             .and(&em.drain_q.eq(&kw(0, c.dr_w)))
-            .and(&em.em_busy_q.not()),
-        "the accumulators hold the pending tile's last step, the previous tile is out",
+            .and(&em.q_busy_q.not()),
+        "the accumulators hold the pending tile's last step and a result bank is free",
     );
     let new_thr = slice("wt_data", 0, tw);
     let shifted = if t == 1 {

@@ -1,9 +1,9 @@
 //! The PE array (`pe_array`): `DM × DN` processing elements (AND-popcount DPUs for uniform
 //! codes, product-table LUT PEs for non-uniform levels), PE (r, c) taking weight bank r and
-//! activation bank c; for offset weights one activation popcount per column; the result
-//! registers, which take a finished tile's accumulators (`snap`) so that it is emitted while
-//! the next tile accumulates; and the row multiplexer that hands one row of them to the
-//! output stage.
+//! activation bank c; for offset weights one activation popcount per column; two banks of
+//! result registers, each taking a finished tile's accumulators (`snap` into `snap_bank`) so
+//! that tiles are emitted while the next ones accumulate; and the row multiplexer that hands
+//! one row of the emitted bank (`row_bank`) to the output stage.
 
 use crate::ast::{e, Decl, Instance, Item, Module, PortGroup, Stmt};
 use crate::build::{input, output, B};
@@ -139,33 +139,45 @@ impl PeArrayParams {
                 })],
             }],
         });
-        b.items.push(Item::Decl(Decl {
-            name: "res".into(),
-            width: Some(e::int((dn * accw) as i64)),
-            signed: false,
-            depth: Some(e::int(dm as i64)),
-            doc: "Result registers: a finished tile's accumulators, emitted while the next tile accumulates.".into(),
-        }));
+        for bank in ["res0", "res1"] {
+            b.items.push(Item::Decl(Decl {
+                name: bank.into(),
+                width: Some(e::int((dn * accw) as i64)),
+                signed: false,
+                depth: Some(e::int(dm as i64)),
+                doc: format!(
+                    "Result bank {}: a finished tile's accumulators, emitted while the next tiles accumulate.",
+                    &bank[3..]
+                ),
+            }));
+        }
+        let take = |bank: &str| {
+            vec![Stmt::For(
+                "r".into(),
+                e::int(0),
+                e::int(dm as i64),
+                vec![Stmt::Assign(
+                    e::index(e::id(bank), e::id("r")),
+                    e::index(e::id("acc"), e::id("r")),
+                )],
+            )]
+        };
         b.items.push(Item::AlwaysFf(
             "clk".into(),
             vec![Stmt::If(
                 e::id("snap"),
-                vec![Stmt::For(
-                    "r".into(),
-                    e::int(0),
-                    e::int(dm as i64),
-                    vec![Stmt::Assign(
-                        e::index(e::id("res"), e::id("r")),
-                        e::index(e::id("acc"), e::id("r")),
-                    )],
-                )],
+                vec![Stmt::If(e::id("snap_bank"), take("res1"), take("res0"))],
                 vec![],
             )],
         ));
-        b.comment("Row multiplexer: the row the output stage takes.");
+        b.comment("Row multiplexer: the row the output stage takes, from the bank it emits.");
         b.items.push(Item::Assign(
             e::id("row_acc"),
-            e::index(e::id("res"), e::id("row_sel")),
+            e::cond(
+                e::id("row_bank"),
+                e::index(e::id("res1"), e::id("row_sel")),
+                e::index(e::id("res0"), e::id("row_sel")),
+            ),
         ));
 
         let mut ctl = vec![
@@ -222,7 +234,9 @@ impl PeArrayParams {
                 PortGroup {
                     doc: "Row out".into(),
                     ports: vec![
-                        input("snap", None, "the result registers take the accumulators"),
+                        input("snap", None, "a result bank takes the accumulators"),
+                        input("snap_bank", None, "the bank snap writes"),
+                        input("row_bank", None, "the bank the row mux reads"),
                         input("row_sel", Some(self.row_w()), "array row"),
                         output("row_acc", Some(dn * accw), "column c at [c*ACC_WIDTH +: ACC_WIDTH]"),
                     ],

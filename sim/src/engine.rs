@@ -169,7 +169,7 @@ impl Engine {
         let en = !out.out_valid || inp.out_ready;
         if en {
             let e1 = self.ctrl.emit_row();
-            let accs = self.pe.res_row(e1.row);
+            let accs = self.pe.res_row(self.ctrl.row_bank(), e1.row);
             self.search.step(
                 e1.valid && !e1.raw,
                 e1.last,
@@ -184,7 +184,7 @@ impl Engine {
 
         // The result registers take the accumulators (before this edge's accumulate).
         if self.ctrl.snap() {
-            self.pe.snapshot();
+            self.pe.snapshot(self.ctrl.snap_bank());
         }
 
         // Datapath: accumulate the step leaving the PE pipeline, and take the memories'

@@ -128,6 +128,17 @@ pub(crate) struct Ctrl {
     em_rv: u32,
     em_nv: u32,
     em_last: bool,
+    /// The result bank holding it.
+    em_bank: u32,
+    /// The other bank holds a tile queued for the emission: its first row, rows, columns,
+    /// last flag.
+    q_busy: bool,
+    q_m0: u32,
+    q_rv: u32,
+    q_nv: u32,
+    q_last: bool,
+    /// The bank the next snapshot writes.
+    sw: u32,
     r_issue: u32,
     accepted: u32,
     e1_valid: bool,
@@ -190,6 +201,13 @@ impl Ctrl {
             em_rv: 0,
             em_nv: 0,
             em_last: false,
+            em_bank: 0,
+            q_busy: false,
+            q_m0: 0,
+            q_rv: 0,
+            q_nv: 0,
+            q_last: false,
+            sw: 0,
             r_issue: 0,
             accepted: 0,
             e1_valid: false,
@@ -212,13 +230,14 @@ impl Ctrl {
 
     /// A step is issued this cycle: a tile's steps go back to back, except that its first
     /// waits while a pending tile cannot take the result registers (its accumulators would
-    /// be overwritten before the snapshot), and its last waits for the pending slot and is
+    /// be overwritten before the snapshot: both result banks are busy), and its last waits
+    /// for the pending slot and is
     /// never in the tile's first cycle (the look-ahead registers are valid from the second).
     #[inline]
     fn issuing(&self, p: &EngineParams) -> bool {
         let first = self.kc_idx == 0 && self.i == 0 && self.j == 0;
         self.state == State::Compute
-            && (!first || !self.pend || !self.em_busy)
+            && (!first || !self.pend || !self.q_busy)
             && (!self.last_step(p) || (!self.pend && !self.fresh))
     }
 
@@ -233,7 +252,7 @@ impl Ctrl {
     pub(crate) fn wt_ready(&self) -> bool {
         // A header waits until the previous job's rows are all out (its thresholds are read
         // until then).
-        (self.state == State::Idle && !self.em_busy && !self.pend)
+        (self.state == State::Idle && !self.em_busy && !self.pend && !self.q_busy)
             || matches!(self.state, State::LoadW | State::LoadT)
             || (self.state == State::LoadP && !self.table_zero())
     }
@@ -337,6 +356,8 @@ impl Ctrl {
             self.em_nv,
             self.em_last,
         ) = (false, 0, 0, 0, false);
+        (self.em_bank, self.sw) = (0, 0);
+        (self.q_busy, self.q_m0, self.q_rv, self.q_nv, self.q_last) = (false, 0, 0, 0, false);
         (self.kcw, self.kca) = (0, 0);
     }
 }

@@ -39,7 +39,7 @@ pub(crate) struct PeArray {
     acc: Vec<i64>,
     /// The result registers: a finished tile's accumulators, read by the emission while
     /// the next tile accumulates.
-    res: Vec<i64>,
+    res: [Vec<i64>; 2],
     /// Columns.
     dn: usize,
     /// Product table (LUT engines), `{mag, act}`-addressed; empty for the bit-serial engine.
@@ -97,7 +97,7 @@ impl PeArray {
             ],
             head: 0,
             acc: vec![0; pe],
-            res: vec![0; pe],
+            res: [vec![0; pe], vec![0; pe]],
             dn: p.dn as usize,
             table: if lut {
                 vec![0; p.table_depth() as usize]
@@ -107,16 +107,16 @@ impl PeArray {
         }
     }
 
-    /// The `dn` result registers of PE row `row` (the row mux).
+    /// The `dn` result registers of PE row `row` in bank `bank` (the row mux).
     #[inline]
-    pub(crate) fn res_row(&self, row: usize) -> &[i64] {
-        &self.res[row * self.dn..(row + 1) * self.dn]
+    pub(crate) fn res_row(&self, bank: usize, row: usize) -> &[i64] {
+        &self.res[bank][row * self.dn..(row + 1) * self.dn]
     }
 
-    /// Clock edge of the result registers with `snap`: they take every accumulator.
+    /// Clock edge of result bank `bank` with `snap`: it takes every accumulator.
     #[inline]
-    pub(crate) fn snapshot(&mut self) {
-        self.res.copy_from_slice(&self.acc);
+    pub(crate) fn snapshot(&mut self, bank: usize) {
+        self.res[bank].copy_from_slice(&self.acc);
     }
 
     /// Write product table entry `index` (the controller's table load).

@@ -38,12 +38,15 @@ pub fn job_cycles(p: &EngineParams, m: u32, k: u32, n: u32, raw: bool) -> u64 {
     // From the snapshot edge to the tile's last beat: the issue register, then `out_bits`
     // search stages or the one raw output register, then one beat per row.
     let emit_fixed = if raw { 2 } else { p.out_bits as u64 + 1 };
-    // Per tile: `start`, its first cycle in ST_COMPUTE; its first step waits while the
-    // previous tile is pending and the one before it is still emitted (until the cycle after
-    // that one's last beat, `free2`); its last step waits for the pending slot (the cycle
-    // after the previous tile's snapshot, `after_snap`) and is not in the first cycle; its
-    // snapshot waits for the previous tile's last beat (`free`).
-    let (mut start, mut free, mut free2, mut after_snap, mut last_beat) = (load + 1, 0, 0, 0, 0);
+    // Per tile: `start`, its first cycle in ST_COMPUTE. Its first step waits while the
+    // previous tile is pending and the one before it is queued in the second result bank
+    // (until the cycle after that one's emission starts, `q_free2`); its last step waits for
+    // the pending slot (the cycle after the previous tile's snapshot, `after_snap`) and is
+    // not in the first cycle; its snapshot waits for a free bank (`q_free`: the cycle after
+    // the queued previous tile's emission starts); its emission starts at the snapshot, or,
+    // queued, at the edge of the previous tile's last beat (`last_beat`).
+    let (mut start, mut last_beat) = (load + 1, 0);
+    let (mut q_free, mut q_free2, mut after_snap) = (0, 0, 0);
     // The activation loader, beside the states: from the cycle after the header (cycle 2),
     // n-tile `t` loads into buffer `t mod 2` once the previous tile is loaded and n-tile
     // `t − 2` has issued its last step (`released[t mod 2]`, the cycle that buffer is free).
@@ -60,7 +63,7 @@ pub fn job_cycles(p: &EngineParams, m: u32, k: u32, n: u32, raw: bool) -> u64 {
         let mut m0 = 0;
         while m0 < m {
             let rv = dm.min(m - m0);
-            let first = start.max(free2);
+            let first = start.max(q_free2);
             let last = if steps == 1 {
                 first.max(start + 1)
             } else {
@@ -68,9 +71,11 @@ pub fn job_cycles(p: &EngineParams, m: u32, k: u32, n: u32, raw: bool) -> u64 {
             }
             .max(after_snap);
             // The last step's term reaches the accumulators one edge before the snapshot.
-            let snap = (last + lat + 2).max(free);
-            last_beat = snap + emit_fixed + rv;
-            (free2, free, after_snap) = (free, last_beat + 1, snap + 1);
+            let snap = (last + lat + 2).max(q_free);
+            let emit = snap.max(last_beat);
+            last_beat = emit + emit_fixed + rv;
+            let queued_free = if emit > snap { emit + 1 } else { 0 };
+            (q_free2, q_free, after_snap) = (q_free, queued_free, snap + 1);
             start = last + 1;
             m0 += dm;
         }

@@ -8,8 +8,8 @@
 
 use hdl::params::{ActEnc, EngineParams, Kind, WeightEnc};
 use testbench::formal::{
-    comb_tready_paths, engine_sources, run_sby, run_sby_on, wrapper, Mode, COVERS, INDUCTIVE,
-    INVARIANTS, PROPERTIES,
+    comb_tready_paths, engine_sources, run_sby, run_sby_on, run_sby_top, wrapper, wrapper_dropping,
+    Mode, COVERS, INDUCTIVE, INVARIANTS, PROPERTIES,
 };
 
 /// BMC depth (cycles from the first reset): more than each design's largest job takes
@@ -324,5 +324,52 @@ fn the_wrapper_asserts_every_listed_label() {
     }
     for (label, _) in COVERS {
         assert!(w.contains(&format!("{label}: cover (")), "{label}");
+    }
+}
+
+/// The ablation behind docs/formal.md's invariant table, run on request (it takes minutes per
+/// invariant): each invariant dropped alone (`QFORGE_ABLATE=inv_a,inv_b` picks some), then
+/// k-induction of the inductive properties at depths 2 and 8 on the four small designs above.
+/// It prints one line per run; it asserts only that every design still proves with all the
+/// invariants (so the table's reference is right), not what dropping one does.
+/// `cargo test --release -p qforge-testbench --test formal -- --ignored ablation --nocapture`
+#[test]
+#[ignore]
+fn ablation_of_each_invariant() {
+    let designs = [
+        bit_serial(WeightEnc::Unsigned, ActEnc::Unsigned, 1, 1, 2),
+        bit_serial(WeightEnc::Signed, ActEnc::Signed, 2, 2, 1),
+        EngineParams {
+            dm: 2,
+            dn: 2,
+            dk: 2,
+            out_bits: 2,
+            ..bit_serial(WeightEnc::Offset, ActEnc::Unsigned, 2, 1, 2)
+        },
+        lut(2),
+    ];
+    let chosen: Vec<String> = match std::env::var("QFORGE_ABLATE") {
+        Ok(v) => v.split(',').map(str::to_string).collect(),
+        Err(_) => INVARIANTS.iter().map(|(l, _)| l.to_string()).collect(),
+    };
+    let run = |p: &EngineParams, dropped: &[&str], depth: u32| {
+        let d = tempfile::tempdir().unwrap();
+        let top = wrapper_dropping(p, &INDUCTIVE, dropped).unwrap();
+        run_sby_top(d.path(), p, &engine_sources(p), &top, Mode::Prove, depth)
+            .unwrap_or_else(|e| panic!("{p:?}: {e}"))
+    };
+    for p in &designs {
+        assert_eq!(run(p, &[], INDUCTION).status, "PASS", "{p:?}");
+    }
+    for label in &chosen {
+        for depth in [2, 8] {
+            for (i, p) in designs.iter().enumerate() {
+                let v = run(p, &[label.as_str()], depth);
+                eprintln!(
+                    "ablation: without {label}, depth {depth}, design {i}: {} {:?} ({:.1} s)",
+                    v.status, v.failed, v.secs
+                );
+            }
+        }
     }
 }

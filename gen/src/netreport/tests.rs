@@ -54,15 +54,15 @@ fn time_by_hand() {
     // weights and thresholds 2 + 4·2·2 + 4·(1 + 3) = 34 cycles. The activation loader
     // starts after the header (cycle 2): n-tile 1's 8 words (2 columns · KC · 2 planes) in
     // cycles 3..10, n-tile 2's in 11..18 (the other buffer), so both are full before the
-    // compute needs them. 2 m-tiles per n-tile, S = 2·2·2 = 8 steps; a tile's snapshot
-    // DPU latency 4 (popcount 3 + term 1) + 2 cycles after its last step, its last beat
-    // F = 2 + 1 cycles + 2 rows after that. Tile 1: steps 35..42, snapshot 48, last beat 53.
-    // Tile 2: steps 43..50, snapshot 56, last beat 61. Tile 3 (n-tile 2) starts at 51 but
-    // its first step waits while tile 2 pends and tile 1 is emitted: steps 54..61, snapshot
-    // 67, last beat 72. Tile 4: steps 62..69, snapshot 75 (>= 73), last beat 80. Two
-    // groups: 160.
+    // compute needs them. 2 m-tiles per n-tile, S = 2·2·2 = 8 steps back to back; a tile's
+    // snapshot DPU latency 4 (popcount 3 + term 1) + 2 cycles after its last step (a result
+    // bank is always free here), its last beat F = 2 + 1 cycles + 2 rows after that (its
+    // emission starts at the snapshot: the previous tile's last beat is earlier). Tile 1:
+    // steps 35..42, snapshot 48, last beat 53. Tile 2: steps 43..50, snapshot 56, last beat
+    // 61. Tile 3 (n-tile 2): steps 51..58, snapshot 64, last beat 69. Tile 4: steps 59..66,
+    // snapshot 72, last beat 77. Two groups: 154.
     assert_eq!(rows[1].gemm, (4, 18, 4, 2));
-    assert_eq!(rows[1].cycles, 160);
+    assert_eq!(rows[1].cycles, 154);
     assert_eq!(rows[0].bits, (8, 8));
     let mut f = pol(EngineKind::BitSerial);
     f.first_last_bits = 32;

@@ -1,5 +1,5 @@
 //! The controller's pending tile and emission (beside the state machine): the snapshot that
-//! hands a finished tile to the result registers, the row issue into the output pipeline
+//! hands a finished tile to one of two result banks (emitted at once or queued), the row issue into the output pipeline
 //! (`e1`) and the accepted-row count that frees the result registers.
 
 use hdl::params::EngineParams;
@@ -13,12 +13,24 @@ impl Ctrl {
         self.em_nv
     }
 
-    /// The result registers take the accumulators at this edge (`snap`): the accumulators
-    /// hold the pending tile's last step and the previous tile's rows are all accepted (the
-    /// next tile's first step may reach the accumulators at this same edge).
+    /// A result bank takes the accumulators at this edge (`snap`): the accumulators hold the
+    /// pending tile's last step and a bank is free (no tile queued; the next tile's first
+    /// step may reach the accumulators at this same edge).
     #[inline]
     pub(crate) fn snap(&self) -> bool {
-        self.pend && self.drain == 0 && !self.em_busy
+        self.pend && self.drain == 0 && !self.q_busy
+    }
+
+    /// The bank `snap` writes.
+    #[inline]
+    pub(crate) fn snap_bank(&self) -> usize {
+        self.sw as usize
+    }
+
+    /// The bank the emitted rows come from.
+    #[inline]
+    pub(crate) fn row_bank(&self) -> usize {
+        self.em_bank as usize
     }
 
     /// The row the `e1` registers present to the emission pipeline.
@@ -49,26 +61,46 @@ impl Ctrl {
         thr
     }
 
-    /// Clock edge of the pending tile and the emission's accepted count: the snapshot (the
-    /// pending tile's emission starts), the drain count down to it, and `out_fire`.
+    /// Clock edge of the pending tile, the queue and the emission's accepted count: the
+    /// snapshot (into the emission at once, or queued), the drain count down to it,
+    /// `out_fire`, and the queued tile's emission when the emitted one is done.
     pub(super) fn step_pending(&mut self, out_fire: bool) {
-        if self.snap() {
-            // The snapshot: the pending tile's emission starts.
-            self.pend = false;
-            self.em_busy = true;
-            (self.em_m0, self.em_rv, self.em_nv, self.em_last) =
-                (self.pend_m0, self.pend_rv, self.pend_nv, self.pend_last);
-            self.r_issue = 0;
-            self.accepted = 0;
-        } else if self.pend && self.drain > 0 {
-            self.drain -= 1;
-        }
+        // Every decision reads the registers before this edge.
+        let done = out_fire && self.accepted + 1 == self.em_rv;
+        let (snap, em_busy, q_busy) = (self.snap(), self.em_busy, self.q_busy);
         if out_fire {
-            if self.accepted + 1 == self.em_rv {
+            if done {
                 self.em_busy = false;
             } else {
                 self.accepted += 1;
             }
         }
+        if done && q_busy {
+            let q = (self.q_m0, self.q_rv, self.q_nv, self.q_last);
+            self.start_em(q, self.em_bank ^ 1);
+            self.q_busy = false;
+        }
+        if snap {
+            self.pend = false;
+            let pend = (self.pend_m0, self.pend_rv, self.pend_nv, self.pend_last);
+            if !em_busy || done {
+                self.start_em(pend, self.sw);
+            } else {
+                self.q_busy = true;
+                (self.q_m0, self.q_rv, self.q_nv, self.q_last) = pend;
+            }
+            self.sw ^= 1;
+        } else if self.pend && self.drain > 0 {
+            self.drain -= 1;
+        }
+    }
+
+    /// The emission of a tile (first row, rows, columns, last flag) from `bank` starts.
+    fn start_em(&mut self, (m0, rv, nv, last): (u32, u32, u32, bool), bank: u32) {
+        self.em_busy = true;
+        (self.em_m0, self.em_rv, self.em_nv, self.em_last) = (m0, rv, nv, last);
+        self.em_bank = bank;
+        self.r_issue = 0;
+        self.accepted = 0;
     }
 }

@@ -21,7 +21,7 @@ pub mod sby;
 pub mod wrapper;
 
 pub use cone::comb_tready_paths;
-pub use sby::{engine_sources, run_sby, run_sby_on, sby_file, Verdict};
+pub use sby::{engine_sources, run_sby, run_sby_on, run_sby_top, sby_file, Verdict};
 pub use wrapper::{tap_script, taps, wrapper, Tap};
 
 use hdl::params::EngineParams;
@@ -50,7 +50,7 @@ pub const PROPERTIES: [(&str, &str); 4] = [
 /// every state reachable from reset, and asserted (so proved) like the [`PROPERTIES`]; as
 /// assertions, k-induction assumes them in its k prior steps, which rules out the unreachable
 /// states that defeat induction on `out_held` and `out_needs_inputs` alone.
-pub const INVARIANTS: [(&str, &str); 8] = [
+pub const INVARIANTS: [(&str, &str); 9] = [
     (
         "inv_pipe_emit",
         "while the result registers hold no tile being emitted (em_busy_q low) the output pipeline is empty: e1_valid_q, every threshold stage's valid bit and raw_valid_q are 0",
@@ -73,11 +73,15 @@ pub const INVARIANTS: [(&str, &str); 8] = [
     ),
     (
         "inv_last_tile",
-        "while the job's last tile is pending (pend_q, pend_last_q: waiting for the result registers) or emitted (em_last_q), the controller is in ST_IDLE (it takes no header until the tile's last row is accepted), and while it is emitted no tile is pending",
+        "while the job's last tile is pending (pend_q, pend_last_q: waiting for a result bank), queued (q_busy_q, q_last_q) or emitted (em_last_q), the controller is in ST_IDLE (it takes no header until the tile's last row is accepted); while it is queued no tile is pending, and while it is emitted none is pending or queued",
+    ),
+    (
+        "inv_queue",
+        "a tile is queued in the second result bank (q_busy_q) only while another is emitted (em_busy_q)",
     ),
     (
         "inv_seen",
-        "outside ST_IDLE, and while a tile is pending or emitted, a weight beat was accepted since reset and since the previous job's last output beat (wt_seen); in ST_COMPUTE, while a tile is pending or emitted, and while an activation buffer is full, an activation beat too (act_seen)",
+        "outside ST_IDLE, and while a tile is pending, queued or emitted, a weight beat was accepted since reset and since the previous job's last output beat (wt_seen); in ST_COMPUTE, while a tile is pending, queued or emitted, and while an activation buffer is full, an activation beat too (act_seen)",
     ),
     (
         "inv_buffers",
@@ -129,6 +133,25 @@ impl Mode {
             Mode::Prove => "prove",
         }
     }
+}
+
+/// [`wrapper_asserting`] with the [`INVARIANTS`] labelled in `dropped` turned into covers
+/// too (which `bmc` and `prove` ignore): an ablation, to see what each invariant is needed
+/// for. An unknown label is an error.
+pub fn wrapper_dropping(
+    p: &EngineParams,
+    only: &[&str],
+    dropped: &[&str],
+) -> Result<String, String> {
+    let mut s = wrapper_asserting(p, only);
+    for label in dropped {
+        let from = format!("{label}: assert (");
+        if !s.contains(&from) {
+            return Err(format!("no invariant {label} in the wrapper"));
+        }
+        s = s.replace(&from, &format!("{label}: cover ("));
+    }
+    Ok(s)
 }
 
 /// [`wrapper()`] with only the properties labelled in `only` asserted (the others become

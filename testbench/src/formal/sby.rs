@@ -69,6 +69,19 @@ pub fn run_sby_on(
     depth: u32,
     only: Option<&[&str]>,
 ) -> Result<Verdict, String> {
+    let top = only.map_or_else(|| wrapper(p), |o| wrapper_asserting(p, o));
+    run_sby_top(dir, p, sources, &top, mode, depth)
+}
+
+/// [`run_sby_on`] with a given property module `top` (e.g. [`super::wrapper_dropping`]).
+pub fn run_sby_top(
+    dir: &Path,
+    p: &EngineParams,
+    sources: &[(String, String)],
+    top: &str,
+    mode: Mode,
+    depth: u32,
+) -> Result<Verdict, String> {
     let sby = find(Tool::Sby)?;
     find(Tool::Yices)?;
     let mut names = Vec::new();
@@ -78,7 +91,6 @@ pub fn run_sby_on(
         std::fs::write(dir.join(name), text).map_err(|e| e.to_string())?;
         names.push(name.clone());
     }
-    let top = only.map_or_else(|| wrapper(p), |o| wrapper_asserting(p, o));
     std::fs::write(dir.join("formal_top.sv"), top).map_err(|e| e.to_string())?;
     names.push("formal_top.sv".into());
     let job = format!("engine_{}", mode.name());

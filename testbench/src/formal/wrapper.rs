@@ -42,6 +42,8 @@ pub fn taps(p: &EngineParams) -> Vec<Tap> {
         ("f_em_rv", ri_w, "u_ctrl.em_rv_q"),
         ("f_em_last", 1, "u_ctrl.em_last_q"),
         ("f_pend", 1, "u_ctrl.pend_q"),
+        ("f_q_busy", 1, "u_ctrl.q_busy_q"),
+        ("f_q_last", 1, "u_ctrl.q_last_q"),
         ("f_pend_last", 1, "u_ctrl.pend_last_q"),
         ("f_fresh", 1, "u_ctrl.fresh_q"),
         ("f_m_more", 1, "u_ctrl.m_more"),
@@ -153,9 +155,11 @@ fn invariants(p: &EngineParams) -> String {
             inv_lookahead: assert (!f_done || (f_rows_valid == f_rows_valid_d
                                                && f_m_more == f_m_more_d && f_n_more == f_n_more_d));
             inv_last_tile: assert ((!(f_pend && f_pend_last) || f_state == F_ST_IDLE)
-                                   && (!(f_emit && f_em_last) || (f_state == F_ST_IDLE && !f_pend)));
-            inv_seen: assert (((f_state == F_ST_IDLE && !f_emit && !f_pend) || wt_seen)
-                              && (!(f_state == F_ST_COMPUTE || f_emit || f_pend || f_full0 || f_full1)
+                                   && (!(f_q_busy && f_q_last) || (f_state == F_ST_IDLE && !f_pend))
+                                   && (!(f_emit && f_em_last) || (f_state == F_ST_IDLE && !f_pend && !f_q_busy)));
+            inv_queue: assert (!f_q_busy || f_emit);
+            inv_seen: assert (((f_state == F_ST_IDLE && !f_emit && !f_pend && !f_q_busy) || wt_seen)
+                              && (!(f_state == F_ST_COMPUTE || f_emit || f_pend || f_q_busy || f_full0 || f_full1)
                                   || act_seen));
             inv_buffers: assert ((f_state != F_ST_IDLE || (!f_ld_busy && !f_full0 && !f_full1))
                                  && (f_state != F_ST_COMPUTE || (f_cbuf ? f_full1 : f_full0)));

@@ -35,7 +35,9 @@ module engine_ctrl (
     output wire         step_valid,        // a compute step is issued this cycle
     output wire         step_clear,        // the first step of a tile: the accumulators restart
     // Emission: the row the output stage takes
-    output wire         snap,              // the result registers take the accumulators (a tile is done)
+    output wire         snap,              // a result bank takes the accumulators (a tile is done)
+    output wire         snap_bank,         // the bank snap writes
+    output wire         row_bank,          // the bank the emitted rows come from
     output wire [0:0]   row_sel,           // array row
     output wire         row_last,          // the job's last row
     output wire         code_valid,        // the row enters the threshold unit
@@ -88,7 +90,7 @@ module engine_ctrl (
 
     // Stream handshakes (tready depends only on registers).
     logic [0:0] wt_ready;
-    assign wt_ready = (((((state_q == ST_IDLE) && !em_busy_q) && !pend_q) || (state_q == ST_LOAD_W)) || (state_q == ST_LOAD_T)) || ((state_q == ST_LOAD_P) && !tbl_zero);
+    assign wt_ready = ((((((state_q == ST_IDLE) && !em_busy_q) && !pend_q) && !q_busy_q) || (state_q == ST_LOAD_W)) || (state_q == ST_LOAD_T)) || ((state_q == ST_LOAD_P) && !tbl_zero);
     logic [0:0] wt_fire;
     assign wt_fire = s_axis_wt_tvalid && wt_ready;
     logic [0:0] act_fire;
@@ -180,6 +182,22 @@ module engine_ctrl (
     logic [1:0] em_nv_q;
     // it is the job's last tile
     logic [0:0] em_last_q;
+    // the result bank holding it
+    logic [0:0] em_bank_q;
+
+    // The queued tile: in the other result bank, emitted next.
+    // the other result bank holds a tile waiting for the emission
+    logic [0:0] q_busy_q;
+    // its first row (output channel)
+    logic [5:0] q_m0_q;
+    // its rows
+    logic [1:0] q_rv_q;
+    // its valid columns
+    logic [1:0] q_nv_q;
+    // it is the job's last tile
+    logic [0:0] q_last_q;
+    // the result bank the next snapshot writes
+    logic [0:0] sw_q;
     // rows sent into the threshold pipeline
     logic [1:0] r_issue_q;
     // rows accepted on m_axis_out
@@ -228,12 +246,12 @@ module engine_ctrl (
     // the step at the counters is the tile's first
     logic [0:0] first_step;
     assign first_step = ((j_q == 1'd0) && (i_q == 1'd0)) && (kc_idx_q == 5'd0);
-    // steps go back to back; a first waits while a pending tile cannot take the result registers, a last for the pending slot
+    // steps go back to back; a first waits while a pending tile cannot take a result bank, a last for the pending slot
     logic [0:0] issuing;
-    assign issuing = ((state_q == ST_COMPUTE) && ((!first_step || !pend_q) || !em_busy_q)) && (!last_step || (!pend_q && !fresh_q));
-    // the accumulators hold the pending tile's last step, the previous tile is out
+    assign issuing = ((state_q == ST_COMPUTE) && ((!first_step || !pend_q) || !q_busy_q)) && (!last_step || (!pend_q && !fresh_q));
+    // the accumulators hold the pending tile's last step and a result bank is free
     logic [0:0] res_take;
-    assign res_take = (pend_q && (drain_q == 3'd0)) && !em_busy_q;
+    assign res_take = (pend_q && (drain_q == 3'd0)) && !q_busy_q;
     // this beat's threshold above the earlier ones (t_0 lowest)
     logic [174:0] thr_next;
     assign thr_next = {wt_data[0 +: 25], thr_shift_q};
@@ -286,6 +304,8 @@ module engine_ctrl (
     assign raw_valid = e1_valid_q && raw_q;
     assign cols_valid = em_nv_q;
     assign snap = res_take;
+    assign snap_bank = sw_q;
+    assign row_bank = em_bank_q;
 
     // Activation banks' write port (the loader).
     logic [6:0] a_waddr_full;
@@ -348,6 +368,9 @@ module engine_ctrl (
     // columns of the first n-tile: min(DN, N)
     logic [1:0] ld_nv_first;
     assign ld_nv_first = (ld_nv_first_full < {4'd0, 2'd2}) ? ld_nv_first_full[0 +: 2] : 2'd2;
+    // the emitted tile's last row is accepted
+    logic [0:0] em_done;
+    assign em_done = out_fire && (({1'd0, accepted_q} + {2'd0, 1'd1}) == {1'd0, em_rv_q});
     logic [1:0] r_issue_row_full;
     assign r_issue_row_full = r_issue_q;
     logic [0:0] r_issue_row;
@@ -390,6 +413,13 @@ module engine_ctrl (
             em_rv_q <= 2'd0;
             em_nv_q <= 2'd0;
             em_last_q <= 1'd0;
+            em_bank_q <= 1'd0;
+            q_busy_q <= 1'd0;
+            q_m0_q <= 6'd0;
+            q_rv_q <= 2'd0;
+            q_nv_q <= 2'd0;
+            q_last_q <= 1'd0;
+            sw_q <= 1'd0;
             ld_busy_q <= 1'd0;
             ld_buf_q <= 1'd0;
             ld_col_q <= 1'd0;
@@ -406,24 +436,45 @@ module engine_ctrl (
             if (en && issue) begin
                 r_issue_q <= r_issue_q + 2'd1;
             end
-            if (res_take) begin
-                pend_q <= 1'd0;
-                em_busy_q <= 1'd1;
-                em_m0_q <= pend_m0_q;
-                em_rv_q <= pend_rv_q;
-                em_nv_q <= pend_nv_q;
-                em_last_q <= pend_last_q;
-                r_issue_q <= 2'd0;
-                accepted_q <= 2'd0;
-            end else if (pend_q && (drain_q != 3'd0)) begin
-                drain_q <= drain_q - 3'd1;
-            end
             if (out_fire) begin
                 if (({1'd0, accepted_q} + {2'd0, 1'd1}) == {1'd0, em_rv_q}) begin
                     em_busy_q <= 1'd0;
                 end else begin
                     accepted_q <= accepted_q + 2'd1;
                 end
+            end
+            if (em_done && q_busy_q) begin
+                em_busy_q <= 1'd1;
+                em_m0_q <= q_m0_q;
+                em_rv_q <= q_rv_q;
+                em_nv_q <= q_nv_q;
+                em_last_q <= q_last_q;
+                em_bank_q <= !em_bank_q;
+                r_issue_q <= 2'd0;
+                accepted_q <= 2'd0;
+                q_busy_q <= 1'd0;
+            end
+            if (res_take) begin
+                pend_q <= 1'd0;
+                sw_q <= !sw_q;
+                if (!em_busy_q || em_done) begin
+                    em_busy_q <= 1'd1;
+                    em_m0_q <= pend_m0_q;
+                    em_rv_q <= pend_rv_q;
+                    em_nv_q <= pend_nv_q;
+                    em_last_q <= pend_last_q;
+                    em_bank_q <= sw_q;
+                    r_issue_q <= 2'd0;
+                    accepted_q <= 2'd0;
+                end else begin
+                    q_busy_q <= 1'd1;
+                    q_m0_q <= pend_m0_q;
+                    q_rv_q <= pend_rv_q;
+                    q_nv_q <= pend_nv_q;
+                    q_last_q <= pend_last_q;
+                end
+            end else if (pend_q && (drain_q != 3'd0)) begin
+                drain_q <= drain_q - 3'd1;
             end
             if (act_fire) begin
                 if (({1'd0, ld_off_q} + {5'd0, 1'd1}) == {1'd0, kca_q}) begin

@@ -53,8 +53,12 @@ module lut_engine (
     logic step_valid;
     // the first step of a tile: the accumulators restart
     logic step_clear;
-    // the result registers take the accumulators (a tile is done)
+    // a result bank takes the accumulators (a tile is done)
     logic snap;
+    // the bank snap writes
+    logic snap_bank;
+    // the bank the emitted rows come from
+    logic row_bank;
     // array row
     logic [0:0] row_sel;
     // the job's last row
@@ -124,6 +128,8 @@ module lut_engine (
         .step_valid        (step_valid),
         .step_clear        (step_clear),
         .snap              (snap),
+        .snap_bank         (snap_bank),
+        .row_bank          (row_bank),
         .row_sel           (row_sel),
         .row_last          (row_last),
         .code_valid        (code_valid),
@@ -177,6 +183,8 @@ module lut_engine (
         .valid       (pe_valid),
         .clear       (pe_clear),
         .snap        (snap),
+        .snap_bank   (snap_bank),
+        .row_bank    (row_bank),
         .row_sel     (row_sel),
         .row_acc     (row_acc)
     );

@@ -52,8 +52,12 @@ module bitserial_engine (
     logic step_negate;
     // the step's term is shifted left by i + j
     logic [2:0] step_shift;
-    // the result registers take the accumulators (a tile is done)
+    // a result bank takes the accumulators (a tile is done)
     logic snap;
+    // the bank snap writes
+    logic snap_bank;
+    // the bank the emitted rows come from
+    logic row_bank;
     // array row
     logic [1:0] row_sel;
     // the job's last row
@@ -124,6 +128,8 @@ module bitserial_engine (
         .step_negate       (step_negate),
         .step_shift        (step_shift),
         .snap              (snap),
+        .snap_bank         (snap_bank),
+        .row_bank          (row_bank),
         .row_sel           (row_sel),
         .row_last          (row_last),
         .code_valid        (code_valid),
@@ -181,6 +187,8 @@ module bitserial_engine (
         .negate    (pe_negate),
         .shift     (pe_shift),
         .snap      (snap),
+        .snap_bank (snap_bank),
+        .row_bank  (row_bank),
         .row_sel   (row_sel),
         .row_acc   (row_acc)
     );

@@ -16,7 +16,9 @@ module pe_array (
     input  wire         negate,
     input  wire [2:0]   shift,
     // Row out
-    input  wire         snap,      // the result registers take the accumulators
+    input  wire         snap,      // a result bank takes the accumulators
+    input  wire         snap_bank, // the bank snap writes
+    input  wire         row_bank,  // the bank the row mux reads
     input  wire [1:0]   row_sel,   // array row
     output wire [67:0]  row_acc    // column c at [c*ACC_WIDTH +: ACC_WIDTH]
 );
@@ -37,18 +39,26 @@ module pe_array (
             );
         end
     end
-    // Result registers: a finished tile's accumulators, emitted while the next tile accumulates.
-    logic [67:0] res [4];
+    // Result bank 0: a finished tile's accumulators, emitted while the next tiles accumulate.
+    logic [67:0] res0 [4];
+    // Result bank 1: a finished tile's accumulators, emitted while the next tiles accumulate.
+    logic [67:0] res1 [4];
     always_ff @(posedge clk) begin
         if (snap) begin
-            for (int r = 0; r < 4; r = r + 1) begin
-                res[r] <= acc[r];
+            if (snap_bank) begin
+                for (int r = 0; r < 4; r = r + 1) begin
+                    res1[r] <= acc[r];
+                end
+            end else begin
+                for (int r = 0; r < 4; r = r + 1) begin
+                    res0[r] <= acc[r];
+                end
             end
         end
     end
 
-    // Row multiplexer: the row the output stage takes.
-    assign row_acc = res[row_sel];
+    // Row multiplexer: the row the output stage takes, from the bank it emits.
+    assign row_acc = row_bank ? res1[row_sel] : res0[row_sel];
 endmodule
 
 `resetall
