@@ -15,7 +15,7 @@ pub enum State {
     /// the bank's other buffer while the previous n-tile computes).
     WaitA = 3,
     /// Issuing the compute steps of one m-tile, back to back with the next tile's (a
-    /// finished tile pends, then is emitted from the result registers beside the states).
+    /// finished tile pends, then is emitted from a result bank beside the states).
     Compute = 4,
     /// Loading the product table (LUT engines only).
     LoadP = 5,

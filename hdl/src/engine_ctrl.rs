@@ -140,7 +140,7 @@ pub fn module(p: &EngineParams) -> Module {
     let t_raddr = index(
         &mut b,
         "t_raddr",
-        r.em.em_m0_q.add(&r.em.r_issue_q),
+        r.em.em_tile.m0.add(&r.em.r_issue_q),
         p.max_m,
         r.issue.clone(),
     );
@@ -230,7 +230,7 @@ pub fn module(p: &EngineParams) -> Module {
     b.drive("row_last", &r.em.e1_last_q);
     b.drive("code_valid", &r.em.e1_valid_q.and(&r.raw_q.not()));
     b.drive("raw_valid", &r.em.e1_valid_q.and(&r.raw_q));
-    b.drive("cols_valid", &r.em.em_nv_q);
+    b.drive("cols_valid", &r.em.em_tile.nv);
     b.drive("snap", &r.snap);
     b.drive("snap_bank", &r.em.sw_q);
     b.drive("row_bank", &r.em.em_bank_q);

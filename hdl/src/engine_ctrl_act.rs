@@ -86,29 +86,23 @@ pub(crate) fn declare(b: &mut B, c: &CtrlParams) -> ActRegs {
     }
 }
 
-/// The loader's start at a header with `hdr_n` columns.
+/// The loader's start at a header with `hdr_n` columns, `nv_first = min(DN, hdr_n)` of
+/// them in the first n-tile (the state machine's own wire).
 pub(crate) fn start(
     b: &mut B,
     p: &EngineParams,
     c: &CtrlParams,
     a: &ActRegs,
     hdr_n: &V,
+    nv_first: &V,
 ) -> Vec<Stmt> {
-    let nv = min_wire(
-        b,
-        "ld_nv_first",
-        hdr_n.clone(),
-        p.dn,
-        c.nv_w,
-        "columns of the first n-tile: min(DN, N)",
-    );
     let rest = rest_after(b, c, "ld_rest_first", hdr_n, p.dn);
     vec![
         set(&a.ld_busy_q, kw(1, 1)),
         zero(&a.ld_buf_q),
         zero(&a.ld_col_q),
         zero(&a.ld_off_q),
-        set(&a.ld_nv_q, nv),
+        set(&a.ld_nv_q, nv_first.clone()),
         set(&a.ld_rest_q, rest),
         zero(&a.full0_q),
         zero(&a.full1_q),

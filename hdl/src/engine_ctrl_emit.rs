@@ -10,25 +10,60 @@ use crate::engine_ctrl::CtrlParams;
 use crate::engine_ctrl_regs::{zero, Regs};
 use crate::typed::{k, kw, V};
 
-/// The pending tile's and the emission's registers.
+/// A finished m-tile's registers on its way out (pending, queued or emitted): its first row
+/// (output channel), rows, valid columns, and whether it is the job's last tile.
+pub(crate) struct TileRegs {
+    pub m0: V,
+    pub rv: V,
+    pub nv: V,
+    pub last: V,
+}
+
+impl TileRegs {
+    /// Declare `{prefix}_m0_q`, `{prefix}_rv_q`, `{prefix}_nv_q`, `{prefix}_last_q`.
+    fn declare(b: &mut B, c: &CtrlParams, prefix: &str) -> Self {
+        TileRegs {
+            m0: b.decl(
+                &format!("{prefix}_m0_q"),
+                c.m_w,
+                "its first row (output channel)",
+            ),
+            rv: b.decl(&format!("{prefix}_rv_q"), c.ri_w, "its rows"),
+            nv: b.decl(&format!("{prefix}_nv_q"), c.nv_w, "its valid columns"),
+            last: b.decl(&format!("{prefix}_last_q"), 1, "it is the job's last tile"),
+        }
+    }
+
+    /// The four registers.
+    pub(crate) fn regs(&self) -> [&V; 4] {
+        [&self.m0, &self.rv, &self.nv, &self.last]
+    }
+
+    /// Load the registers with `values` (first row, rows, columns, last flag).
+    pub(crate) fn load(&self, values: [V; 4]) -> Vec<Stmt> {
+        self.regs()
+            .into_iter()
+            .zip(values)
+            .map(|(q, v)| set(q, v))
+            .collect()
+    }
+
+    /// Load the registers from another tile's.
+    fn copy(&self, from: &TileRegs) -> Vec<Stmt> {
+        self.load(from.regs().map(V::clone))
+    }
+}
+
+/// The pending tile's, the queued tile's and the emission's registers.
 pub(crate) struct EmitRegs {
     pub pend_q: V,
     pub drain_q: V,
-    pub pend_m0_q: V,
-    pub pend_rv_q: V,
-    pub pend_nv_q: V,
-    pub pend_last_q: V,
+    pub pend: TileRegs,
     pub em_busy_q: V,
-    pub em_m0_q: V,
-    pub em_rv_q: V,
-    pub em_nv_q: V,
-    pub em_last_q: V,
+    pub em_tile: TileRegs,
     pub em_bank_q: V,
     pub q_busy_q: V,
-    pub q_m0_q: V,
-    pub q_rv_q: V,
-    pub q_nv_q: V,
-    pub q_last_q: V,
+    pub q_tile: TileRegs,
     pub sw_q: V,
     pub r_issue_q: V,
     pub accepted_q: V,
@@ -37,34 +72,24 @@ pub(crate) struct EmitRegs {
     pub e1_last_q: V,
 }
 
-/// Declare the pending tile's and the emission's registers.
+/// Declare the pending tile's, the queued tile's and the emission's registers.
 pub(crate) fn declare(b: &mut B, c: &CtrlParams) -> EmitRegs {
-    b.comment("The pending tile: finished, waiting for the result registers.");
-    let pend_q = b.decl(
-        "pend_q",
-        1,
-        "a finished tile waits for the result registers",
-    );
+    b.comment("The pending tile: finished, waiting for a result bank.");
+    let pend_q = b.decl("pend_q", 1, "a finished tile waits for a result bank");
     let drain_q = b.decl(
         "drain_q",
         c.dr_w,
         "cycles left until the accumulators hold its last step",
     );
-    let pend_m0_q = b.decl("pend_m0_q", c.m_w, "its first row (output channel)");
-    let pend_rv_q = b.decl("pend_rv_q", c.ri_w, "its rows");
-    let pend_nv_q = b.decl("pend_nv_q", c.nv_w, "its valid columns");
-    let pend_last_q = b.decl("pend_last_q", 1, "it is the job's last tile");
+    let pend = TileRegs::declare(b, c, "pend");
 
-    b.comment("Emission of the tile in the result registers (beside the state machine).");
+    b.comment("Emission of the tile in a result bank (beside the state machine).");
     let em_busy_q = b.decl(
         "em_busy_q",
         1,
-        "the result registers hold a tile whose rows are not all accepted",
+        "the emitted bank holds a tile whose rows are not all accepted",
     );
-    let em_m0_q = b.decl("em_m0_q", c.m_w, "its first row (output channel)");
-    let em_rv_q = b.decl("em_rv_q", c.ri_w, "its rows");
-    let em_nv_q = b.decl("em_nv_q", c.nv_w, "its valid columns");
-    let em_last_q = b.decl("em_last_q", 1, "it is the job's last tile");
+    let em_tile = TileRegs::declare(b, c, "em");
     let em_bank_q = b.decl("em_bank_q", 1, "the result bank holding it");
     b.comment("The queued tile: in the other result bank, emitted next.");
     let q_busy_q = b.decl(
@@ -72,10 +97,7 @@ pub(crate) fn declare(b: &mut B, c: &CtrlParams) -> EmitRegs {
         1,
         "the other result bank holds a tile waiting for the emission",
     );
-    let q_m0_q = b.decl("q_m0_q", c.m_w, "its first row (output channel)");
-    let q_rv_q = b.decl("q_rv_q", c.ri_w, "its rows");
-    let q_nv_q = b.decl("q_nv_q", c.nv_w, "its valid columns");
-    let q_last_q = b.decl("q_last_q", 1, "it is the job's last tile");
+    let q_tile = TileRegs::declare(b, c, "q");
     let sw_q = b.decl("sw_q", 1, "the result bank the next snapshot writes");
     let r_issue_q = b.decl("r_issue_q", c.ri_w, "rows sent into the threshold pipeline");
     let accepted_q = b.decl("accepted_q", c.ri_w, "rows accepted on m_axis_out");
@@ -85,21 +107,12 @@ pub(crate) fn declare(b: &mut B, c: &CtrlParams) -> EmitRegs {
     EmitRegs {
         pend_q,
         drain_q,
-        pend_m0_q,
-        pend_rv_q,
-        pend_nv_q,
-        pend_last_q,
+        pend,
         em_busy_q,
-        em_m0_q,
-        em_rv_q,
-        em_nv_q,
-        em_last_q,
+        em_tile,
         em_bank_q,
         q_busy_q,
-        q_m0_q,
-        q_rv_q,
-        q_nv_q,
-        q_last_q,
+        q_tile,
         sw_q,
         r_issue_q,
         accepted_q,
@@ -109,18 +122,18 @@ pub(crate) fn declare(b: &mut B, c: &CtrlParams) -> EmitRegs {
     }
 }
 
-/// The emission of a tile starts: its first row, rows, columns, last flag and bank.
-fn start_em(r: &Regs, [m0, rv, nv, last]: [&V; 4], bank: V) -> Vec<Stmt> {
-    vec![
-        set(&r.em.em_busy_q, kw(1, 1)),
-        set(&r.em.em_m0_q, m0.clone()),
-        set(&r.em.em_rv_q, rv.clone()),
-        set(&r.em.em_nv_q, nv.clone()),
-        set(&r.em.em_last_q, last.clone()),
-        set(&r.em.em_bank_q, bank),
-        zero(&r.em.r_issue_q),
-        zero(&r.em.accepted_q),
+/// The emission of `tile` from result bank `bank` starts.
+fn start_em(r: &Regs, tile: &TileRegs, bank: V) -> Vec<Stmt> {
+    [
+        vec![set(&r.em.em_busy_q, kw(1, 1))],
+        r.em.em_tile.copy(tile),
+        vec![
+            set(&r.em.em_bank_q, bank),
+            zero(&r.em.r_issue_q),
+            zero(&r.em.accepted_q),
+        ],
     ]
+    .concat()
 }
 
 /// The emission's statements inside the reset-guarded block, and the `e1` registers'
@@ -131,7 +144,7 @@ pub(crate) fn emission(b: &mut B, c: &CtrlParams, r: &Regs) -> (Vec<Stmt>, Vec<S
     let em_done = b.wire(
         "em_done",
         r.out_fire
-            .and(&r.em.accepted_q.add(&k(1)).eq(&r.em.em_rv_q)),
+            .and(&r.em.accepted_q.add(&k(1)).eq(&r.em.em_tile.rv)),
         "the emitted tile's last row is accepted",
     );
     let emission = vec![
@@ -142,23 +155,19 @@ pub(crate) fn emission(b: &mut B, c: &CtrlParams, r: &Regs) -> (Vec<Stmt>, Vec<S
             vec![],
         ),
         when(
-            &r.out_fire,
+            &em_done,
+            vec![zero(&r.em.em_busy_q)],
             vec![when(
-                &r.em.accepted_q.add(&k(1)).eq(&r.em.em_rv_q),
-                vec![zero(&r.em.em_busy_q)],
+                &r.out_fire,
                 vec![set(&r.em.accepted_q, r.em.accepted_q.inc())],
+                vec![],
             )],
-            vec![],
         ),
         // The emitted tile's last row is accepted: the queued tile's emission starts.
         when(
             &em_done.and(&r.em.q_busy_q),
             [
-                start_em(
-                    r,
-                    [&r.em.q_m0_q, &r.em.q_rv_q, &r.em.q_nv_q, &r.em.q_last_q],
-                    r.em.em_bank_q.not(),
-                ),
+                start_em(r, &r.em.q_tile, r.em.em_bank_q.not()),
                 vec![zero(&r.em.q_busy_q)],
             ]
             .concat(),
@@ -173,23 +182,12 @@ pub(crate) fn emission(b: &mut B, c: &CtrlParams, r: &Regs) -> (Vec<Stmt>, Vec<S
                 set(&r.em.sw_q, r.em.sw_q.not()),
                 when(
                     &r.em.em_busy_q.not().or(&em_done),
-                    start_em(
-                        r,
-                        [
-                            &r.em.pend_m0_q,
-                            &r.em.pend_rv_q,
-                            &r.em.pend_nv_q,
-                            &r.em.pend_last_q,
-                        ],
-                        r.em.sw_q.clone(),
-                    ),
-                    vec![
-                        set(&r.em.q_busy_q, kw(1, 1)),
-                        set(&r.em.q_m0_q, r.em.pend_m0_q.clone()),
-                        set(&r.em.q_rv_q, r.em.pend_rv_q.clone()),
-                        set(&r.em.q_nv_q, r.em.pend_nv_q.clone()),
-                        set(&r.em.q_last_q, r.em.pend_last_q.clone()),
-                    ],
+                    start_em(r, &r.em.pend, r.em.sw_q.clone()),
+                    [
+                        vec![set(&r.em.q_busy_q, kw(1, 1))],
+                        r.em.q_tile.copy(&r.em.pend),
+                    ]
+                    .concat(),
                 ),
             ],
             vec![when(
@@ -219,8 +217,8 @@ pub(crate) fn emission(b: &mut B, c: &CtrlParams, r: &Regs) -> (Vec<Stmt>, Vec<S
             set(
                 &r.em.e1_last_q,
                 r.issue
-                    .and(&r.em.r_issue_q.add(&k(1)).eq(&r.em.em_rv_q))
-                    .and(&r.em.em_last_q),
+                    .and(&r.em.r_issue_q.add(&k(1)).eq(&r.em.em_tile.rv))
+                    .and(&r.em.em_tile.last),
             ),
         ],
         vec![],

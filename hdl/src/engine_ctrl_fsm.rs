@@ -113,7 +113,7 @@ pub(crate) fn state_machine(
             set(&r.n_q, hdr_n.clone()),
             set(&r.kc_q, hdr_kc.clone()),
             set(&r.raw_q, hdr_raw.clone()),
-            set(&nv_first, nv_first_d),
+            set(&nv_first, nv_first_d.clone()),
             set(&r.kcw_q, hdr_kcw),
             set(&r.kca_q, hdr_kca),
             zero(&r.row_q),
@@ -122,7 +122,14 @@ pub(crate) fn state_machine(
             zero(&r.m_cnt_q),
         ]
         .into_iter()
-        .chain(crate::engine_ctrl_act::start(b, p, c, a, hdr_n))
+        .chain(crate::engine_ctrl_act::start(
+            b,
+            p,
+            c,
+            a,
+            hdr_n,
+            &nv_first_d,
+        ))
         .chain(match &r.tbl {
             Some((tmag_q, tact_q, _)) => {
                 vec![zero(tmag_q), zero(tact_q), set(state, st(State::LoadP))]
@@ -245,32 +252,36 @@ pub(crate) fn state_machine(
     let finish = vec![
         set(&r.em.pend_q, kw(1, 1)),
         set(&r.em.drain_q, kw((p.dpu_latency() + 1) as u64, c.dr_w)),
-        set(&r.em.pend_m0_q, r.m0_q.clone()),
-        set(&r.em.pend_rv_q, r.rv.clone()),
-        set(&r.em.pend_nv_q, r.nv_q.clone()),
-        set(&r.em.pend_last_q, r.m_more.not().and(&r.n_more.not())),
-        when(
-            &r.m_more,
-            start_m(m_next, base_next, &a.cbuf_q),
-            vec![when(
-                &r.n_more,
-                // The n-tile's last step: its buffer goes back to the loader.
-                [
-                    vec![a.release(&a.cbuf_q)],
-                    start_n(n_next.clone(), nv_next.clone(), Some(a.cbuf_q.not())),
-                ]
-                .concat(),
-                // The job's last step: the loader is done and both buffers are free (no-ops
-                // after a well-formed job, written so that ST_IDLE always means so).
-                vec![
-                    zero(&a.full0_q),
-                    zero(&a.full1_q),
-                    zero(&a.ld_busy_q),
-                    set(state, st(State::Idle)),
-                ],
-            )],
-        ),
-    ];
+    ]
+    .into_iter()
+    .chain(r.em.pend.load([
+        r.m0_q.clone(),
+        r.rv.clone(),
+        r.nv_q.clone(),
+        r.m_more.not().and(&r.n_more.not()),
+    ]))
+    .chain([when(
+        &r.m_more,
+        start_m(m_next, base_next, &a.cbuf_q),
+        vec![when(
+            &r.n_more,
+            // The n-tile's last step: its buffer goes back to the loader.
+            [
+                vec![a.release(&a.cbuf_q)],
+                start_n(n_next.clone(), nv_next.clone(), Some(a.cbuf_q.not())),
+            ]
+            .concat(),
+            // The job's last step: the loader is done and both buffers are free (no-ops
+            // after a well-formed job, written so that ST_IDLE always means so).
+            vec![
+                zero(&a.full0_q),
+                zero(&a.full1_q),
+                zero(&a.ld_busy_q),
+                set(state, st(State::Idle)),
+            ],
+        )],
+    )])
+    .collect::<Vec<_>>();
     let compute = vec![
         zero(&r.fresh_q),
         when(
@@ -329,26 +340,14 @@ pub(crate) fn state_machine(
                 &r.fresh_q,
                 &r.em.pend_q,
                 &r.em.drain_q,
-                &r.em.pend_m0_q,
-                &r.em.pend_rv_q,
-                &r.em.pend_nv_q,
-                &r.em.pend_last_q,
-                &r.em.r_issue_q,
-                &r.em.accepted_q,
-                &r.em.em_busy_q,
-                &r.em.em_m0_q,
-                &r.em.em_rv_q,
-                &r.em.em_nv_q,
-                &r.em.em_last_q,
-                &r.em.em_bank_q,
-                &r.em.q_busy_q,
-                &r.em.q_m0_q,
-                &r.em.q_rv_q,
-                &r.em.q_nv_q,
-                &r.em.q_last_q,
-                &r.em.sw_q,
             ]
             .into_iter()
+            .chain(r.em.pend.regs())
+            .chain([&r.em.r_issue_q, &r.em.accepted_q, &r.em.em_busy_q])
+            .chain(r.em.em_tile.regs())
+            .chain([&r.em.em_bank_q, &r.em.q_busy_q])
+            .chain(r.em.q_tile.regs())
+            .chain([&r.em.sw_q])
             .chain(crate::engine_ctrl_act::reset_regs(a))
             .map(zero),
         )

@@ -257,7 +257,7 @@ pub(crate) fn declare(b: &mut B, p: &EngineParams, c: &CtrlParams) -> Regs {
     let n_more = lookahead(b, "n_more", &n_more_d);
     let issue = b.wire(
         "issue",
-        em.em_busy_q.and(&em.r_issue_q.lt(&em.em_rv_q)),
+        em.em_busy_q.and(&em.r_issue_q.lt(&em.em_tile.rv)),
         "a row of the result registers enters the output pipeline",
     );
     let last_step = b.wire(

@@ -182,7 +182,7 @@ impl Engine {
             self.mem.set_thr_addr(thr);
         }
 
-        // The result registers take the accumulators (before this edge's accumulate).
+        // A result bank takes the accumulators (before this edge's accumulate).
         if self.ctrl.snap() {
             self.pe.snapshot(self.ctrl.snap_bank());
         }

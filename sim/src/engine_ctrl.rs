@@ -56,6 +56,16 @@ pub(crate) struct EmitRow {
     pub(crate) raw: bool,
 }
 
+/// A finished m-tile on its way out (pending, queued or emitted): its first row (output
+/// channel), rows, valid columns, and whether it is the job's last tile.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Tile {
+    m0: u32,
+    rv: u32,
+    nv: u32,
+    last: bool,
+}
+
 /// The controller's registers.
 #[derive(Debug, Clone)]
 pub(crate) struct Ctrl {
@@ -109,34 +119,24 @@ pub(crate) struct Ctrl {
     /// The first cycle of an m-tile (its look-ahead registers are not yet valid: a tile's
     /// last step is not issued in it).
     fresh: bool,
-    /// A finished tile waits for the result registers: its last step is on its way to the
-    /// accumulators (`drain` counts the cycles until they hold it), or the previous tile is
-    /// still being emitted.
+    /// A finished tile waits for a result bank: its last step is on its way to the
+    /// accumulators (`drain` counts the cycles until they hold it), or both banks are busy.
     pend: bool,
     drain: u32,
-    /// The pending tile's first row, rows, valid columns, and whether it is the job's last.
-    pend_m0: u32,
-    pend_rv: u32,
-    pend_nv: u32,
-    pend_last: bool,
-    // Emission of the tile in the PE array's result registers (independent of the state:
-    // it overlaps the next tile's activation load and compute).
-    /// The result registers hold a tile not yet all accepted.
+    /// The pending tile.
+    pend_tile: Tile,
+    // Emission of the tile in one of the PE array's result banks (independent of the state:
+    // it overlaps the next tiles' compute).
+    /// The emitted bank holds a tile not yet all accepted.
     em_busy: bool,
-    /// Its first row (channel), rows, valid columns, and whether it is the job's last tile.
-    em_m0: u32,
-    em_rv: u32,
-    em_nv: u32,
-    em_last: bool,
+    /// The emitted tile.
+    em: Tile,
     /// The result bank holding it.
     em_bank: u32,
-    /// The other bank holds a tile queued for the emission: its first row, rows, columns,
-    /// last flag.
+    /// The other bank holds a tile queued for the emission.
     q_busy: bool,
-    q_m0: u32,
-    q_rv: u32,
-    q_nv: u32,
-    q_last: bool,
+    /// The queued tile.
+    q: Tile,
     /// The bank the next snapshot writes.
     sw: u32,
     r_issue: u32,
@@ -192,21 +192,12 @@ impl Ctrl {
             fresh: false,
             pend: false,
             drain: 0,
-            pend_m0: 0,
-            pend_rv: 0,
-            pend_nv: 0,
-            pend_last: false,
+            pend_tile: Tile::default(),
             em_busy: false,
-            em_m0: 0,
-            em_rv: 0,
-            em_nv: 0,
-            em_last: false,
+            em: Tile::default(),
             em_bank: 0,
             q_busy: false,
-            q_m0: 0,
-            q_rv: 0,
-            q_nv: 0,
-            q_last: false,
+            q: Tile::default(),
             sw: 0,
             r_issue: 0,
             accepted: 0,
@@ -229,10 +220,10 @@ impl Ctrl {
     }
 
     /// A step is issued this cycle: a tile's steps go back to back, except that its first
-    /// waits while a pending tile cannot take the result registers (its accumulators would
-    /// be overwritten before the snapshot: both result banks are busy), and its last waits
-    /// for the pending slot and is
-    /// never in the tile's first cycle (the look-ahead registers are valid from the second).
+    /// waits while a pending tile cannot take a result bank (both are busy: its
+    /// accumulators would be overwritten before the snapshot), and its last waits for the
+    /// pending slot and is never in the tile's first cycle (the look-ahead registers are
+    /// valid from the second).
     #[inline]
     fn issuing(&self, p: &EngineParams) -> bool {
         let first = self.kc_idx == 0 && self.i == 0 && self.j == 0;
@@ -347,17 +338,9 @@ impl Ctrl {
             self.mt_base,
         ) = (0, 0, 0, 0, 0, 0);
         (self.fresh, self.pend, self.drain) = (false, false, 0);
-        (self.pend_m0, self.pend_rv, self.pend_nv, self.pend_last) = (0, 0, 0, false);
         (self.r_issue, self.accepted) = (0, 0);
-        (
-            self.em_busy,
-            self.em_m0,
-            self.em_rv,
-            self.em_nv,
-            self.em_last,
-        ) = (false, 0, 0, 0, false);
-        (self.em_bank, self.sw) = (0, 0);
-        (self.q_busy, self.q_m0, self.q_rv, self.q_nv, self.q_last) = (false, 0, 0, 0, false);
+        (self.pend_tile, self.em, self.q) = (Tile::default(), Tile::default(), Tile::default());
+        (self.em_busy, self.q_busy, self.em_bank, self.sw) = (false, false, 0, 0);
         (self.kcw, self.kca) = (0, 0);
     }
 }

@@ -37,8 +37,8 @@ pub(crate) struct PeArray {
     head: usize,
     /// One accumulator per PE, row-major (`row·dn + col`).
     acc: Vec<i64>,
-    /// The result registers: a finished tile's accumulators, read by the emission while
-    /// the next tile accumulates.
+    /// The two result banks: finished tiles' accumulators, read by the emission while the
+    /// next tiles accumulate.
     res: [Vec<i64>; 2],
     /// Columns.
     dn: usize,

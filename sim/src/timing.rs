@@ -1,12 +1,13 @@
 //! Cycle count of a whole job without stalls, from the controller's schedule in
 //! [`crate::engine`]: header, product table (LUT engines), weights, thresholds (code mode
-//! only), then per n-tile the activations and per m-tile its compute steps, back to back
-//! with the next tile's. A finished tile's accumulators go to the result registers when its
-//! last step has reached them (DPU latency + 2 cycles after its issue) and the previous
-//! tile's rows are all out; its emission (issue register, then the `out_bits`-stage threshold
-//! pipeline in code mode or the single raw output register in raw mode, + one beat per row)
-//! runs beside the next tiles' activation load and compute. Only tiles shorter than an
-//! emission wait (a per-tile recurrence, not a product). Equal to the cycle model's count for
+//! only), the activations loaded beside them into two buffers, then per n-tile (once its
+//! buffer is full) per m-tile its compute steps, back to back with the next tile's. A
+//! finished tile's accumulators go to a free result bank when its last step has reached
+//! them (DPU latency + 2 cycles after its issue); its emission (issue register, then the
+//! `out_bits`-stage threshold pipeline in code mode or the single raw output register in raw
+//! mode, + one beat per row) starts then, or queued after the previous tile's, and runs
+//! beside the next tiles' compute. Only tiles shorter than an emission wait (a per-tile
+//! recurrence, not a product). Equal to the cycle model's count for
 //! every design and shape (tested against full simulation); reports use it for layers too
 //! large to simulate quickly.
 

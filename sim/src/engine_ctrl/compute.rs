@@ -4,7 +4,7 @@
 
 use hdl::params::EngineParams;
 
-use super::Ctrl;
+use super::{Ctrl, Tile};
 use crate::engine::State;
 
 impl Ctrl {
@@ -44,10 +44,12 @@ impl Ctrl {
         }
         self.pend = true;
         self.drain = p.dpu_latency() + 1;
-        self.pend_m0 = self.m0;
-        self.pend_rv = p.dm.min(self.m - self.m0);
-        self.pend_nv = self.nv;
-        self.pend_last = !m_more && !n_more;
+        self.pend_tile = Tile {
+            m0: self.m0,
+            rv: p.dm.min(self.m - self.m0),
+            nv: self.nv,
+            last: !m_more && !n_more,
+        };
         if m_more {
             self.start_m_tile(self.m0 + p.dm, self.mt_base + self.kcw);
         } else if n_more {

@@ -1,16 +1,16 @@
 //! The controller's pending tile and emission (beside the state machine): the snapshot that
-//! hands a finished tile to one of two result banks (emitted at once or queued), the row issue into the output pipeline
-//! (`e1`) and the accepted-row count that frees the result registers.
+//! hands a finished tile to one of two result banks (emitted at once or queued), the row
+//! issue into the output pipeline (`e1`) and the accepted-row count that frees a bank.
 
 use hdl::params::EngineParams;
 
-use super::{Ctrl, EmitRow};
+use super::{Ctrl, EmitRow, Tile};
 
 impl Ctrl {
     /// Valid columns of the tile being emitted (`cols_valid`).
     #[inline]
     pub(crate) fn cols_valid(&self) -> u32 {
-        self.em_nv
+        self.em.nv
     }
 
     /// A result bank takes the accumulators at this edge (`snap`): the accumulators hold the
@@ -49,12 +49,12 @@ impl Ctrl {
     /// the channel of that row.
     #[inline]
     pub(crate) fn step_emit(&mut self, p: &EngineParams) -> usize {
-        let rv = self.em_rv;
+        let rv = self.em.rv;
         let issue = self.em_busy && self.r_issue < rv;
-        let thr = ((self.em_m0 + self.r_issue) % p.max_m) as usize;
+        let thr = ((self.em.m0 + self.r_issue) % p.max_m) as usize;
         self.e1_valid = issue;
         self.e1_row = self.r_issue % p.dm;
-        self.e1_last = issue && self.r_issue + 1 == rv && self.em_last;
+        self.e1_last = issue && self.r_issue + 1 == rv && self.em.last;
         if issue {
             self.r_issue += 1;
         }
@@ -66,7 +66,7 @@ impl Ctrl {
     /// `out_fire`, and the queued tile's emission when the emitted one is done.
     pub(super) fn step_pending(&mut self, out_fire: bool) {
         // Every decision reads the registers before this edge.
-        let done = out_fire && self.accepted + 1 == self.em_rv;
+        let done = out_fire && self.accepted + 1 == self.em.rv;
         let (snap, em_busy, q_busy) = (self.snap(), self.em_busy, self.q_busy);
         if out_fire {
             if done {
@@ -76,18 +76,16 @@ impl Ctrl {
             }
         }
         if done && q_busy {
-            let q = (self.q_m0, self.q_rv, self.q_nv, self.q_last);
-            self.start_em(q, self.em_bank ^ 1);
+            self.start_em(self.q, self.em_bank ^ 1);
             self.q_busy = false;
         }
         if snap {
             self.pend = false;
-            let pend = (self.pend_m0, self.pend_rv, self.pend_nv, self.pend_last);
             if !em_busy || done {
-                self.start_em(pend, self.sw);
+                self.start_em(self.pend_tile, self.sw);
             } else {
                 self.q_busy = true;
-                (self.q_m0, self.q_rv, self.q_nv, self.q_last) = pend;
+                self.q = self.pend_tile;
             }
             self.sw ^= 1;
         } else if self.pend && self.drain > 0 {
@@ -95,10 +93,10 @@ impl Ctrl {
         }
     }
 
-    /// The emission of a tile (first row, rows, columns, last flag) from `bank` starts.
-    fn start_em(&mut self, (m0, rv, nv, last): (u32, u32, u32, bool), bank: u32) {
+    /// The emission of `tile` from `bank` starts.
+    fn start_em(&mut self, tile: Tile, bank: u32) {
         self.em_busy = true;
-        (self.em_m0, self.em_rv, self.em_nv, self.em_last) = (m0, rv, nv, last);
+        self.em = tile;
         self.em_bank = bank;
         self.r_issue = 0;
         self.accepted = 0;

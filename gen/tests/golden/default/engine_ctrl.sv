@@ -146,8 +146,8 @@ module engine_ctrl (
     // the m-tile's first cycle (its look-ahead is not valid yet: no last step)
     logic [0:0] fresh_q;
 
-    // The pending tile: finished, waiting for the result registers.
-    // a finished tile waits for the result registers
+    // The pending tile: finished, waiting for a result bank.
+    // a finished tile waits for a result bank
     logic [0:0] pend_q;
     // cycles left until the accumulators hold its last step
     logic [2:0] drain_q;
@@ -160,8 +160,8 @@ module engine_ctrl (
     // it is the job's last tile
     logic [0:0] pend_last_q;
 
-    // Emission of the tile in the result registers (beside the state machine).
-    // the result registers hold a tile whose rows are not all accepted
+    // Emission of the tile in a result bank (beside the state machine).
+    // the emitted bank holds a tile whose rows are not all accepted
     logic [0:0] em_busy_q;
     // its first row (output channel)
     logic [8:0] em_m0_q;
@@ -356,11 +356,6 @@ module engine_ctrl (
     assign hdr_kca_full = {2'd0, hdr_kc} * 6'd2;
     logic [4:0] hdr_kca;
     assign hdr_kca = hdr_kca_full[0 +: 5];
-    logic [7:0] ld_nv_first_full;
-    assign ld_nv_first_full = hdr_n;
-    // columns of the first n-tile: min(DN, N)
-    logic [3:0] ld_nv_first;
-    assign ld_nv_first = (ld_nv_first_full < {4'd0, 4'd8}) ? ld_nv_first_full[0 +: 4] : 4'd8;
     // the emitted tile's last row is accepted
     logic [0:0] em_done;
     assign em_done = out_fire && (({1'd0, accepted_q} + {4'd0, 1'd1}) == {1'd0, em_rv_q});
@@ -429,12 +424,10 @@ module engine_ctrl (
             if (en && issue) begin
                 r_issue_q <= r_issue_q + 4'd1;
             end
-            if (out_fire) begin
-                if (({1'd0, accepted_q} + {4'd0, 1'd1}) == {1'd0, em_rv_q}) begin
-                    em_busy_q <= 1'd0;
-                end else begin
-                    accepted_q <= accepted_q + 4'd1;
-                end
+            if (em_done) begin
+                em_busy_q <= 1'd0;
+            end else if (out_fire) begin
+                accepted_q <= accepted_q + 4'd1;
             end
             if (em_done && q_busy_q) begin
                 em_busy_q <= 1'd1;
@@ -509,7 +502,7 @@ module engine_ctrl (
                     ld_buf_q <= 1'd0;
                     ld_col_q <= 3'd0;
                     ld_off_q <= 5'd0;
-                    ld_nv_q <= ld_nv_first;
+                    ld_nv_q <= nv_first_d;
                     ld_rest_q <= (hdr_n < {4'd0, 4'd8}) ? 8'd0 : (hdr_n - {4'd0, 4'd8});
                     full0_q <= 1'd0;
                     full1_q <= 1'd0;
