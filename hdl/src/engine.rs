@@ -9,7 +9,7 @@
 //!              │                                            │ row_acc (row_sel)
 //!              │               ┌─ threshold_unit ◄──────────┤ (code mode, t_rd_data)
 //!              │               └─► out_port ◄───────────────┘ (raw mode) ──► m_axis_out
-//!              └── en / out_fire from out_port back to engine_ctrl, operand_mem, threshold_unit
+//!              └── en / row_fire from out_port back to engine_ctrl, operand_mem, threshold_unit
 //! ```
 //!
 //! The blocks, one file and one Verilog module each: [`crate::engine_ctrl`] (controller),

@@ -4,7 +4,7 @@
 //! memories' addresses and write enables, issues compute steps to the control delay line and
 //! picks the row the output stage takes. Every output is a register or a function of
 //! registers and the input streams' `tvalid`/`tdata`; the only inputs from downstream are
-//! the output stage's `en` and `out_fire`.
+//! the output stage's `en` and `row_fire`.
 
 use crate::ast::{e, Item, Module, PortGroup};
 use crate::build::{clock_reset, index, input, output, slice, trunc, B};
@@ -255,7 +255,7 @@ pub fn module(p: &EngineParams) -> Module {
         name: c.name().into(),
         doc: vec![
             "Engine controller: job header, load / tile / issue / emission counters and their state machine.".into(),
-            "Outputs depend only on registers and the input streams; en and out_fire come from the output stage.".into(),
+            "Outputs depend only on registers and the input streams; en and row_fire come from the output stage.".into(),
         ],
         params: vec![],
         ports: ports(&c),
@@ -370,8 +370,16 @@ fn ports(c: &CtrlParams) -> Vec<PortGroup> {
                     Some(c.nv_w),
                     "valid columns of the tile being emitted",
                 ),
-                input("en", None, "the output pipeline advances"),
-                input("out_fire", None, "a row is accepted on m_axis_out"),
+                input(
+                    "en",
+                    None,
+                    "the output pipeline advances (the output skid register is empty)",
+                ),
+                input(
+                    "row_fire",
+                    None,
+                    "a row leaves the output pipeline (onto m_axis_out or the skid register)",
+                ),
             ],
         },
     ]

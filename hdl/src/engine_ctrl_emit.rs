@@ -2,7 +2,7 @@
 //! `engine_ctrl` module, [`crate::engine_ctrl`]): the snapshot that hands a pending tile to
 //! one of the two result banks (emitted at once, or queued behind the tile being emitted),
 //! the drain count down to it, the row issue into the output pipeline (`e1`) and the
-//! accepted-row count that frees a bank.
+//! count of rows out of the pipeline that frees a bank.
 
 use crate::ast::{e, Stmt};
 use crate::build::{set, trunc, when, B};
@@ -87,7 +87,7 @@ pub(crate) fn declare(b: &mut B, c: &CtrlParams) -> EmitRegs {
     let em_busy_q = b.decl(
         "em_busy_q",
         1,
-        "the emitted bank holds a tile whose rows are not all accepted",
+        "the emitted bank holds a tile whose rows are not all out of the pipeline",
     );
     let em_tile = TileRegs::declare(b, c, "em");
     let em_bank_q = b.decl("em_bank_q", 1, "the result bank holding it");
@@ -100,7 +100,11 @@ pub(crate) fn declare(b: &mut B, c: &CtrlParams) -> EmitRegs {
     let q_tile = TileRegs::declare(b, c, "q");
     let sw_q = b.decl("sw_q", 1, "the result bank the next snapshot writes");
     let r_issue_q = b.decl("r_issue_q", c.ri_w, "rows sent into the threshold pipeline");
-    let accepted_q = b.decl("accepted_q", c.ri_w, "rows accepted on m_axis_out");
+    let accepted_q = b.decl(
+        "accepted_q",
+        c.ri_w,
+        "rows out of the pipeline (onto m_axis_out or into the skid register)",
+    );
     let e1_valid_q = b.decl("e1_valid_q", 1, "");
     let e1_row_q = b.decl("e1_row_q", c.row_w, "");
     let e1_last_q = b.decl("e1_last_q", 1, "");
@@ -140,12 +144,12 @@ fn start_em(r: &Regs, tile: &TileRegs, bank: V) -> Vec<Stmt> {
 /// (without reset).
 pub(crate) fn emission(b: &mut B, c: &CtrlParams, r: &Regs) -> (Vec<Stmt>, Vec<Stmt>) {
     // Emission, beside the state machine: rows of the emitted result bank into the output
-    // pipeline while it advances; the tile is done when its last row is accepted.
+    // pipeline while it advances; the tile is done when its last row leaves the pipeline.
     let em_done = b.wire(
         "em_done",
-        r.out_fire
+        r.row_fire
             .and(&r.em.accepted_q.add(&k(1)).eq(&r.em.em_tile.rv)),
-        "the emitted tile's last row is accepted",
+        "the emitted tile's last row leaves the pipeline",
     );
     let emission = vec![
         when(&r.en, vec![set(&r.em.e1_valid_q, r.issue.clone())], vec![]),
@@ -158,12 +162,12 @@ pub(crate) fn emission(b: &mut B, c: &CtrlParams, r: &Regs) -> (Vec<Stmt>, Vec<S
             &em_done,
             vec![zero(&r.em.em_busy_q)],
             vec![when(
-                &r.out_fire,
+                &r.row_fire,
                 vec![set(&r.em.accepted_q, r.em.accepted_q.inc())],
                 vec![],
             )],
         ),
-        // The emitted tile's last row is accepted: the queued tile's emission starts.
+        // The emitted tile's last row is out: the queued tile's emission starts.
         when(
             &em_done.and(&r.em.q_busy_q),
             [

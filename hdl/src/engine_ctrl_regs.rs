@@ -54,7 +54,7 @@ pub(crate) struct Regs {
     pub wt_fire: V,
     pub act_fire: V,
     pub en: V,
-    pub out_fire: V,
+    pub row_fire: V,
     pub tbl_step: Option<V>,
     pub issuing: V,
 }
@@ -114,8 +114,8 @@ pub(crate) fn declare(b: &mut B, p: &EngineParams, c: &CtrlParams) -> Regs {
 
     let act = crate::engine_ctrl_act::declare(b, c);
     b.comment("Stream handshakes (tready depends only on registers).");
-    // A header waits until the previous job's rows are all out (its thresholds are read
-    // until then).
+    // A header waits until the previous job's rows are all out of the pipeline (its
+    // thresholds are read until then) and out of the output skid register (en).
     let (em_busy_q, pend_q, q_busy_q) = (sig("em_busy_q", 1), sig("pend_q", 1), sig("q_busy_q", 1));
     let mut wt_states = e::lor(
         e::lor(
@@ -123,6 +123,7 @@ pub(crate) fn declare(b: &mut B, p: &EngineParams, c: &CtrlParams) -> Regs {
                 .and(&em_busy_q.not())
                 .and(&pend_q.not())
                 .and(&q_busy_q.not())
+                .and(&sig("en", 1))
                 .e,
             in_state(State::LoadW).e,
         ),
@@ -350,7 +351,7 @@ pub(crate) fn declare(b: &mut B, p: &EngineParams, c: &CtrlParams) -> Regs {
         wt_fire,
         act_fire,
         en: sig("en", 1),
-        out_fire: sig("out_fire", 1),
+        row_fire: sig("row_fire", 1),
         tbl_step,
         issuing,
     }

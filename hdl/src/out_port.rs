@@ -1,7 +1,13 @@
 //! The output stream port (`out_port`): the raw-mode output register (a row's accumulators,
 //! bypassing the threshold search), the choice between it and the threshold unit's codes,
-//! the masking of columns past N, and `m_axis_out`. It makes the output pipeline's enable:
-//! everything upstream of `m_axis_out` advances unless a beat is held by back-pressure.
+//! the masking of columns past N, and `m_axis_out` behind a skid register.
+//!
+//! The skid register takes the beat the pipeline offers while it is empty, and keeps it
+//! (offering it on `m_axis_out`) when that beat is not accepted. The output pipeline's enable
+//! is therefore a register (`en = !sk_valid_q`): `m_axis_out_tready` reaches only the skid
+//! register's valid bit, not the threshold unit, the row mux or the controller. It adds no
+//! cycle when `tready` is high; under back-pressure the pipeline advances one row further
+//! than it would without it.
 
 use crate::ast::{e, Expr, Item, Module, PortGroup};
 use crate::build::{clock_reset, input, output, set, when, B};
@@ -57,7 +63,10 @@ impl OutPortParams {
             dn * accw,
             "the raw row: column c at [c*ACC_WIDTH +: ACC_WIDTH]",
         );
-        b.comment("The output pipeline advances unless its result is held by back-pressure.");
+        b.comment("The skid register: a beat held by back-pressure.");
+        let sk_valid_q = b.decl("sk_valid_q", 1, "the skid register holds a beat");
+        let sk_last_q = b.decl("sk_last_q", 1, "");
+        let sk_data_q = b.decl("sk_data_q", ow, "the held beat's tdata");
         let raw_valid_q = sig("raw_valid_q", 1);
         let tu_valid = sig("tu_valid", 1);
         let o_valid = b.wire(
@@ -66,8 +75,9 @@ impl OutPortParams {
             "a row is on the output (only one of the two paths is active in a job)",
         );
         let ready = sig("m_axis_out_tready", 1);
-        b.drive("en", &o_valid.and(&ready.not()).not());
-        b.drive("out_fire", &o_valid.and(&ready));
+        b.comment("The output pipeline advances while the skid register is empty.");
+        b.drive("en", &sk_valid_q.not());
+        b.drive("row_fire", &o_valid.and(&sk_valid_q.not()));
 
         let en = sig("en", 1);
         b.items.push(Item::AlwaysFf(
@@ -124,23 +134,64 @@ impl OutPortParams {
             },
             "raw mode: column c at [c*ACC_WIDTH +: ACC_WIDTH]",
         );
+        let o_data = b.wire(
+            "o_data",
+            V::mux(&raw_valid_q, &raw_data, &code_data),
+            "the pipeline's beat (0 while o_valid is low)",
+        );
+        let o_last = b.wire(
+            "o_last",
+            V {
+                e: e::lor(
+                    e::land(tu_valid.e.clone(), e::id("tu_last")),
+                    e::land(raw_valid_q.e.clone(), raw_last_q.e.clone()),
+                ),
+                w: 1,
+            },
+            "",
+        );
+        b.comment("m_axis_out: the held beat first, else the pipeline's.");
+        b.drive("m_axis_out_tvalid", &sk_valid_q.or(&o_valid));
         b.drive(
             "m_axis_out_tdata",
-            &V::mux(&raw_valid_q, &raw_data, &code_data),
+            &V::mux(&sk_valid_q, &sk_data_q, &o_data),
         );
-        b.drive("m_axis_out_tvalid", &o_valid);
-        b.items.push(Item::Assign(
-            e::id("m_axis_out_tlast"),
-            e::lor(
-                e::land(tu_valid.e.clone(), e::id("tu_last")),
-                e::land(raw_valid_q.e.clone(), raw_last_q.e.clone()),
-            ),
+        b.drive(
+            "m_axis_out_tlast",
+            &V::mux(&sk_valid_q, &sk_last_q, &o_last),
+        );
+        b.items.push(Item::AlwaysFf(
+            "clk".into(),
+            vec![
+                when(
+                    &sig("rst", 1),
+                    vec![set(&sk_valid_q, kw(0, 1))],
+                    vec![when(
+                        &sk_valid_q,
+                        vec![when(&ready, vec![set(&sk_valid_q, kw(0, 1))], vec![])],
+                        vec![when(
+                            &o_valid.and(&ready.not()),
+                            vec![set(&sk_valid_q, kw(1, 1))],
+                            vec![],
+                        )],
+                    )],
+                ),
+                // Loaded whenever empty; read only while sk_valid_q is set.
+                when(
+                    &sk_valid_q.not(),
+                    vec![
+                        set(&sk_last_q, o_last.clone()),
+                        set(&sk_data_q, o_data.clone()),
+                    ],
+                    vec![],
+                ),
+            ],
         ));
         Module {
             name: self.name().into(),
             doc: vec![
-                "Output stream port: raw-mode register, code / raw select, column mask, m_axis_out.".into(),
-                "Drives the output pipeline's enable (en) and the accepted-beat strobe (out_fire).".into(),
+                "Output stream port: raw-mode register, code / raw select, column mask, skid register, m_axis_out.".into(),
+                "Drives the output pipeline's enable (en, a register) and the row-out strobe (row_fire).".into(),
             ],
             params: vec![],
             ports: vec![
@@ -169,8 +220,8 @@ impl OutPortParams {
                         output("m_axis_out_tvalid", None, ""),
                         input("m_axis_out_tready", None, ""),
                         output("m_axis_out_tlast", None, ""),
-                        output("en", None, "the output pipeline advances"),
-                        output("out_fire", None, "a beat is accepted"),
+                        output("en", None, "the output pipeline advances (the skid register is empty)"),
+                        output("row_fire", None, "a row leaves the pipeline (onto m_axis_out or into the skid register)"),
                     ],
                 },
             ],

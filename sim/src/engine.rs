@@ -135,11 +135,13 @@ impl Engine {
 
     /// The outputs of the current cycle.
     pub fn outputs(&self) -> Outputs {
-        let (out_valid, out_data, out_last) =
+        // The skid register's beat, else the pipeline's (computed only when it is shown).
+        let (out_valid, out_data, out_last) = self.out.port_beat(|| {
             self.out
-                .beat(&self.p, self.search.last(), self.ctrl.cols_valid() as usize);
+                .beat(&self.p, self.search.last(), self.ctrl.cols_valid() as usize)
+        });
         Outputs {
-            wt_ready: self.ctrl.wt_ready(),
+            wt_ready: self.ctrl.wt_ready(self.out.en()),
             act_ready: self.ctrl.act_ready(),
             out_valid,
             out_data,
@@ -158,15 +160,20 @@ impl Engine {
         let p = &self.p;
         let wt_fire = inp.wt.valid && out.wt_ready;
         let act_fire = inp.act.valid && out.act_ready;
-        let out_fire = out.out_valid && inp.out_ready;
+        // The output pipeline advances while the skid register is empty; a row leaves it
+        // (onto m_axis_out or into the skid register) when it also holds one (then the
+        // port shows the pipeline's beat).
+        let en = self.out.en();
+        let row_fire = en && out.out_valid;
         self.ctrl.check_padding(inp, &mut self.protocol_errors);
 
         // Every block below reads only current (pre-edge) registers: emission first (it reads
         // the accumulators), then the datapath, the issue registers, and the controller,
         // which alone writes the memories and the state.
 
-        // Emission pipeline (stalls as a whole when the output is held).
-        let en = !out.out_valid || inp.out_ready;
+        // Emission pipeline (stalls as a whole while the skid register holds a beat).
+        self.out
+            .step_skid((out.out_valid, &out.out_data, out.out_last), inp.out_ready);
         if en {
             let e1 = self.ctrl.emit_row();
             let accs = self.pe.res_row(self.ctrl.row_bank(), e1.row);
@@ -203,7 +210,7 @@ impl Engine {
         self.mem.set_read_addr(w_addr, a_addr);
 
         // Controller.
-        let fires = (wt_fire, out_fire);
+        let fires = (wt_fire, row_fire);
         match self.ctrl.step(p, inp, fires, &mut self.protocol_errors) {
             Some(MemWrite::Table { index, value }) => self.pe.write_table(index, value),
             Some(w) => self.mem.write(&w),

@@ -238,12 +238,12 @@ impl Ctrl {
         self.tmag == 0 || self.tact == 0
     }
 
-    /// `s_axis_wt_tready`.
+    /// `s_axis_wt_tready`; `out_empty`: the output skid register is empty (the RTL's `en`).
     #[inline]
-    pub(crate) fn wt_ready(&self) -> bool {
-        // A header waits until the previous job's rows are all out (its thresholds are read
-        // until then).
-        (self.state == State::Idle && !self.em_busy && !self.pend && !self.q_busy)
+    pub(crate) fn wt_ready(&self, out_empty: bool) -> bool {
+        // A header waits until the previous job's rows are all out of the pipeline (its
+        // thresholds are read until then) and of the output skid register.
+        (self.state == State::Idle && !self.em_busy && !self.pend && !self.q_busy && out_empty)
             || matches!(self.state, State::LoadW | State::LoadT)
             || (self.state == State::LoadP && !self.table_zero())
     }
@@ -266,19 +266,19 @@ impl Ctrl {
     }
 
     /// Clock edge of the state machine and its counters (the activation loader steps apart,
-    /// [`Ctrl::step_loader`]). `wt_fire` and `out_fire` are this cycle's handshakes; protocol violations are pushed on `errors`.
+    /// [`Ctrl::step_loader`]). `wt_fire` is this cycle's header/weight handshake and `row_fire` a row leaving the output pipeline; protocol violations are pushed on `errors`.
     /// Returns the memory write of this edge, if any.
     pub(crate) fn step<'s, 'd: 's>(
         &'s mut self,
         p: &EngineParams,
         inp: &Inputs<'d>,
-        (wt_fire, out_fire): (bool, bool),
+        (wt_fire, row_fire): (bool, bool),
         errors: &mut Vec<String>,
     ) -> Option<MemWrite<'s>> {
         let mut write = None;
         // Every decision below reads the registers before this edge.
         let issuing = self.issuing(p);
-        self.step_pending(out_fire);
+        self.step_pending(row_fire);
         match self.state {
             State::Idle => {
                 if wt_fire {

@@ -1,5 +1,9 @@
-//! The output port (the RTL's `out_port` block): the raw-mode output register and the
-//! assembly of the `m_axis_out` beat.
+//! The output port (the RTL's `out_port` block): the raw-mode output register, the
+//! assembly of the `m_axis_out` beat, and the skid register in front of `m_axis_out`.
+//!
+//! The skid register takes the pipeline's beat while it is empty and keeps it when the beat
+//! is not accepted; the pipeline advances while it is empty (`en`), so `m_axis_out_tready`
+//! reaches only the skid register.
 //!
 //! A raw-mode row bypasses the threshold search through a single register here, so it leaves
 //! `out_bits − 1` cycles sooner than a code-mode row, which is driven from the threshold
@@ -18,10 +22,19 @@ struct RawStage {
     accs: Vec<i64>,
 }
 
+/// The skid register: a beat held by back-pressure.
+#[derive(Debug, Clone, Default)]
+struct Skid {
+    valid: bool,
+    last: bool,
+    data: Vec<u64>,
+}
+
 /// The output port's registers.
 #[derive(Debug, Clone)]
 pub(crate) struct OutPort {
     raw: RawStage,
+    skid: Skid,
 }
 
 /// `m_axis_out` of one cycle: `tvalid`, `tdata` (empty while not valid), `tlast`.
@@ -36,10 +49,44 @@ impl OutPort {
                 last: false,
                 accs: vec![0; dn],
             },
+            skid: Skid::default(),
         }
     }
 
-    /// The beat driven this cycle, from the raw register or the search's last stage `coded`,
+    /// Whether the output pipeline advances this cycle (the RTL's `en`): the skid register
+    /// is empty.
+    #[inline]
+    pub(crate) fn en(&self) -> bool {
+        !self.skid.valid
+    }
+
+    /// The beat on `m_axis_out` this cycle: the held one, else the pipeline's (`pipe`).
+    #[inline]
+    pub(crate) fn port_beat(&self, pipe: impl FnOnce() -> OutBeat) -> OutBeat {
+        if self.skid.valid {
+            (true, self.skid.data.clone(), self.skid.last)
+        } else {
+            pipe()
+        }
+    }
+
+    /// Clock edge of the skid register, with this cycle's `m_axis_out` beat
+    /// (`tvalid`, `tdata`, `tlast`) and `tready`. While empty, the port shows the pipeline's
+    /// beat, which the register takes when it is not accepted.
+    #[inline]
+    pub(crate) fn step_skid(&mut self, (valid, data, last): (bool, &[u64], bool), ready: bool) {
+        let sk = &mut self.skid;
+        if sk.valid {
+            sk.valid = !ready;
+        } else if valid && !ready {
+            sk.valid = true;
+            sk.last = last;
+            sk.data.clear();
+            sk.data.extend_from_slice(data);
+        }
+    }
+
+    /// The pipeline's beat this cycle, from the raw register or the search's last stage `coded`,
     /// with the n-tile's `nv` valid columns.
     pub(crate) fn beat(&self, p: &EngineParams, coded: &SearchStage, nv: usize) -> OutBeat {
         let raw = &self.raw;
@@ -76,5 +123,6 @@ impl OutPort {
     /// Synchronous reset: the raw register empty.
     pub(crate) fn reset(&mut self) {
         self.raw.valid = false;
+        self.skid.valid = false;
     }
 }

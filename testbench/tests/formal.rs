@@ -84,11 +84,19 @@ fn check(p: &EngineParams) {
     );
     assert!(largest < DEPTH as u64, "{p:?}: raise DEPTH above {largest}");
     let dir = tempfile::tempdir().unwrap();
-    let paths = comb_tready_paths(dir.path(), &hdl::engine::modules(p), p.top_name())
+    let cone = comb_tready_paths(dir.path(), &hdl::engine::modules(p), p.top_name())
         .unwrap_or_else(|e| panic!("{p:?}: {e}"));
     assert!(
-        paths.is_empty(),
-        "{p:?}: m_axis_out_tready reaches {paths:?} combinationally"
+        cone.outputs.is_empty(),
+        "{p:?}: m_axis_out_tready reaches {:?} combinationally",
+        cone.outputs
+    );
+    // Registered handshake: tready steers the output skid register alone, never the
+    // pipeline's enable or the controller.
+    assert_eq!(
+        cone.flops,
+        vec![format!("{}/u_out.sk_valid_q", p.top_name())],
+        "{p:?}: the flip-flops m_axis_out_tready reaches combinationally"
     );
     for mode in [Mode::Bmc, Mode::Cover] {
         let d = tempfile::tempdir().unwrap();
@@ -214,8 +222,57 @@ fn the_cone_check_finds_a_combinational_tready_path() {
         )],
     };
     let dir = tempfile::tempdir().unwrap();
-    let paths = comb_tready_paths(dir.path(), &[m], "bad").unwrap();
-    assert_eq!(paths, vec!["bad/m_axis_out_tvalid".to_string()]);
+    let cone = comb_tready_paths(dir.path(), &[m], "bad").unwrap();
+    assert_eq!(cone.outputs, vec!["bad/m_axis_out_tvalid".to_string()]);
+    assert!(cone.flops.is_empty(), "{:?}", cone.flops);
+}
+
+#[test]
+fn the_cone_check_names_the_flops_behind_tready() {
+    use hdl::ast::{e, Dir, Item, Module, Port, PortGroup};
+    use hdl::build::{set, B};
+    use hdl::typed::sig;
+    // tready straight into one flop and through an AND into another; a third without it.
+    let mut b = B::default();
+    let r_q = b.decl("r_q", 1, "");
+    let s_q = b.decl("s_q", 1, "");
+    let v_q = b.decl("v_q", 1, "");
+    let ready = sig("m_axis_out_tready", 1);
+    b.items.push(Item::AlwaysFf(
+        "clk".into(),
+        vec![
+            set(&r_q, ready.clone()),
+            set(&s_q, ready.and(&sig("go", 1))),
+            set(&v_q, sig("go", 1)),
+        ],
+    ));
+    // Every flop drives tvalid (else Yosys removes it), none combinationally from tready.
+    b.items.push(Item::Assign(
+        e::id("m_axis_out_tvalid"),
+        r_q.and(&s_q).or(&v_q).e,
+    ));
+    let m = Module {
+        name: "flops".into(),
+        doc: vec!["tready into two flops".into()],
+        params: vec![],
+        ports: vec![PortGroup {
+            doc: "ports".into(),
+            ports: vec![
+                Port::new(Dir::In, "clk", None, ""),
+                Port::new(Dir::In, "go", None, ""),
+                Port::new(Dir::In, "m_axis_out_tready", None, ""),
+                Port::new(Dir::Out, "m_axis_out_tvalid", None, ""),
+            ],
+        }],
+        items: b.items,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let cone = comb_tready_paths(dir.path(), &[m], "flops").unwrap();
+    assert!(cone.outputs.is_empty(), "{:?}", cone.outputs);
+    assert_eq!(
+        cone.flops,
+        vec!["flops/r_q".to_string(), "flops/s_q".to_string()]
+    );
 }
 
 #[test]
@@ -289,13 +346,15 @@ fn the_strengthened_proof_catches_broken_outputs() {
     let mutants = [
         // tvalid falls whenever a weight beat is offered, held beat or not.
         tvalid_drops_on_wt_tvalid(&p),
-        // The threshold unit's output bypasses its code register: a held beat's tdata
-        // follows the next row's search.
+        // The output port bypasses its skid register's data: a held beat's tdata follows
+        // the next row in the pipeline. (A threshold unit whose output bypasses its code
+        // register, this test's mutant before the skid register, no longer breaks out_held:
+        // the skid register keeps whatever beat was offered. The cross-check catches it.)
         mutant(
             &p,
-            "threshold_unit.sv",
-            "assign out_code = code0_q;",
-            "assign out_code = next0;",
+            "out_port.sv",
+            "assign m_axis_out_tdata = sk_valid_q ? sk_data_q : o_data;",
+            "assign m_axis_out_tdata = o_data;",
         ),
     ];
     for src in &mutants {

@@ -63,12 +63,12 @@ impl Ctrl {
 
     /// Clock edge of the pending tile, the queue and the emission's accepted count: the
     /// snapshot (into the emission at once, or queued), the drain count down to it,
-    /// `out_fire`, and the queued tile's emission when the emitted one is done.
-    pub(super) fn step_pending(&mut self, out_fire: bool) {
+    /// `row_fire` (a row leaves the output pipeline), and the queued tile's emission when the emitted one is done.
+    pub(super) fn step_pending(&mut self, row_fire: bool) {
         // Every decision reads the registers before this edge.
-        let done = out_fire && self.accepted + 1 == self.em.rv;
+        let done = row_fire && self.accepted + 1 == self.em.rv;
         let (snap, em_busy, q_busy) = (self.snap(), self.em_busy, self.q_busy);
-        if out_fire {
+        if row_fire {
             if done {
                 self.em_busy = false;
             } else {

@@ -11,7 +11,8 @@
 //! `.sby` file and runs `sby` (`smtbmc` with Yices) in a dedicated directory, reading the
 //! verdict from the `status` file it writes, never from its stdout. [`comb_tready_paths`] is
 //! the structural half: no combinational path from `m_axis_out_tready` to the output's
-//! `tvalid`, `tdata` or `tlast`, checked on the flattened netlist with Yosys.
+//! `tvalid`, `tdata` or `tlast`, and none to any flip-flop but the output skid register's
+//! valid bit, checked on the flattened netlist with Yosys.
 //!
 //! Modules: [`mod@wrapper`] (the property module), [`sby`] (running SymbiYosys), [`cone`]
 //! (the structural check).
@@ -20,7 +21,7 @@ pub mod cone;
 pub mod sby;
 pub mod wrapper;
 
-pub use cone::comb_tready_paths;
+pub use cone::{comb_tready_paths, TreadyCone};
 pub use sby::{engine_sources, run_sby, run_sby_on, run_sby_top, sby_file, Verdict};
 pub use wrapper::{tap_script, taps, wrapper, Tap};
 
@@ -50,7 +51,7 @@ pub const PROPERTIES: [(&str, &str); 4] = [
 /// every state reachable from reset, and asserted (so proved) like the [`PROPERTIES`]; as
 /// assertions, k-induction assumes them in its k prior steps, which rules out the unreachable
 /// states that defeat induction on `out_held` and `out_needs_inputs` alone.
-pub const INVARIANTS: [(&str, &str); 9] = [
+pub const INVARIANTS: [(&str, &str); 10] = [
     (
         "inv_pipe_emit",
         "while the result registers hold no tile being emitted (em_busy_q low) the output pipeline is empty: e1_valid_q, every threshold stage's valid bit and raw_valid_q are 0",
@@ -86,6 +87,10 @@ pub const INVARIANTS: [(&str, &str); 9] = [
     (
         "inv_buffers",
         "in ST_IDLE the activation loader is done and both buffers are empty (ld_busy_q, full0_q, full1_q low); in ST_COMPUTE the buffer the compute reads is full (cbuf_q ? full1_q : full0_q)",
+    ),
+    (
+        "inv_skid",
+        "while the output skid register holds a beat (sk_valid_q), a weight and an activation beat were accepted since reset and since the previous job's last output beat (wt_seen, act_seen); while it holds the job's last beat, the controller is in ST_IDLE with no tile pending, queued or emitted",
     ),
 ];
 

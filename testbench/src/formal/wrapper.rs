@@ -35,6 +35,8 @@ pub fn taps(p: &EngineParams) -> Vec<Tap> {
         ("f_raw_q", 1, "u_ctrl.raw_q"),
         ("f_raw_valid", 1, "u_out.raw_valid_q"),
         ("f_raw_last", 1, "u_out.raw_last_q"),
+        ("f_sk_valid", 1, "u_out.sk_valid_q"),
+        ("f_sk_last", 1, "u_out.sk_last_q"),
         ("f_r_issue", ri_w, "u_ctrl.r_issue_q"),
         ("f_accepted", ri_w, "u_ctrl.accepted_q"),
         ("f_rows_valid", ri_w, "u_ctrl.rows_valid"),
@@ -163,6 +165,9 @@ fn invariants(p: &EngineParams) -> String {
                                   || act_seen));
             inv_buffers: assert ((f_state != F_ST_IDLE || (!f_ld_busy && !f_full0 && !f_full1))
                                  && (f_state != F_ST_COMPUTE || (f_cbuf ? f_full1 : f_full0)));
+            inv_skid: assert ((!f_sk_valid || (wt_seen && act_seen))
+                              && (!(f_sk_valid && f_sk_last)
+                                  || (f_state == F_ST_IDLE && !f_emit && !f_pend && !f_q_busy)));
         end
     end
 "#,

@@ -2,7 +2,7 @@
 `timescale 1ns / 1ps
 
 // Engine controller: job header, load / tile / issue / emission counters and their state machine.
-// Outputs depend only on registers and the input streams; en and out_fire come from the output stage.
+// Outputs depend only on registers and the input streams; en and row_fire come from the output stage.
 module engine_ctrl (
     // Clock and synchronous reset
     input  wire         clk,
@@ -43,8 +43,8 @@ module engine_ctrl (
     output wire         code_valid,        // the row enters the threshold unit
     output wire         raw_valid,         // the row goes out raw
     output wire [1:0]   cols_valid,        // valid columns of the tile being emitted
-    input  wire         en,                // the output pipeline advances
-    input  wire         out_fire           // a row is accepted on m_axis_out
+    input  wire         en,                // the output pipeline advances (the output skid register is empty)
+    input  wire         row_fire           // a row leaves the output pipeline (onto m_axis_out or the skid register)
 );
     // Controller states (hdl::ctrl_state::State).
     localparam logic [2:0] ST_IDLE = 3'd0;
@@ -90,7 +90,7 @@ module engine_ctrl (
 
     // Stream handshakes (tready depends only on registers).
     logic [0:0] wt_ready;
-    assign wt_ready = ((((((state_q == ST_IDLE) && !em_busy_q) && !pend_q) && !q_busy_q) || (state_q == ST_LOAD_W)) || (state_q == ST_LOAD_T)) || ((state_q == ST_LOAD_P) && !tbl_zero);
+    assign wt_ready = (((((((state_q == ST_IDLE) && !em_busy_q) && !pend_q) && !q_busy_q) && en) || (state_q == ST_LOAD_W)) || (state_q == ST_LOAD_T)) || ((state_q == ST_LOAD_P) && !tbl_zero);
     logic [0:0] wt_fire;
     assign wt_fire = s_axis_wt_tvalid && wt_ready;
     logic [0:0] act_fire;
@@ -172,7 +172,7 @@ module engine_ctrl (
     logic [0:0] pend_last_q;
 
     // Emission of the tile in a result bank (beside the state machine).
-    // the emitted bank holds a tile whose rows are not all accepted
+    // the emitted bank holds a tile whose rows are not all out of the pipeline
     logic [0:0] em_busy_q;
     // its first row (output channel)
     logic [5:0] em_m0_q;
@@ -200,7 +200,7 @@ module engine_ctrl (
     logic [0:0] sw_q;
     // rows sent into the threshold pipeline
     logic [1:0] r_issue_q;
-    // rows accepted on m_axis_out
+    // rows out of the pipeline (onto m_axis_out or into the skid register)
     logic [1:0] accepted_q;
     logic [0:0] e1_valid_q;
     logic [0:0] e1_row_q;
@@ -363,9 +363,9 @@ module engine_ctrl (
     // (registered look-ahead)
     logic [1:0] nv_next;
     assign nv_next = nv_next_q;
-    // the emitted tile's last row is accepted
+    // the emitted tile's last row leaves the pipeline
     logic [0:0] em_done;
-    assign em_done = out_fire && (({1'd0, accepted_q} + {2'd0, 1'd1}) == {1'd0, em_rv_q});
+    assign em_done = row_fire && (({1'd0, accepted_q} + {2'd0, 1'd1}) == {1'd0, em_rv_q});
     logic [1:0] r_issue_row_full;
     assign r_issue_row_full = r_issue_q;
     logic [0:0] r_issue_row;
@@ -433,7 +433,7 @@ module engine_ctrl (
             end
             if (em_done) begin
                 em_busy_q <= 1'd0;
-            end else if (out_fire) begin
+            end else if (row_fire) begin
                 accepted_q <= accepted_q + 2'd1;
             end
             if (em_done && q_busy_q) begin

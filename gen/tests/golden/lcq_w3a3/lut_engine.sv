@@ -94,10 +94,10 @@ module lut_engine (
     logic [5:0] tu_code;
 
     // Driven by out_port.
-    // the output pipeline advances
+    // the output pipeline advances (the skid register is empty)
     logic en;
-    // a beat is accepted
-    logic out_fire;
+    // a row leaves the pipeline (onto m_axis_out or into the skid register)
+    logic row_fire;
 
     // Engine controller: job header, load / tile / issue / emission counters and their state machine.
     engine_ctrl u_ctrl (
@@ -136,7 +136,7 @@ module lut_engine (
         .raw_valid         (raw_valid),
         .cols_valid        (cols_valid),
         .en                (en),
-        .out_fire          (out_fire)
+        .row_fire          (row_fire)
     );
 
     // Operand memories: 2 weight banks of 288x48 bits, 2 activation banks of 36x48 bits, 32x176 threshold bits.
@@ -203,7 +203,7 @@ module lut_engine (
         .out_code  (tu_code)
     );
 
-    // Output stream port: raw-mode register, code / raw select, column mask, m_axis_out.
+    // Output stream port: raw-mode register, code / raw select, column mask, skid register, m_axis_out.
     out_port u_out (
         .clk               (clk),
         .rst               (rst),
@@ -219,7 +219,7 @@ module lut_engine (
         .m_axis_out_tready (m_axis_out_tready),
         .m_axis_out_tlast  (m_axis_out_tlast),
         .en                (en),
-        .out_fire          (out_fire)
+        .row_fire          (row_fire)
     );
 endmodule
 

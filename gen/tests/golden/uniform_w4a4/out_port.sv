@@ -1,8 +1,8 @@
 `default_nettype none
 `timescale 1ns / 1ps
 
-// Output stream port: raw-mode register, code / raw select, column mask, m_axis_out.
-// Drives the output pipeline's enable (en) and the accepted-beat strobe (out_fire).
+// Output stream port: raw-mode register, code / raw select, column mask, skid register, m_axis_out.
+// Drives the output pipeline's enable (en, a register) and the row-out strobe (row_fire).
 module out_port (
     // Clock and synchronous reset
     input  wire        clk,
@@ -21,8 +21,8 @@ module out_port (
     output wire        m_axis_out_tvalid,
     input  wire        m_axis_out_tready,
     output wire        m_axis_out_tlast,
-    output wire        en,                // the output pipeline advances
-    output wire        out_fire           // a beat is accepted
+    output wire        en,                // the output pipeline advances (the skid register is empty)
+    output wire        row_fire           // a row leaves the pipeline (onto m_axis_out or into the skid register)
 );
 
     // Raw mode: the row's accumulators into one register, advancing with en.
@@ -32,12 +32,19 @@ module out_port (
     // the raw row: column c at [c*ACC_WIDTH +: ACC_WIDTH]
     logic [67:0] raw_acc_q;
 
-    // The output pipeline advances unless its result is held by back-pressure.
+    // The skid register: a beat held by back-pressure.
+    // the skid register holds a beat
+    logic [0:0] sk_valid_q;
+    logic [0:0] sk_last_q;
+    // the held beat's tdata
+    logic [71:0] sk_data_q;
     // a row is on the output (only one of the two paths is active in a job)
     logic [0:0] o_valid;
     assign o_valid = tu_valid || raw_valid_q;
-    assign en = !(o_valid && !m_axis_out_tready);
-    assign out_fire = o_valid && m_axis_out_tready;
+
+    // The output pipeline advances while the skid register is empty.
+    assign en = !sk_valid_q;
+    assign row_fire = o_valid && !sk_valid_q;
     always_ff @(posedge clk) begin
         if (rst) begin
             raw_valid_q <= 1'd0;
@@ -57,9 +64,31 @@ module out_port (
     // raw mode: column c at [c*ACC_WIDTH +: ACC_WIDTH]
     logic [71:0] raw_data;
     assign raw_data = {4'd0, (raw_valid_q && ({1'd0, 2'd3} < cols_valid)) ? raw_acc_q[51 +: 17] : 17'd0, (raw_valid_q && ({1'd0, 2'd2} < cols_valid)) ? raw_acc_q[34 +: 17] : 17'd0, (raw_valid_q && ({2'd0, 1'd1} < cols_valid)) ? raw_acc_q[17 +: 17] : 17'd0, (raw_valid_q && ({2'd0, 1'd0} < cols_valid)) ? raw_acc_q[0 +: 17] : 17'd0};
-    assign m_axis_out_tdata = raw_valid_q ? raw_data : code_data;
-    assign m_axis_out_tvalid = o_valid;
-    assign m_axis_out_tlast = (tu_valid && tu_last) || (raw_valid_q && raw_last_q);
+    // the pipeline's beat (0 while o_valid is low)
+    logic [71:0] o_data;
+    assign o_data = raw_valid_q ? raw_data : code_data;
+    logic [0:0] o_last;
+    assign o_last = (tu_valid && tu_last) || (raw_valid_q && raw_last_q);
+
+    // m_axis_out: the held beat first, else the pipeline's.
+    assign m_axis_out_tvalid = sk_valid_q || o_valid;
+    assign m_axis_out_tdata = sk_valid_q ? sk_data_q : o_data;
+    assign m_axis_out_tlast = sk_valid_q ? sk_last_q : o_last;
+    always_ff @(posedge clk) begin
+        if (rst) begin
+            sk_valid_q <= 1'd0;
+        end else if (sk_valid_q) begin
+            if (m_axis_out_tready) begin
+                sk_valid_q <= 1'd0;
+            end
+        end else if (o_valid && !m_axis_out_tready) begin
+            sk_valid_q <= 1'd1;
+        end
+        if (!sk_valid_q) begin
+            sk_last_q <= o_last;
+            sk_data_q <= o_data;
+        end
+    end
 endmodule
 
 `resetall
