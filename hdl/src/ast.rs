@@ -314,6 +314,26 @@ pub enum Item {
     LocalParam(Param),
     /// A variable.
     Decl(Decl),
+    /// `typedef enum logic [width-1:0] { NAME = code, ... } name;` (a state type).
+    Enum {
+        /// The type's name.
+        name: String,
+        /// Bits of the encoding.
+        width: u32,
+        /// Member names and codes, in order.
+        members: Vec<(String, u128)>,
+        /// Comment printed above it.
+        doc: String,
+    },
+    /// A variable of a named type (`state_t state_q;`).
+    TypedVar {
+        /// The type's name.
+        ty: String,
+        /// The variable's name.
+        name: String,
+        /// Comment printed above it.
+        doc: String,
+    },
     /// `assign lhs = rhs;`.
     Assign(Expr, Expr),
     /// `always_ff @(posedge clk) begin ... end`.

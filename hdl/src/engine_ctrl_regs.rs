@@ -3,7 +3,7 @@
 //! values in one place, read by the state machine ([`crate::engine_ctrl_fsm`]) and by the
 //! controller's outputs.
 
-use crate::ast::{e, Item, Param, Stmt};
+use crate::ast::{e, Item, Stmt};
 use crate::build::{min_wire, set, slice, B};
 use crate::ctrl_state::State;
 use crate::engine_ctrl::CtrlParams;
@@ -74,19 +74,21 @@ pub(crate) fn declare(b: &mut B, p: &EngineParams, c: &CtrlParams) -> Regs {
     let lut = p.is_lut();
     let t = p.thresholds();
     let tw = p.thr_width();
-    for (i, s) in State::of_engine(lut).iter().enumerate() {
-        b.items.push(Item::LocalParam(Param {
-            name: s.rtl_name().into(),
-            value: e::lit(State::WIDTH, s.code() as u128),
-            doc: if i == 0 {
-                "Controller states (hdl::ctrl_state::State).".into()
-            } else {
-                String::new()
-            },
-            width: Some(State::WIDTH),
-        }));
-    }
-    let state = b.decl("state_q", State::WIDTH, "Controller state.");
+    b.items.push(Item::Enum {
+        name: "state_t".into(),
+        width: State::WIDTH,
+        members: State::of_engine(lut)
+            .iter()
+            .map(|s| (s.rtl_name().to_string(), s.code() as u128))
+            .collect(),
+        doc: "Controller states (hdl::ctrl_state::State).".into(),
+    });
+    b.items.push(Item::TypedVar {
+        ty: "state_t".into(),
+        name: "state_q".into(),
+        doc: "Controller state.".into(),
+    });
+    let state = sig("state_q", State::WIDTH);
 
     // LUT engines: the product table's load counters walk every address {mag, act}; the
     // zero-level words (mag = 0 or act = 0) are written with 0 without taking a beat.

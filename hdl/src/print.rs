@@ -132,6 +132,28 @@ fn item(out: &mut String, level: usize, it: &Item) {
             writeln!(out, "localparam {ty} {} = {};", p.name, expr(&p.value)).unwrap();
         }
         Item::Decl(d) => decl(out, level, d),
+        Item::Enum {
+            name,
+            width,
+            members,
+            doc,
+        } => {
+            comment(out, level, doc);
+            indent(out, level);
+            writeln!(out, "typedef enum logic [{}:0] {{", width - 1).unwrap();
+            for (i, (m, code)) in members.iter().enumerate() {
+                indent(out, level + 1);
+                let sep = if i + 1 < members.len() { "," } else { "" };
+                writeln!(out, "{m} = {width}'d{code}{sep}").unwrap();
+            }
+            indent(out, level);
+            writeln!(out, "}} {name};").unwrap();
+        }
+        Item::TypedVar { ty, name, doc } => {
+            comment(out, level, doc);
+            indent(out, level);
+            writeln!(out, "{ty} {name};").unwrap();
+        }
         Item::Assign(l, r) => {
             indent(out, level);
             writeln!(out, "assign {} = {};", expr(l), expr(r)).unwrap();

@@ -37,11 +37,20 @@ pub fn kw(v: u64, w: u32) -> V {
 }
 
 impl V {
-    /// Zero-extend to `w` bits (`w >= self.w`).
+    /// Zero-extend to `w` bits (`w >= self.w`); a constant is folded into a `w`-bit literal.
     pub fn ext(&self, w: u32) -> V {
         assert!(w >= self.w, "cannot extend {} bits to {w}", self.w);
         if w == self.w {
             self.clone()
+        } else if let Expr::Lit { value, hex, .. } = self.e {
+            V {
+                e: Expr::Lit {
+                    width: w,
+                    value,
+                    hex,
+                },
+                w,
+            }
         } else {
             V {
                 e: e::concat(vec![e::lit(w - self.w, 0), self.e.clone()]),

@@ -47,14 +47,16 @@ module engine_ctrl (
     input  wire         row_fire           // a row leaves the output pipeline (onto m_axis_out or the skid register)
 );
     // Controller states (hdl::ctrl_state::State).
-    localparam logic [2:0] ST_IDLE = 3'd0;
-    localparam logic [2:0] ST_LOAD_W = 3'd1;
-    localparam logic [2:0] ST_LOAD_T = 3'd2;
-    localparam logic [2:0] ST_WAIT_A = 3'd3;
-    localparam logic [2:0] ST_COMPUTE = 3'd4;
-    localparam logic [2:0] ST_LOAD_P = 3'd5;
+    typedef enum logic [2:0] {
+        ST_IDLE = 3'd0,
+        ST_LOAD_W = 3'd1,
+        ST_LOAD_T = 3'd2,
+        ST_WAIT_A = 3'd3,
+        ST_COMPUTE = 3'd4,
+        ST_LOAD_P = 3'd5
+    } state_t;
     // Controller state.
-    logic [2:0] state_q;
+    state_t state_q;
 
     // Product table load: every address {mag, act}; zero-level words get 0 and take no beat.
     // weight magnitude index being loaded
@@ -209,13 +211,13 @@ module engine_ctrl (
     assign rows_valid_d_full = m_q - m0_q;
     // rows of the m-tile that exist: min(DM, M − m0)
     logic [1:0] rows_valid_d;
-    assign rows_valid_d = (rows_valid_d_full < {4'd0, 2'd2}) ? rows_valid_d_full[0 +: 2] : 2'd2;
+    assign rows_valid_d = (rows_valid_d_full < 6'd2) ? rows_valid_d_full[0 +: 2] : 2'd2;
     // another m-tile follows
     logic [0:0] m_more_d;
-    assign m_more_d = ({1'd0, m0_q} + {5'd0, 2'd2}) < {1'd0, m_q};
+    assign m_more_d = ({1'd0, m0_q} + 7'd2) < {1'd0, m_q};
     // another n-tile follows
     logic [0:0] n_more_d;
-    assign n_more_d = ({1'd0, n0_q} + {5'd0, 2'd2}) < {1'd0, n_q};
+    assign n_more_d = ({1'd0, n0_q} + 7'd2) < {1'd0, n_q};
     logic [1:0] rows_valid_q;
     always_ff @(posedge clk) begin
         rows_valid_q <= rows_valid_d;
@@ -242,7 +244,7 @@ module engine_ctrl (
     assign issue = em_busy_q && (r_issue_q < em_rv_q);
     // the step at the counters is the tile's last
     logic [0:0] last_step;
-    assign last_step = ((j_q == 1'd0) && (i_q == 1'd0)) && (({1'd0, kc_idx_q} + {5'd0, 1'd1}) == {1'd0, kc_q});
+    assign last_step = ((j_q == 1'd0) && (i_q == 1'd0)) && (({1'd0, kc_idx_q} + 6'd1) == {1'd0, kc_q});
     // the step at the counters is the tile's first
     logic [0:0] first_step;
     assign first_step = ((j_q == 1'd0) && (i_q == 1'd0)) && (kc_idx_q == 5'd0);
@@ -316,14 +318,14 @@ module engine_ctrl (
     assign ld_nv_next_full = ld_rest_q;
     // columns of the next tile: min(DN, columns left)
     logic [1:0] ld_nv_next;
-    assign ld_nv_next = (ld_nv_next_full < {4'd0, 2'd2}) ? ld_nv_next_full[0 +: 2] : 2'd2;
+    assign ld_nv_next = (ld_nv_next_full < 6'd2) ? ld_nv_next_full[0 +: 2] : 2'd2;
     assign a_wr_en = act_fire;
     assign a_wr_bank = ld_col_q;
     assign a_wr_addr = a_waddr;
 
     // State machine.
     logic [6:0] m0_next_d_full;
-    assign m0_next_d_full = {1'd0, m0_q} + {5'd0, 2'd2};
+    assign m0_next_d_full = {1'd0, m0_q} + 7'd2;
     logic [5:0] m0_next_d;
     assign m0_next_d = m0_next_d_full[0 +: 6];
     logic [5:0] m0_next_q;
@@ -334,7 +336,7 @@ module engine_ctrl (
     logic [5:0] m0_next;
     assign m0_next = m0_next_q;
     logic [6:0] n0_next_d_full;
-    assign n0_next_d_full = {1'd0, n0_q} + {5'd0, 2'd2};
+    assign n0_next_d_full = {1'd0, n0_q} + 7'd2;
     logic [5:0] n0_next_d;
     assign n0_next_d = n0_next_d_full[0 +: 6];
     logic [5:0] n0_next_q;
@@ -348,14 +350,14 @@ module engine_ctrl (
     assign nv_first_d_full = hdr_n;
     // columns of the first n-tile: min(DN, N), from the header
     logic [1:0] nv_first_d;
-    assign nv_first_d = (nv_first_d_full < {4'd0, 2'd2}) ? nv_first_d_full[0 +: 2] : 2'd2;
+    assign nv_first_d = (nv_first_d_full < 6'd2) ? nv_first_d_full[0 +: 2] : 2'd2;
     // columns of the first n-tile
     logic [1:0] nv_first_q;
     logic [5:0] nv_next_d_full;
     assign nv_next_d_full = n_q - n0_next_d;
     // columns of the next n-tile: min(DN, N − n0 − DN)
     logic [1:0] nv_next_d;
-    assign nv_next_d = (nv_next_d_full < {4'd0, 2'd2}) ? nv_next_d_full[0 +: 2] : 2'd2;
+    assign nv_next_d = (nv_next_d_full < 6'd2) ? nv_next_d_full[0 +: 2] : 2'd2;
     logic [1:0] nv_next_q;
     always_ff @(posedge clk) begin
         nv_next_q <= nv_next_d;
@@ -365,7 +367,7 @@ module engine_ctrl (
     assign nv_next = nv_next_q;
     // the emitted tile's last row leaves the pipeline
     logic [0:0] em_done;
-    assign em_done = row_fire && (({1'd0, accepted_q} + {2'd0, 1'd1}) == {1'd0, em_rv_q});
+    assign em_done = row_fire && (({1'd0, accepted_q} + 3'd1) == {1'd0, em_rv_q});
     logic [1:0] r_issue_row_full;
     assign r_issue_row_full = r_issue_q;
     logic [0:0] r_issue_row;
@@ -470,9 +472,9 @@ module engine_ctrl (
                 drain_q <= drain_q - 3'd1;
             end
             if (act_fire) begin
-                if (({1'd0, ld_off_q} + {5'd0, 1'd1}) == {1'd0, kca_q}) begin
+                if (({1'd0, ld_off_q} + 6'd1) == {1'd0, kca_q}) begin
                     ld_off_q <= 5'd0;
-                    if (({1'd0, ld_col_q} + {1'd0, 1'd1}) == ld_nv_q) begin
+                    if (({1'd0, ld_col_q} + 2'd1) == ld_nv_q) begin
                         ld_col_q <= 1'd0;
                         if (ld_buf_q) begin
                             full1_q <= 1'd1;
@@ -481,7 +483,7 @@ module engine_ctrl (
                         end
                         ld_buf_q <= !ld_buf_q;
                         ld_nv_q <= ld_nv_next;
-                        ld_rest_q <= (ld_rest_q < {4'd0, 2'd2}) ? 6'd0 : (ld_rest_q - {4'd0, 2'd2});
+                        ld_rest_q <= (ld_rest_q < 6'd2) ? 6'd0 : (ld_rest_q - 6'd2);
                         if (ld_rest_q == 6'd0) begin
                             ld_busy_q <= 1'd0;
                         end
@@ -510,7 +512,7 @@ module engine_ctrl (
                     ld_col_q <= 1'd0;
                     ld_off_q <= 5'd0;
                     ld_nv_q <= nv_first_d;
-                    ld_rest_q <= (hdr_n < {4'd0, 2'd2}) ? 6'd0 : (hdr_n - {4'd0, 2'd2});
+                    ld_rest_q <= (hdr_n < 6'd2) ? 6'd0 : (hdr_n - 6'd2);
                     full0_q <= 1'd0;
                     full1_q <= 1'd0;
                     cbuf_q <= 1'd0;
@@ -520,7 +522,7 @@ module engine_ctrl (
                 end
             end else if (state_q == ST_LOAD_W) begin
                 if (wt_fire) begin
-                    if (({1'd0, off_q} + {5'd0, 1'd1}) == {1'd0, kcw_q}) begin
+                    if (({1'd0, off_q} + 6'd1) == {1'd0, kcw_q}) begin
                         off_q <= 5'd0;
                         if (row_q == 1'd1) begin
                             row_q <= 1'd0;
@@ -528,7 +530,7 @@ module engine_ctrl (
                         end else begin
                             row_q <= row_q + 1'd1;
                         end
-                        if (({1'd0, m_cnt_q} + {6'd0, 1'd1}) == {1'd0, m_q}) begin
+                        if (({1'd0, m_cnt_q} + 7'd1) == {1'd0, m_q}) begin
                             m_cnt_q <= 6'd0;
                             beat_q <= 3'd0;
                             if (raw_q) begin
@@ -566,7 +568,7 @@ module engine_ctrl (
                         thr_shift_q <= thr_next[174:25];
                         if (beat_q == 3'd7) begin
                             beat_q <= 3'd0;
-                            if (({1'd0, m_cnt_q} + {6'd0, 1'd1}) == {1'd0, m_q}) begin
+                            if (({1'd0, m_cnt_q} + 7'd1) == {1'd0, m_q}) begin
                                 m_cnt_q <= 6'd0;
                                 n0_q <= 6'd0;
                                 nv_q <= nv_first_q;
@@ -610,7 +612,7 @@ module engine_ctrl (
                         j_q <= 1'd0;
                         if (i_q == 1'd0) begin
                             i_q <= 1'd0;
-                            if (({1'd0, kc_idx_q} + {5'd0, 1'd1}) == {1'd0, kc_q}) begin
+                            if (({1'd0, kc_idx_q} + 6'd1) == {1'd0, kc_q}) begin
                                 pend_q <= 1'd1;
                                 drain_q <= 3'd6;
                                 pend_m0_q <= m0_q;
@@ -657,8 +659,8 @@ module engine_ctrl (
                                 end
                             end else begin
                                 kc_idx_q <= kc_idx_q + 5'd1;
-                                kc_w_q <= kc_w_q + {4'd0, 1'd1};
-                                kc_a_q <= kc_a_q + {5'd0, 1'd1};
+                                kc_w_q <= kc_w_q + 5'd1;
+                                kc_a_q <= kc_a_q + 6'd1;
                             end
                         end else begin
                             i_q <= i_q + 1'd1;
@@ -686,33 +688,33 @@ module engine_ctrl (
     always_ff @(posedge clk) begin
         if (en) begin
             e1_row_q <= r_issue_row;
-            e1_last_q <= (issue && (({1'd0, r_issue_q} + {2'd0, 1'd1}) == {1'd0, em_rv_q})) && em_last_q;
+            e1_last_q <= (issue && (({1'd0, r_issue_q} + 3'd1) == {1'd0, em_rv_q})) && em_last_q;
         end
     end
 `ifndef SYNTHESIS
     always_ff @(posedge clk) begin
-        if ((wt_fire && !rst) && (s_axis_wt_tlast != (raw_q ? (((state_q == ST_LOAD_W) && (({1'd0, off_q} + {5'd0, 1'd1}) == {1'd0, kcw_q})) && (({1'd0, m_cnt_q} + {6'd0, 1'd1}) == {1'd0, m_q})) : (((state_q == ST_LOAD_T) && (beat_q == 3'd7)) && (({1'd0, m_cnt_q} + {6'd0, 1'd1}) == {1'd0, m_q}))))) begin
+        if ((wt_fire && !rst) && (s_axis_wt_tlast != (raw_q ? (((state_q == ST_LOAD_W) && (({1'd0, off_q} + 6'd1) == {1'd0, kcw_q})) && (({1'd0, m_cnt_q} + 7'd1) == {1'd0, m_q})) : (((state_q == ST_LOAD_T) && (beat_q == 3'd7)) && (({1'd0, m_cnt_q} + 7'd1) == {1'd0, m_q}))))) begin
             $fatal(1, "%m: s_axis_wt_tlast must mark the job's last threshold beat (raw mode: last weight word), and only it");
         end
-        if ((act_fire && !rst) && (s_axis_act_tlast != ((({1'd0, ld_off_q} + {5'd0, 1'd1}) == {1'd0, kca_q}) && (({1'd0, ld_col_q} + {1'd0, 1'd1}) == ld_nv_q)))) begin
+        if ((act_fire && !rst) && (s_axis_act_tlast != ((({1'd0, ld_off_q} + 6'd1) == {1'd0, kca_q}) && (({1'd0, ld_col_q} + 2'd1) == ld_nv_q)))) begin
             $fatal(1, "%m: s_axis_act_tlast must mark the last beat of each n-tile, and only it");
         end
-        if ((!rst && (state_q == ST_LOAD_W)) && (w_waddr_full >= {1'd0, 9'd288})) begin
+        if ((!rst && (state_q == ST_LOAD_W)) && (w_waddr_full >= 10'd288)) begin
             $fatal(1, "%m: w_waddr out of range");
         end
-        if ((!rst && issuing) && (w_raddr_full >= {2'd0, 9'd288})) begin
+        if ((!rst && issuing) && (w_raddr_full >= 11'd288)) begin
             $fatal(1, "%m: w_raddr out of range");
         end
-        if ((!rst && issuing) && (a_raddr_full >= {1'd0, 6'd36})) begin
+        if ((!rst && issuing) && (a_raddr_full >= 7'd36)) begin
             $fatal(1, "%m: a_raddr out of range");
         end
-        if ((!rst && issue) && (t_raddr_full >= {1'd0, 6'd32})) begin
+        if ((!rst && issue) && (t_raddr_full >= 7'd32)) begin
             $fatal(1, "%m: t_raddr out of range");
         end
         if ((!rst && (state_q == ST_LOAD_T)) && (t_waddr_full >= 6'd32)) begin
             $fatal(1, "%m: t_waddr out of range");
         end
-        if ((!rst && act_fire) && (a_waddr_full >= {1'd0, 6'd36})) begin
+        if ((!rst && act_fire) && (a_waddr_full >= 7'd36)) begin
             $fatal(1, "%m: a_waddr out of range");
         end
         if ((!rst && m_more_d) && (m0_next_d_full >= 7'd64)) begin

@@ -60,10 +60,10 @@ module out_port (
     // Columns past N read 0.
     // code mode: column c at [c*OUT_BITS +: OUT_BITS]
     logic [71:0] code_data;
-    assign code_data = {56'd0, (tu_valid && ({1'd0, 2'd3} < cols_valid)) ? tu_code[12 +: 4] : 4'd0, (tu_valid && ({1'd0, 2'd2} < cols_valid)) ? tu_code[8 +: 4] : 4'd0, (tu_valid && ({2'd0, 1'd1} < cols_valid)) ? tu_code[4 +: 4] : 4'd0, (tu_valid && ({2'd0, 1'd0} < cols_valid)) ? tu_code[0 +: 4] : 4'd0};
+    assign code_data = {56'd0, (tu_valid && (3'd3 < cols_valid)) ? tu_code[12 +: 4] : 4'd0, (tu_valid && (3'd2 < cols_valid)) ? tu_code[8 +: 4] : 4'd0, (tu_valid && (3'd1 < cols_valid)) ? tu_code[4 +: 4] : 4'd0, (tu_valid && (3'd0 < cols_valid)) ? tu_code[0 +: 4] : 4'd0};
     // raw mode: column c at [c*ACC_WIDTH +: ACC_WIDTH]
     logic [71:0] raw_data;
-    assign raw_data = {4'd0, (raw_valid_q && ({1'd0, 2'd3} < cols_valid)) ? raw_acc_q[51 +: 17] : 17'd0, (raw_valid_q && ({1'd0, 2'd2} < cols_valid)) ? raw_acc_q[34 +: 17] : 17'd0, (raw_valid_q && ({2'd0, 1'd1} < cols_valid)) ? raw_acc_q[17 +: 17] : 17'd0, (raw_valid_q && ({2'd0, 1'd0} < cols_valid)) ? raw_acc_q[0 +: 17] : 17'd0};
+    assign raw_data = {4'd0, (raw_valid_q && (3'd3 < cols_valid)) ? raw_acc_q[51 +: 17] : 17'd0, (raw_valid_q && (3'd2 < cols_valid)) ? raw_acc_q[34 +: 17] : 17'd0, (raw_valid_q && (3'd1 < cols_valid)) ? raw_acc_q[17 +: 17] : 17'd0, (raw_valid_q && (3'd0 < cols_valid)) ? raw_acc_q[0 +: 17] : 17'd0};
     // the pipeline's beat (0 while o_valid is low)
     logic [71:0] o_data;
     assign o_data = raw_valid_q ? raw_data : code_data;
