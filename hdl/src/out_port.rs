@@ -9,11 +9,11 @@
 //! cycle when `tready` is high; under back-pressure the pipeline advances one row further
 //! than it would without it.
 
-use crate::ast::{e, Expr, Item, Module, PortGroup};
+use crate::ast::{e, BinOp, Expr, Item, Module, Param, PortGroup};
 use crate::build::{clock_reset, input, output, set, when, B};
 use crate::params::EngineParams;
 use crate::popcount::ubits;
-use crate::typed::{k, kw, sig, V};
+use crate::typed::{kw, sig, V};
 
 /// The output port's widths.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +55,18 @@ impl OutPortParams {
         let (dn, ob, accw, ow) = (self.dn, self.out_bits, self.acc_width, self.stream);
         let nv_w = ubits(dn as u64);
         let mut b = B::default();
+        for (name, value, doc) in [
+            ("DN", dn, "columns per row"),
+            ("OUT_BITS", ob, "bits of a code"),
+            ("ACC_WIDTH", accw, "bits of an accumulator"),
+        ] {
+            b.items.push(Item::LocalParam(Param {
+                name: name.into(),
+                value: e::int(value as i64),
+                doc: doc.into(),
+                width: None,
+            }));
+        }
         b.comment("Raw mode: the row's accumulators into one register, advancing with en.");
         b.decl("raw_valid_q", 1, "a raw row is on the output");
         let raw_last_q = b.decl("raw_last_q", 1, "");
@@ -103,37 +115,54 @@ impl OutPortParams {
             ],
         ));
         b.comment("Columns past N read 0.");
-        let nv = sig("cols_valid", nv_w);
-        let masked = |valid: &V, src: &V, fw: u32| -> Expr {
-            let mut parts = Vec::new();
-            if ow > dn * fw {
-                parts.push(e::lit(ow - dn * fw, 0));
-            }
-            parts.extend((0..dn).rev().map(|c| {
-                e::cond(
-                    e::land(valid.e.clone(), k(c as u64).lt(&nv).e),
-                    e::part(src.e.clone(), e::int((c * fw) as i64), e::int(fw as i64)),
-                    e::lit(fw, 0),
-                )
-            }));
-            e::concat(parts)
-        };
-        let code_data = b.wire(
+        let code_data = b.decl(
             "code_data",
-            V {
-                e: masked(&tu_valid, &sig("tu_code", dn * ob), ob),
-                w: ow,
-            },
+            ow,
             "code mode: column c at [c*OUT_BITS +: OUT_BITS]",
         );
-        let raw_data = b.wire(
+        let raw_data = b.decl(
             "raw_data",
-            V {
-                e: masked(&raw_valid_q, &raw_acc_q, accw),
-                w: ow,
-            },
+            ow,
             "raw mode: column c at [c*ACC_WIDTH +: ACC_WIDTH]",
         );
+        // The bits above the columns (the stream is as wide as a raw row, and bytes).
+        for (v, fw) in [(&code_data, ob), (&raw_data, accw)] {
+            if ow > dn * fw {
+                b.items.push(Item::Assign(
+                    e::slice(v.e.clone(), e::int(ow as i64 - 1), e::int((dn * fw) as i64)),
+                    e::lit(ow - dn * fw, 0),
+                ));
+            }
+        }
+        // Column c's field of a DN-column word of `width`-bit fields.
+        let field = |v: Expr, width: &str| {
+            let w = e::id(width);
+            e::part(v, e::mul(e::id("c"), w.clone()), w)
+        };
+        let exists = e::bin(
+            BinOp::Lt,
+            e::cast(e::int(nv_w as i64), e::id("c")),
+            e::id("cols_valid"),
+        );
+        let mask = |valid: &V, src: &str, dst: &V, width: &str| {
+            Item::Assign(
+                field(dst.e.clone(), width),
+                e::cond(
+                    e::land(valid.e.clone(), exists.clone()),
+                    field(e::id(src), width),
+                    Expr::Zeros,
+                ),
+            )
+        };
+        b.items.push(Item::Generate {
+            label: "gen_col".into(),
+            var: "c".into(),
+            count: e::id("DN"),
+            items: vec![
+                mask(&tu_valid, "tu_code", &code_data, "OUT_BITS"),
+                mask(&raw_valid_q, "raw_acc_q", &raw_data, "ACC_WIDTH"),
+            ],
+        });
         let o_data = b.wire(
             "o_data",
             V::mux(&raw_valid_q, &raw_data, &code_data),

@@ -11,7 +11,7 @@
 //!
 //! Threshold word layout: bit 0 = descending, threshold i at `[1 + i·THR_WIDTH +: THR_WIDTH]`.
 
-use crate::ast::{e, Decl, Dir, Item, Module, Port, PortGroup, Stmt};
+use crate::ast::{e, BinOp, Decl, Dir, Expr, Item, Module, Param, Port, PortGroup, Stmt};
 use crate::dpu::extend;
 use crate::params::EngineParams;
 
@@ -21,7 +21,23 @@ pub fn module(p: &EngineParams) -> Module {
     let cw = accw.max(tw);
     let word = p.thr_word_width();
     let iw = crate::popcount::ubits(word as u64 - 1);
-    let mut items = Vec::new();
+    let mut items: Vec<Item> = [
+        ("DN", dn, "columns"),
+        ("ACC_WIDTH", accw, "bits of an accumulator (signed)"),
+        ("THR_WIDTH", tw, "bits of a threshold (signed)"),
+        ("CMP_WIDTH", cw, "bits the two are compared in"),
+        ("OUT_BITS", ob, "bits of a code; one pipeline stage each"),
+    ]
+    .into_iter()
+    .map(|(name, value, doc)| {
+        Item::LocalParam(Param {
+            name: name.into(),
+            value: e::int(value as i64),
+            doc: doc.into(),
+            width: None,
+        })
+    })
+    .collect();
     for s in 0..ob {
         let last = s + 1 == ob;
         let decl = |name: String, width: u32, doc: &str| {
@@ -76,49 +92,98 @@ pub fn module(p: &EngineParams) -> Module {
         };
         let bit = 1u32 << (ob - 1 - s);
         items.push(decl(format!("next{s}"), dn * ob, ""));
-        let mut body = Vec::new();
-        for c in 0..dn {
-            let prev = match &code_in {
-                Some(ci) => e::part(ci.clone(), e::int((c * ob) as i64), e::int(ob as i64)),
-                None => e::lit(ob, 0),
-            };
-            let cand = if code_in.is_some() {
-                e::bin(crate::ast::BinOp::Or, prev.clone(), e::lit(ob, bit as u128))
-            } else {
-                e::lit(ob, bit as u128)
-            };
-            // Threshold index (cand − 1), as a bit offset into the word.
-            let idx = e::sub(cand.clone(), e::lit(ob, 1));
-            // Bit offset 1 + idx·THR_WIDTH, in exactly the word's index width.
-            let off = e::add(
-                e::lit(iw, 1),
-                e::mul(extend(idx, ob, iw, None), e::lit(iw, tw as u128)),
-            );
-            let t = e::part(thr_in.clone(), off.clone(), e::int(tw as i64));
-            let t_sign = e::index(thr_in.clone(), e::add(off, e::lit(iw, tw as u128 - 1)));
-            let a = e::part(
-                acc_in.clone(),
-                e::int((c * accw) as i64),
-                e::int(accw as i64),
-            );
-            let a_sign = e::index(acc_in.clone(), e::int(((c + 1) * accw) as i64 - 1));
-            let a_ext = e::signed(extend(a, accw, cw, Some(a_sign)));
-            let t_ext = e::signed(extend(t, tw, cw, Some(t_sign)));
-            let pass = e::cond(
-                e::index(thr_in.clone(), e::int(0)),
-                e::bin(crate::ast::BinOp::Le, a_ext.clone(), t_ext.clone()),
-                e::bin(crate::ast::BinOp::Ge, a_ext, t_ext),
-            );
-            body.push(Stmt::Assign(
-                e::part(
-                    e::id(format!("next{s}")),
-                    e::int((c * ob) as i64),
-                    e::int(ob as i64),
+        // Column c's field of a DN-column word of `width`-bit fields.
+        let field = |v: Expr, width: &str| {
+            let w = e::id(width);
+            e::part(v, e::mul(e::id("c"), w.clone()), w)
+        };
+        let prev = match &code_in {
+            Some(ci) => field(ci.clone(), "OUT_BITS"),
+            None => e::lit(ob, 0),
+        };
+        // The candidate code: the bits decided so far with this stage's bit set.
+        let (cand, off) = match &code_in {
+            Some(_) => (
+                e::bin(BinOp::Or, prev.clone(), e::lit(ob, bit as u128)),
+                // Threshold (cand − 1)'s bit offset 1 + (cand − 1)·THR_WIDTH, in the
+                // word's index width.
+                e::add(
+                    e::lit(iw, 1),
+                    e::mul(
+                        extend(e::sub(e::id("cand"), e::lit(ob, 1)), ob, iw, None),
+                        e::lit(iw, tw as u128),
+                    ),
                 ),
-                e::cond(pass, cand, prev),
-            ));
-        }
-        items.push(Item::AlwaysComb(body));
+            ),
+            // Stage 0 tests the same threshold in every column.
+            None => (
+                e::lit(ob, bit as u128),
+                e::lit(iw, 1 + (bit as u128 - 1) * tw as u128),
+            ),
+        };
+        let var = |name: &str, width: &str, signed: bool, doc: &str| {
+            Item::Decl(Decl {
+                name: name.into(),
+                width: Some(e::id(width)),
+                signed,
+                depth: None,
+                doc: doc.into(),
+            })
+        };
+        let a = field(acc_in.clone(), "ACC_WIDTH");
+        let a_sign = e::index(
+            acc_in.clone(),
+            e::sub(
+                e::mul(e::add(e::id("c"), e::int(1)), e::id("ACC_WIDTH")),
+                e::int(1),
+            ),
+        );
+        let t = e::part(thr_in.clone(), e::id("t_at"), e::id("THR_WIDTH"));
+        let t_sign = e::index(
+            thr_in.clone(),
+            e::add(e::id("t_at"), e::lit(iw, tw as u128 - 1)),
+        );
+        let pass = e::cond(
+            e::index(thr_in.clone(), e::int(0)),
+            e::bin(BinOp::Le, e::id("acc"), e::id("thr")),
+            e::bin(BinOp::Ge, e::id("acc"), e::id("thr")),
+        );
+        let col = vec![
+            var(
+                "cand",
+                "OUT_BITS",
+                false,
+                "the code if this stage's bit is set",
+            ),
+            Item::Assign(e::id("cand"), cand),
+            Item::Decl(Decl {
+                name: "t_at".into(),
+                width: Some(e::int(iw as i64)),
+                signed: false,
+                depth: None,
+                doc: "bit offset of threshold cand - 1 in the word".into(),
+            }),
+            Item::Assign(e::id("t_at"), off),
+            var(
+                "acc",
+                "CMP_WIDTH",
+                true,
+                "the column's accumulator and the threshold, sign-extended",
+            ),
+            var("thr", "CMP_WIDTH", true, ""),
+            Item::Assign(e::id("acc"), extend(a, accw, cw, Some(a_sign))),
+            Item::Assign(e::id("thr"), extend(t, tw, cw, Some(t_sign))),
+            Item::Assign(
+                field(e::id(format!("next{s}")), "OUT_BITS"),
+                e::cond(pass, e::id("cand"), prev),
+            ),
+        ];
+        items.push(Item::Generate {
+            label: format!("gen_col{s}"),
+            var: "c".into(),
+            count: e::id("DN"),
+            items: col,
+        });
         let mut regs = vec![
             Stmt::Assign(e::id(format!("code{s}_q")), e::id(format!("next{s}"))),
             Stmt::Assign(e::id(format!("last{s}_q")), last_in),

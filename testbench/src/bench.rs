@@ -17,7 +17,8 @@ use crate::verilator::{run, write_modules};
 /// Which simulator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Simulator {
-    /// `verilator --binary --timing`.
+    /// `verilator --binary --timing` (its steps, with Verilator's runtime objects compiled
+    /// once: `crate::vruntime`).
     Verilator,
     /// `iverilog -g2012` + `vvp`.
     Icarus,
@@ -35,25 +36,7 @@ pub fn compile(
     match sim {
         Simulator::Verilator => {
             let v = find(Tool::Verilator)?;
-            run(
-                Command::new(&v.command)
-                    .current_dir(dir)
-                    .args(["--binary", "--timing", "-O2"])
-                    .args(waivers)
-                    .args([
-                        "-j",
-                        "2",
-                        "--top-module",
-                        top,
-                        "--Mdir",
-                        "obj_tb",
-                        "-o",
-                        top,
-                    ])
-                    .args(files),
-                "verilator --binary",
-            )?;
-            Ok(dir.join("obj_tb").join(top))
+            Ok(crate::vruntime::build(&v, dir, files, top, waivers)?.exe)
         }
         Simulator::Icarus => {
             let i = find(Tool::Icarus)?;

@@ -19,3 +19,4 @@ pub mod tb;
 pub mod tools;
 pub mod vendor;
 pub mod verilator;
+pub mod vruntime;

@@ -84,3 +84,46 @@ fn yosys_maps_to_ultrascale_plus() {
         "unexpected mapping:\n{stat}"
     );
 }
+
+const TB: &str = "module tb;
+    logic [7:0] x = 8'd0;
+    initial begin
+        repeat (5) #1 x = x + 8'd3;
+        $display(\"x=%0d\", x);
+        $finish;
+    end
+endmodule
+";
+
+/// Verilator's runtime objects are compiled once per key and reused by later builds
+/// (`testbench::vruntime`), and an entry that does not link is replaced, not trusted. The
+/// extra `-CFLAGS` gives this test its own cache key, so corrupting it touches no other build.
+#[test]
+fn verilator_runtime_is_compiled_once_and_a_bad_entry_is_replaced() {
+    let v = find(Tool::Verilator).expect("verilator");
+    let flags = ["-CFLAGS", "-DQFORGE_RUNTIME_CACHE_TEST"];
+    let build = || {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("tb.sv"), TB).unwrap();
+        let b = testbench::vruntime::build(&v, dir.path(), &["tb.sv".into()], "tb", &flags)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let out = run(b.exe.to_str().unwrap(), &[], dir.path());
+        assert!(out.contains("x=15"), "{out}");
+        (dir, b)
+    };
+    let (_d0, first) = build();
+    let (_d1, second) = build();
+    assert!(
+        second.reused_runtime,
+        "second build compiled the runtime again"
+    );
+    assert_eq!(first.cache_entry, second.cache_entry);
+    // Corrupt every object of the entry: the next build must not link them.
+    for f in std::fs::read_dir(&second.cache_entry).unwrap() {
+        std::fs::write(f.unwrap().path(), b"not an object file").unwrap();
+    }
+    let (_d2, third) = build();
+    assert!(!third.reused_runtime, "a corrupt entry was used");
+    let (_d3, fourth) = build();
+    assert!(fourth.reused_runtime, "the corrupt entry was not replaced");
+}

@@ -24,6 +24,12 @@ module out_port (
     output wire         en,                // the output pipeline advances (the skid register is empty)
     output wire         row_fire           // a row leaves the pipeline (onto m_axis_out or into the skid register)
 );
+    // columns per row
+    localparam int DN = 8;
+    // bits of a code
+    localparam int OUT_BITS = 2;
+    // bits of an accumulator
+    localparam int ACC_WIDTH = 16;
 
     // Raw mode: the row's accumulators into one register, advancing with en.
     // a raw row is on the output
@@ -60,10 +66,13 @@ module out_port (
     // Columns past N read 0.
     // code mode: column c at [c*OUT_BITS +: OUT_BITS]
     logic [127:0] code_data;
-    assign code_data = {112'd0, (tu_valid && (4'd7 < cols_valid)) ? tu_code[14 +: 2] : 2'd0, (tu_valid && (4'd6 < cols_valid)) ? tu_code[12 +: 2] : 2'd0, (tu_valid && (4'd5 < cols_valid)) ? tu_code[10 +: 2] : 2'd0, (tu_valid && (4'd4 < cols_valid)) ? tu_code[8 +: 2] : 2'd0, (tu_valid && (4'd3 < cols_valid)) ? tu_code[6 +: 2] : 2'd0, (tu_valid && (4'd2 < cols_valid)) ? tu_code[4 +: 2] : 2'd0, (tu_valid && (4'd1 < cols_valid)) ? tu_code[2 +: 2] : 2'd0, (tu_valid && (4'd0 < cols_valid)) ? tu_code[0 +: 2] : 2'd0};
     // raw mode: column c at [c*ACC_WIDTH +: ACC_WIDTH]
     logic [127:0] raw_data;
-    assign raw_data = {(raw_valid_q && (4'd7 < cols_valid)) ? raw_acc_q[112 +: 16] : 16'd0, (raw_valid_q && (4'd6 < cols_valid)) ? raw_acc_q[96 +: 16] : 16'd0, (raw_valid_q && (4'd5 < cols_valid)) ? raw_acc_q[80 +: 16] : 16'd0, (raw_valid_q && (4'd4 < cols_valid)) ? raw_acc_q[64 +: 16] : 16'd0, (raw_valid_q && (4'd3 < cols_valid)) ? raw_acc_q[48 +: 16] : 16'd0, (raw_valid_q && (4'd2 < cols_valid)) ? raw_acc_q[32 +: 16] : 16'd0, (raw_valid_q && (4'd1 < cols_valid)) ? raw_acc_q[16 +: 16] : 16'd0, (raw_valid_q && (4'd0 < cols_valid)) ? raw_acc_q[0 +: 16] : 16'd0};
+    assign code_data[127:16] = 112'd0;
+    for (genvar c = 0; c < DN; c = c + 1) begin : gen_col
+        assign code_data[c * OUT_BITS +: OUT_BITS] = (tu_valid && (4'(c) < cols_valid)) ? tu_code[c * OUT_BITS +: OUT_BITS] : '0;
+        assign raw_data[c * ACC_WIDTH +: ACC_WIDTH] = (raw_valid_q && (4'(c) < cols_valid)) ? raw_acc_q[c * ACC_WIDTH +: ACC_WIDTH] : '0;
+    end
     // the pipeline's beat (0 while o_valid is low)
     logic [127:0] o_data;
     assign o_data = raw_valid_q ? raw_data : code_data;

@@ -17,6 +17,16 @@ module threshold_unit (
     output wire         out_last,
     output wire [15:0]  out_code   // column c at [c*OUT_BITS +: OUT_BITS]
 );
+    // columns
+    localparam int DN = 8;
+    // bits of an accumulator (signed)
+    localparam int ACC_WIDTH = 16;
+    // bits of a threshold (signed)
+    localparam int THR_WIDTH = 16;
+    // bits the two are compared in
+    localparam int CMP_WIDTH = 16;
+    // bits of a code; one pipeline stage each
+    localparam int OUT_BITS = 2;
 
     // Stage 0: decides code bit 1.
     logic [0:0] valid0_q;
@@ -28,15 +38,19 @@ module threshold_unit (
     // the channel's threshold word
     logic [48:0] thr0_q;
     logic [15:0] next0;
-    always_comb begin
-        next0[0 +: 2] = (in_thr[0] ? ($signed(in_acc[0 +: 16]) <= $signed(in_thr[6'd1 + ({4'd0, 2'd2 - 2'd1} * 6'd16) +: 16])) : ($signed(in_acc[0 +: 16]) >= $signed(in_thr[6'd1 + ({4'd0, 2'd2 - 2'd1} * 6'd16) +: 16]))) ? 2'd2 : 2'd0;
-        next0[2 +: 2] = (in_thr[0] ? ($signed(in_acc[16 +: 16]) <= $signed(in_thr[6'd1 + ({4'd0, 2'd2 - 2'd1} * 6'd16) +: 16])) : ($signed(in_acc[16 +: 16]) >= $signed(in_thr[6'd1 + ({4'd0, 2'd2 - 2'd1} * 6'd16) +: 16]))) ? 2'd2 : 2'd0;
-        next0[4 +: 2] = (in_thr[0] ? ($signed(in_acc[32 +: 16]) <= $signed(in_thr[6'd1 + ({4'd0, 2'd2 - 2'd1} * 6'd16) +: 16])) : ($signed(in_acc[32 +: 16]) >= $signed(in_thr[6'd1 + ({4'd0, 2'd2 - 2'd1} * 6'd16) +: 16]))) ? 2'd2 : 2'd0;
-        next0[6 +: 2] = (in_thr[0] ? ($signed(in_acc[48 +: 16]) <= $signed(in_thr[6'd1 + ({4'd0, 2'd2 - 2'd1} * 6'd16) +: 16])) : ($signed(in_acc[48 +: 16]) >= $signed(in_thr[6'd1 + ({4'd0, 2'd2 - 2'd1} * 6'd16) +: 16]))) ? 2'd2 : 2'd0;
-        next0[8 +: 2] = (in_thr[0] ? ($signed(in_acc[64 +: 16]) <= $signed(in_thr[6'd1 + ({4'd0, 2'd2 - 2'd1} * 6'd16) +: 16])) : ($signed(in_acc[64 +: 16]) >= $signed(in_thr[6'd1 + ({4'd0, 2'd2 - 2'd1} * 6'd16) +: 16]))) ? 2'd2 : 2'd0;
-        next0[10 +: 2] = (in_thr[0] ? ($signed(in_acc[80 +: 16]) <= $signed(in_thr[6'd1 + ({4'd0, 2'd2 - 2'd1} * 6'd16) +: 16])) : ($signed(in_acc[80 +: 16]) >= $signed(in_thr[6'd1 + ({4'd0, 2'd2 - 2'd1} * 6'd16) +: 16]))) ? 2'd2 : 2'd0;
-        next0[12 +: 2] = (in_thr[0] ? ($signed(in_acc[96 +: 16]) <= $signed(in_thr[6'd1 + ({4'd0, 2'd2 - 2'd1} * 6'd16) +: 16])) : ($signed(in_acc[96 +: 16]) >= $signed(in_thr[6'd1 + ({4'd0, 2'd2 - 2'd1} * 6'd16) +: 16]))) ? 2'd2 : 2'd0;
-        next0[14 +: 2] = (in_thr[0] ? ($signed(in_acc[112 +: 16]) <= $signed(in_thr[6'd1 + ({4'd0, 2'd2 - 2'd1} * 6'd16) +: 16])) : ($signed(in_acc[112 +: 16]) >= $signed(in_thr[6'd1 + ({4'd0, 2'd2 - 2'd1} * 6'd16) +: 16]))) ? 2'd2 : 2'd0;
+    for (genvar c = 0; c < DN; c = c + 1) begin : gen_col0
+        // the code if this stage's bit is set
+        logic [OUT_BITS-1:0] cand;
+        assign cand = 2'd2;
+        // bit offset of threshold cand - 1 in the word
+        logic [5:0] t_at;
+        assign t_at = 6'd17;
+        // the column's accumulator and the threshold, sign-extended
+        logic signed [CMP_WIDTH-1:0] acc;
+        logic signed [CMP_WIDTH-1:0] thr;
+        assign acc = in_acc[c * ACC_WIDTH +: ACC_WIDTH];
+        assign thr = in_thr[t_at +: THR_WIDTH];
+        assign next0[c * OUT_BITS +: OUT_BITS] = (in_thr[0] ? (acc <= thr) : (acc >= thr)) ? cand : 2'd0;
     end
     always_ff @(posedge clk) begin
         if (rst) begin
@@ -58,15 +72,19 @@ module threshold_unit (
     // codes decided so far, column c at [c*OUT_BITS +: OUT_BITS]
     logic [15:0] code1_q;
     logic [15:0] next1;
-    always_comb begin
-        next1[0 +: 2] = (thr0_q[0] ? ($signed(acc0_q[0 +: 16]) <= $signed(thr0_q[6'd1 + ({4'd0, (code0_q[0 +: 2] | 2'd1) - 2'd1} * 6'd16) +: 16])) : ($signed(acc0_q[0 +: 16]) >= $signed(thr0_q[6'd1 + ({4'd0, (code0_q[0 +: 2] | 2'd1) - 2'd1} * 6'd16) +: 16]))) ? (code0_q[0 +: 2] | 2'd1) : code0_q[0 +: 2];
-        next1[2 +: 2] = (thr0_q[0] ? ($signed(acc0_q[16 +: 16]) <= $signed(thr0_q[6'd1 + ({4'd0, (code0_q[2 +: 2] | 2'd1) - 2'd1} * 6'd16) +: 16])) : ($signed(acc0_q[16 +: 16]) >= $signed(thr0_q[6'd1 + ({4'd0, (code0_q[2 +: 2] | 2'd1) - 2'd1} * 6'd16) +: 16]))) ? (code0_q[2 +: 2] | 2'd1) : code0_q[2 +: 2];
-        next1[4 +: 2] = (thr0_q[0] ? ($signed(acc0_q[32 +: 16]) <= $signed(thr0_q[6'd1 + ({4'd0, (code0_q[4 +: 2] | 2'd1) - 2'd1} * 6'd16) +: 16])) : ($signed(acc0_q[32 +: 16]) >= $signed(thr0_q[6'd1 + ({4'd0, (code0_q[4 +: 2] | 2'd1) - 2'd1} * 6'd16) +: 16]))) ? (code0_q[4 +: 2] | 2'd1) : code0_q[4 +: 2];
-        next1[6 +: 2] = (thr0_q[0] ? ($signed(acc0_q[48 +: 16]) <= $signed(thr0_q[6'd1 + ({4'd0, (code0_q[6 +: 2] | 2'd1) - 2'd1} * 6'd16) +: 16])) : ($signed(acc0_q[48 +: 16]) >= $signed(thr0_q[6'd1 + ({4'd0, (code0_q[6 +: 2] | 2'd1) - 2'd1} * 6'd16) +: 16]))) ? (code0_q[6 +: 2] | 2'd1) : code0_q[6 +: 2];
-        next1[8 +: 2] = (thr0_q[0] ? ($signed(acc0_q[64 +: 16]) <= $signed(thr0_q[6'd1 + ({4'd0, (code0_q[8 +: 2] | 2'd1) - 2'd1} * 6'd16) +: 16])) : ($signed(acc0_q[64 +: 16]) >= $signed(thr0_q[6'd1 + ({4'd0, (code0_q[8 +: 2] | 2'd1) - 2'd1} * 6'd16) +: 16]))) ? (code0_q[8 +: 2] | 2'd1) : code0_q[8 +: 2];
-        next1[10 +: 2] = (thr0_q[0] ? ($signed(acc0_q[80 +: 16]) <= $signed(thr0_q[6'd1 + ({4'd0, (code0_q[10 +: 2] | 2'd1) - 2'd1} * 6'd16) +: 16])) : ($signed(acc0_q[80 +: 16]) >= $signed(thr0_q[6'd1 + ({4'd0, (code0_q[10 +: 2] | 2'd1) - 2'd1} * 6'd16) +: 16]))) ? (code0_q[10 +: 2] | 2'd1) : code0_q[10 +: 2];
-        next1[12 +: 2] = (thr0_q[0] ? ($signed(acc0_q[96 +: 16]) <= $signed(thr0_q[6'd1 + ({4'd0, (code0_q[12 +: 2] | 2'd1) - 2'd1} * 6'd16) +: 16])) : ($signed(acc0_q[96 +: 16]) >= $signed(thr0_q[6'd1 + ({4'd0, (code0_q[12 +: 2] | 2'd1) - 2'd1} * 6'd16) +: 16]))) ? (code0_q[12 +: 2] | 2'd1) : code0_q[12 +: 2];
-        next1[14 +: 2] = (thr0_q[0] ? ($signed(acc0_q[112 +: 16]) <= $signed(thr0_q[6'd1 + ({4'd0, (code0_q[14 +: 2] | 2'd1) - 2'd1} * 6'd16) +: 16])) : ($signed(acc0_q[112 +: 16]) >= $signed(thr0_q[6'd1 + ({4'd0, (code0_q[14 +: 2] | 2'd1) - 2'd1} * 6'd16) +: 16]))) ? (code0_q[14 +: 2] | 2'd1) : code0_q[14 +: 2];
+    for (genvar c = 0; c < DN; c = c + 1) begin : gen_col1
+        // the code if this stage's bit is set
+        logic [OUT_BITS-1:0] cand;
+        assign cand = code0_q[c * OUT_BITS +: OUT_BITS] | 2'd1;
+        // bit offset of threshold cand - 1 in the word
+        logic [5:0] t_at;
+        assign t_at = 6'd1 + ({4'd0, cand - 2'd1} * 6'd16);
+        // the column's accumulator and the threshold, sign-extended
+        logic signed [CMP_WIDTH-1:0] acc;
+        logic signed [CMP_WIDTH-1:0] thr;
+        assign acc = acc0_q[c * ACC_WIDTH +: ACC_WIDTH];
+        assign thr = thr0_q[t_at +: THR_WIDTH];
+        assign next1[c * OUT_BITS +: OUT_BITS] = (thr0_q[0] ? (acc <= thr) : (acc >= thr)) ? cand : code0_q[c * OUT_BITS +: OUT_BITS];
     end
     always_ff @(posedge clk) begin
         if (rst) begin

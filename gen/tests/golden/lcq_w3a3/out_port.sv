@@ -24,6 +24,12 @@ module out_port (
     output wire        en,                // the output pipeline advances (the skid register is empty)
     output wire        row_fire           // a row leaves the pipeline (onto m_axis_out or into the skid register)
 );
+    // columns per row
+    localparam int DN = 2;
+    // bits of a code
+    localparam int OUT_BITS = 3;
+    // bits of an accumulator
+    localparam int ACC_WIDTH = 25;
 
     // Raw mode: the row's accumulators into one register, advancing with en.
     // a raw row is on the output
@@ -60,10 +66,14 @@ module out_port (
     // Columns past N read 0.
     // code mode: column c at [c*OUT_BITS +: OUT_BITS]
     logic [55:0] code_data;
-    assign code_data = {50'd0, (tu_valid && (2'd1 < cols_valid)) ? tu_code[3 +: 3] : 3'd0, (tu_valid && (2'd0 < cols_valid)) ? tu_code[0 +: 3] : 3'd0};
     // raw mode: column c at [c*ACC_WIDTH +: ACC_WIDTH]
     logic [55:0] raw_data;
-    assign raw_data = {6'd0, (raw_valid_q && (2'd1 < cols_valid)) ? raw_acc_q[25 +: 25] : 25'd0, (raw_valid_q && (2'd0 < cols_valid)) ? raw_acc_q[0 +: 25] : 25'd0};
+    assign code_data[55:6] = 50'd0;
+    assign raw_data[55:50] = 6'd0;
+    for (genvar c = 0; c < DN; c = c + 1) begin : gen_col
+        assign code_data[c * OUT_BITS +: OUT_BITS] = (tu_valid && (2'(c) < cols_valid)) ? tu_code[c * OUT_BITS +: OUT_BITS] : '0;
+        assign raw_data[c * ACC_WIDTH +: ACC_WIDTH] = (raw_valid_q && (2'(c) < cols_valid)) ? raw_acc_q[c * ACC_WIDTH +: ACC_WIDTH] : '0;
+    end
     // the pipeline's beat (0 while o_valid is low)
     logic [55:0] o_data;
     assign o_data = raw_valid_q ? raw_data : code_data;

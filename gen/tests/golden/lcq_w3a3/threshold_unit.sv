@@ -17,6 +17,16 @@ module threshold_unit (
     output wire         out_last,
     output wire [5:0]   out_code   // column c at [c*OUT_BITS +: OUT_BITS]
 );
+    // columns
+    localparam int DN = 2;
+    // bits of an accumulator (signed)
+    localparam int ACC_WIDTH = 25;
+    // bits of a threshold (signed)
+    localparam int THR_WIDTH = 25;
+    // bits the two are compared in
+    localparam int CMP_WIDTH = 25;
+    // bits of a code; one pipeline stage each
+    localparam int OUT_BITS = 3;
 
     // Stage 0: decides code bit 2.
     logic [0:0] valid0_q;
@@ -28,9 +38,19 @@ module threshold_unit (
     // the channel's threshold word
     logic [175:0] thr0_q;
     logic [5:0] next0;
-    always_comb begin
-        next0[0 +: 3] = (in_thr[0] ? ($signed(in_acc[0 +: 25]) <= $signed(in_thr[8'd1 + ({5'd0, 3'd4 - 3'd1} * 8'd25) +: 25])) : ($signed(in_acc[0 +: 25]) >= $signed(in_thr[8'd1 + ({5'd0, 3'd4 - 3'd1} * 8'd25) +: 25]))) ? 3'd4 : 3'd0;
-        next0[3 +: 3] = (in_thr[0] ? ($signed(in_acc[25 +: 25]) <= $signed(in_thr[8'd1 + ({5'd0, 3'd4 - 3'd1} * 8'd25) +: 25])) : ($signed(in_acc[25 +: 25]) >= $signed(in_thr[8'd1 + ({5'd0, 3'd4 - 3'd1} * 8'd25) +: 25]))) ? 3'd4 : 3'd0;
+    for (genvar c = 0; c < DN; c = c + 1) begin : gen_col0
+        // the code if this stage's bit is set
+        logic [OUT_BITS-1:0] cand;
+        assign cand = 3'd4;
+        // bit offset of threshold cand - 1 in the word
+        logic [7:0] t_at;
+        assign t_at = 8'd76;
+        // the column's accumulator and the threshold, sign-extended
+        logic signed [CMP_WIDTH-1:0] acc;
+        logic signed [CMP_WIDTH-1:0] thr;
+        assign acc = in_acc[c * ACC_WIDTH +: ACC_WIDTH];
+        assign thr = in_thr[t_at +: THR_WIDTH];
+        assign next0[c * OUT_BITS +: OUT_BITS] = (in_thr[0] ? (acc <= thr) : (acc >= thr)) ? cand : 3'd0;
     end
     always_ff @(posedge clk) begin
         if (rst) begin
@@ -56,9 +76,19 @@ module threshold_unit (
     // the channel's threshold word
     logic [175:0] thr1_q;
     logic [5:0] next1;
-    always_comb begin
-        next1[0 +: 3] = (thr0_q[0] ? ($signed(acc0_q[0 +: 25]) <= $signed(thr0_q[8'd1 + ({5'd0, (code0_q[0 +: 3] | 3'd2) - 3'd1} * 8'd25) +: 25])) : ($signed(acc0_q[0 +: 25]) >= $signed(thr0_q[8'd1 + ({5'd0, (code0_q[0 +: 3] | 3'd2) - 3'd1} * 8'd25) +: 25]))) ? (code0_q[0 +: 3] | 3'd2) : code0_q[0 +: 3];
-        next1[3 +: 3] = (thr0_q[0] ? ($signed(acc0_q[25 +: 25]) <= $signed(thr0_q[8'd1 + ({5'd0, (code0_q[3 +: 3] | 3'd2) - 3'd1} * 8'd25) +: 25])) : ($signed(acc0_q[25 +: 25]) >= $signed(thr0_q[8'd1 + ({5'd0, (code0_q[3 +: 3] | 3'd2) - 3'd1} * 8'd25) +: 25]))) ? (code0_q[3 +: 3] | 3'd2) : code0_q[3 +: 3];
+    for (genvar c = 0; c < DN; c = c + 1) begin : gen_col1
+        // the code if this stage's bit is set
+        logic [OUT_BITS-1:0] cand;
+        assign cand = code0_q[c * OUT_BITS +: OUT_BITS] | 3'd2;
+        // bit offset of threshold cand - 1 in the word
+        logic [7:0] t_at;
+        assign t_at = 8'd1 + ({5'd0, cand - 3'd1} * 8'd25);
+        // the column's accumulator and the threshold, sign-extended
+        logic signed [CMP_WIDTH-1:0] acc;
+        logic signed [CMP_WIDTH-1:0] thr;
+        assign acc = acc0_q[c * ACC_WIDTH +: ACC_WIDTH];
+        assign thr = thr0_q[t_at +: THR_WIDTH];
+        assign next1[c * OUT_BITS +: OUT_BITS] = (thr0_q[0] ? (acc <= thr) : (acc >= thr)) ? cand : code0_q[c * OUT_BITS +: OUT_BITS];
     end
     always_ff @(posedge clk) begin
         if (rst) begin
@@ -80,9 +110,19 @@ module threshold_unit (
     // codes decided so far, column c at [c*OUT_BITS +: OUT_BITS]
     logic [5:0] code2_q;
     logic [5:0] next2;
-    always_comb begin
-        next2[0 +: 3] = (thr1_q[0] ? ($signed(acc1_q[0 +: 25]) <= $signed(thr1_q[8'd1 + ({5'd0, (code1_q[0 +: 3] | 3'd1) - 3'd1} * 8'd25) +: 25])) : ($signed(acc1_q[0 +: 25]) >= $signed(thr1_q[8'd1 + ({5'd0, (code1_q[0 +: 3] | 3'd1) - 3'd1} * 8'd25) +: 25]))) ? (code1_q[0 +: 3] | 3'd1) : code1_q[0 +: 3];
-        next2[3 +: 3] = (thr1_q[0] ? ($signed(acc1_q[25 +: 25]) <= $signed(thr1_q[8'd1 + ({5'd0, (code1_q[3 +: 3] | 3'd1) - 3'd1} * 8'd25) +: 25])) : ($signed(acc1_q[25 +: 25]) >= $signed(thr1_q[8'd1 + ({5'd0, (code1_q[3 +: 3] | 3'd1) - 3'd1} * 8'd25) +: 25]))) ? (code1_q[3 +: 3] | 3'd1) : code1_q[3 +: 3];
+    for (genvar c = 0; c < DN; c = c + 1) begin : gen_col2
+        // the code if this stage's bit is set
+        logic [OUT_BITS-1:0] cand;
+        assign cand = code1_q[c * OUT_BITS +: OUT_BITS] | 3'd1;
+        // bit offset of threshold cand - 1 in the word
+        logic [7:0] t_at;
+        assign t_at = 8'd1 + ({5'd0, cand - 3'd1} * 8'd25);
+        // the column's accumulator and the threshold, sign-extended
+        logic signed [CMP_WIDTH-1:0] acc;
+        logic signed [CMP_WIDTH-1:0] thr;
+        assign acc = acc1_q[c * ACC_WIDTH +: ACC_WIDTH];
+        assign thr = thr1_q[t_at +: THR_WIDTH];
+        assign next2[c * OUT_BITS +: OUT_BITS] = (thr1_q[0] ? (acc <= thr) : (acc >= thr)) ? cand : code1_q[c * OUT_BITS +: OUT_BITS];
     end
     always_ff @(posedge clk) begin
         if (rst) begin

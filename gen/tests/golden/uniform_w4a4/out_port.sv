@@ -24,6 +24,12 @@ module out_port (
     output wire        en,                // the output pipeline advances (the skid register is empty)
     output wire        row_fire           // a row leaves the pipeline (onto m_axis_out or into the skid register)
 );
+    // columns per row
+    localparam int DN = 4;
+    // bits of a code
+    localparam int OUT_BITS = 4;
+    // bits of an accumulator
+    localparam int ACC_WIDTH = 17;
 
     // Raw mode: the row's accumulators into one register, advancing with en.
     // a raw row is on the output
@@ -60,10 +66,14 @@ module out_port (
     // Columns past N read 0.
     // code mode: column c at [c*OUT_BITS +: OUT_BITS]
     logic [71:0] code_data;
-    assign code_data = {56'd0, (tu_valid && (3'd3 < cols_valid)) ? tu_code[12 +: 4] : 4'd0, (tu_valid && (3'd2 < cols_valid)) ? tu_code[8 +: 4] : 4'd0, (tu_valid && (3'd1 < cols_valid)) ? tu_code[4 +: 4] : 4'd0, (tu_valid && (3'd0 < cols_valid)) ? tu_code[0 +: 4] : 4'd0};
     // raw mode: column c at [c*ACC_WIDTH +: ACC_WIDTH]
     logic [71:0] raw_data;
-    assign raw_data = {4'd0, (raw_valid_q && (3'd3 < cols_valid)) ? raw_acc_q[51 +: 17] : 17'd0, (raw_valid_q && (3'd2 < cols_valid)) ? raw_acc_q[34 +: 17] : 17'd0, (raw_valid_q && (3'd1 < cols_valid)) ? raw_acc_q[17 +: 17] : 17'd0, (raw_valid_q && (3'd0 < cols_valid)) ? raw_acc_q[0 +: 17] : 17'd0};
+    assign code_data[71:16] = 56'd0;
+    assign raw_data[71:68] = 4'd0;
+    for (genvar c = 0; c < DN; c = c + 1) begin : gen_col
+        assign code_data[c * OUT_BITS +: OUT_BITS] = (tu_valid && (3'(c) < cols_valid)) ? tu_code[c * OUT_BITS +: OUT_BITS] : '0;
+        assign raw_data[c * ACC_WIDTH +: ACC_WIDTH] = (raw_valid_q && (3'(c) < cols_valid)) ? raw_acc_q[c * ACC_WIDTH +: ACC_WIDTH] : '0;
+    end
     // the pipeline's beat (0 while o_valid is low)
     logic [71:0] o_data;
     assign o_data = raw_valid_q ? raw_data : code_data;

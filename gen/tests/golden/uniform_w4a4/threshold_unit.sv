@@ -17,6 +17,16 @@ module threshold_unit (
     output wire         out_last,
     output wire [15:0]  out_code   // column c at [c*OUT_BITS +: OUT_BITS]
 );
+    // columns
+    localparam int DN = 4;
+    // bits of an accumulator (signed)
+    localparam int ACC_WIDTH = 17;
+    // bits of a threshold (signed)
+    localparam int THR_WIDTH = 17;
+    // bits the two are compared in
+    localparam int CMP_WIDTH = 17;
+    // bits of a code; one pipeline stage each
+    localparam int OUT_BITS = 4;
 
     // Stage 0: decides code bit 3.
     logic [0:0] valid0_q;
@@ -28,11 +38,19 @@ module threshold_unit (
     // the channel's threshold word
     logic [255:0] thr0_q;
     logic [15:0] next0;
-    always_comb begin
-        next0[0 +: 4] = (in_thr[0] ? ($signed(in_acc[0 +: 17]) <= $signed(in_thr[8'd1 + ({4'd0, 4'd8 - 4'd1} * 8'd17) +: 17])) : ($signed(in_acc[0 +: 17]) >= $signed(in_thr[8'd1 + ({4'd0, 4'd8 - 4'd1} * 8'd17) +: 17]))) ? 4'd8 : 4'd0;
-        next0[4 +: 4] = (in_thr[0] ? ($signed(in_acc[17 +: 17]) <= $signed(in_thr[8'd1 + ({4'd0, 4'd8 - 4'd1} * 8'd17) +: 17])) : ($signed(in_acc[17 +: 17]) >= $signed(in_thr[8'd1 + ({4'd0, 4'd8 - 4'd1} * 8'd17) +: 17]))) ? 4'd8 : 4'd0;
-        next0[8 +: 4] = (in_thr[0] ? ($signed(in_acc[34 +: 17]) <= $signed(in_thr[8'd1 + ({4'd0, 4'd8 - 4'd1} * 8'd17) +: 17])) : ($signed(in_acc[34 +: 17]) >= $signed(in_thr[8'd1 + ({4'd0, 4'd8 - 4'd1} * 8'd17) +: 17]))) ? 4'd8 : 4'd0;
-        next0[12 +: 4] = (in_thr[0] ? ($signed(in_acc[51 +: 17]) <= $signed(in_thr[8'd1 + ({4'd0, 4'd8 - 4'd1} * 8'd17) +: 17])) : ($signed(in_acc[51 +: 17]) >= $signed(in_thr[8'd1 + ({4'd0, 4'd8 - 4'd1} * 8'd17) +: 17]))) ? 4'd8 : 4'd0;
+    for (genvar c = 0; c < DN; c = c + 1) begin : gen_col0
+        // the code if this stage's bit is set
+        logic [OUT_BITS-1:0] cand;
+        assign cand = 4'd8;
+        // bit offset of threshold cand - 1 in the word
+        logic [7:0] t_at;
+        assign t_at = 8'd120;
+        // the column's accumulator and the threshold, sign-extended
+        logic signed [CMP_WIDTH-1:0] acc;
+        logic signed [CMP_WIDTH-1:0] thr;
+        assign acc = in_acc[c * ACC_WIDTH +: ACC_WIDTH];
+        assign thr = in_thr[t_at +: THR_WIDTH];
+        assign next0[c * OUT_BITS +: OUT_BITS] = (in_thr[0] ? (acc <= thr) : (acc >= thr)) ? cand : 4'd0;
     end
     always_ff @(posedge clk) begin
         if (rst) begin
@@ -58,11 +76,19 @@ module threshold_unit (
     // the channel's threshold word
     logic [255:0] thr1_q;
     logic [15:0] next1;
-    always_comb begin
-        next1[0 +: 4] = (thr0_q[0] ? ($signed(acc0_q[0 +: 17]) <= $signed(thr0_q[8'd1 + ({4'd0, (code0_q[0 +: 4] | 4'd4) - 4'd1} * 8'd17) +: 17])) : ($signed(acc0_q[0 +: 17]) >= $signed(thr0_q[8'd1 + ({4'd0, (code0_q[0 +: 4] | 4'd4) - 4'd1} * 8'd17) +: 17]))) ? (code0_q[0 +: 4] | 4'd4) : code0_q[0 +: 4];
-        next1[4 +: 4] = (thr0_q[0] ? ($signed(acc0_q[17 +: 17]) <= $signed(thr0_q[8'd1 + ({4'd0, (code0_q[4 +: 4] | 4'd4) - 4'd1} * 8'd17) +: 17])) : ($signed(acc0_q[17 +: 17]) >= $signed(thr0_q[8'd1 + ({4'd0, (code0_q[4 +: 4] | 4'd4) - 4'd1} * 8'd17) +: 17]))) ? (code0_q[4 +: 4] | 4'd4) : code0_q[4 +: 4];
-        next1[8 +: 4] = (thr0_q[0] ? ($signed(acc0_q[34 +: 17]) <= $signed(thr0_q[8'd1 + ({4'd0, (code0_q[8 +: 4] | 4'd4) - 4'd1} * 8'd17) +: 17])) : ($signed(acc0_q[34 +: 17]) >= $signed(thr0_q[8'd1 + ({4'd0, (code0_q[8 +: 4] | 4'd4) - 4'd1} * 8'd17) +: 17]))) ? (code0_q[8 +: 4] | 4'd4) : code0_q[8 +: 4];
-        next1[12 +: 4] = (thr0_q[0] ? ($signed(acc0_q[51 +: 17]) <= $signed(thr0_q[8'd1 + ({4'd0, (code0_q[12 +: 4] | 4'd4) - 4'd1} * 8'd17) +: 17])) : ($signed(acc0_q[51 +: 17]) >= $signed(thr0_q[8'd1 + ({4'd0, (code0_q[12 +: 4] | 4'd4) - 4'd1} * 8'd17) +: 17]))) ? (code0_q[12 +: 4] | 4'd4) : code0_q[12 +: 4];
+    for (genvar c = 0; c < DN; c = c + 1) begin : gen_col1
+        // the code if this stage's bit is set
+        logic [OUT_BITS-1:0] cand;
+        assign cand = code0_q[c * OUT_BITS +: OUT_BITS] | 4'd4;
+        // bit offset of threshold cand - 1 in the word
+        logic [7:0] t_at;
+        assign t_at = 8'd1 + ({4'd0, cand - 4'd1} * 8'd17);
+        // the column's accumulator and the threshold, sign-extended
+        logic signed [CMP_WIDTH-1:0] acc;
+        logic signed [CMP_WIDTH-1:0] thr;
+        assign acc = acc0_q[c * ACC_WIDTH +: ACC_WIDTH];
+        assign thr = thr0_q[t_at +: THR_WIDTH];
+        assign next1[c * OUT_BITS +: OUT_BITS] = (thr0_q[0] ? (acc <= thr) : (acc >= thr)) ? cand : code0_q[c * OUT_BITS +: OUT_BITS];
     end
     always_ff @(posedge clk) begin
         if (rst) begin
@@ -88,11 +114,19 @@ module threshold_unit (
     // the channel's threshold word
     logic [255:0] thr2_q;
     logic [15:0] next2;
-    always_comb begin
-        next2[0 +: 4] = (thr1_q[0] ? ($signed(acc1_q[0 +: 17]) <= $signed(thr1_q[8'd1 + ({4'd0, (code1_q[0 +: 4] | 4'd2) - 4'd1} * 8'd17) +: 17])) : ($signed(acc1_q[0 +: 17]) >= $signed(thr1_q[8'd1 + ({4'd0, (code1_q[0 +: 4] | 4'd2) - 4'd1} * 8'd17) +: 17]))) ? (code1_q[0 +: 4] | 4'd2) : code1_q[0 +: 4];
-        next2[4 +: 4] = (thr1_q[0] ? ($signed(acc1_q[17 +: 17]) <= $signed(thr1_q[8'd1 + ({4'd0, (code1_q[4 +: 4] | 4'd2) - 4'd1} * 8'd17) +: 17])) : ($signed(acc1_q[17 +: 17]) >= $signed(thr1_q[8'd1 + ({4'd0, (code1_q[4 +: 4] | 4'd2) - 4'd1} * 8'd17) +: 17]))) ? (code1_q[4 +: 4] | 4'd2) : code1_q[4 +: 4];
-        next2[8 +: 4] = (thr1_q[0] ? ($signed(acc1_q[34 +: 17]) <= $signed(thr1_q[8'd1 + ({4'd0, (code1_q[8 +: 4] | 4'd2) - 4'd1} * 8'd17) +: 17])) : ($signed(acc1_q[34 +: 17]) >= $signed(thr1_q[8'd1 + ({4'd0, (code1_q[8 +: 4] | 4'd2) - 4'd1} * 8'd17) +: 17]))) ? (code1_q[8 +: 4] | 4'd2) : code1_q[8 +: 4];
-        next2[12 +: 4] = (thr1_q[0] ? ($signed(acc1_q[51 +: 17]) <= $signed(thr1_q[8'd1 + ({4'd0, (code1_q[12 +: 4] | 4'd2) - 4'd1} * 8'd17) +: 17])) : ($signed(acc1_q[51 +: 17]) >= $signed(thr1_q[8'd1 + ({4'd0, (code1_q[12 +: 4] | 4'd2) - 4'd1} * 8'd17) +: 17]))) ? (code1_q[12 +: 4] | 4'd2) : code1_q[12 +: 4];
+    for (genvar c = 0; c < DN; c = c + 1) begin : gen_col2
+        // the code if this stage's bit is set
+        logic [OUT_BITS-1:0] cand;
+        assign cand = code1_q[c * OUT_BITS +: OUT_BITS] | 4'd2;
+        // bit offset of threshold cand - 1 in the word
+        logic [7:0] t_at;
+        assign t_at = 8'd1 + ({4'd0, cand - 4'd1} * 8'd17);
+        // the column's accumulator and the threshold, sign-extended
+        logic signed [CMP_WIDTH-1:0] acc;
+        logic signed [CMP_WIDTH-1:0] thr;
+        assign acc = acc1_q[c * ACC_WIDTH +: ACC_WIDTH];
+        assign thr = thr1_q[t_at +: THR_WIDTH];
+        assign next2[c * OUT_BITS +: OUT_BITS] = (thr1_q[0] ? (acc <= thr) : (acc >= thr)) ? cand : code1_q[c * OUT_BITS +: OUT_BITS];
     end
     always_ff @(posedge clk) begin
         if (rst) begin
@@ -114,11 +148,19 @@ module threshold_unit (
     // codes decided so far, column c at [c*OUT_BITS +: OUT_BITS]
     logic [15:0] code3_q;
     logic [15:0] next3;
-    always_comb begin
-        next3[0 +: 4] = (thr2_q[0] ? ($signed(acc2_q[0 +: 17]) <= $signed(thr2_q[8'd1 + ({4'd0, (code2_q[0 +: 4] | 4'd1) - 4'd1} * 8'd17) +: 17])) : ($signed(acc2_q[0 +: 17]) >= $signed(thr2_q[8'd1 + ({4'd0, (code2_q[0 +: 4] | 4'd1) - 4'd1} * 8'd17) +: 17]))) ? (code2_q[0 +: 4] | 4'd1) : code2_q[0 +: 4];
-        next3[4 +: 4] = (thr2_q[0] ? ($signed(acc2_q[17 +: 17]) <= $signed(thr2_q[8'd1 + ({4'd0, (code2_q[4 +: 4] | 4'd1) - 4'd1} * 8'd17) +: 17])) : ($signed(acc2_q[17 +: 17]) >= $signed(thr2_q[8'd1 + ({4'd0, (code2_q[4 +: 4] | 4'd1) - 4'd1} * 8'd17) +: 17]))) ? (code2_q[4 +: 4] | 4'd1) : code2_q[4 +: 4];
-        next3[8 +: 4] = (thr2_q[0] ? ($signed(acc2_q[34 +: 17]) <= $signed(thr2_q[8'd1 + ({4'd0, (code2_q[8 +: 4] | 4'd1) - 4'd1} * 8'd17) +: 17])) : ($signed(acc2_q[34 +: 17]) >= $signed(thr2_q[8'd1 + ({4'd0, (code2_q[8 +: 4] | 4'd1) - 4'd1} * 8'd17) +: 17]))) ? (code2_q[8 +: 4] | 4'd1) : code2_q[8 +: 4];
-        next3[12 +: 4] = (thr2_q[0] ? ($signed(acc2_q[51 +: 17]) <= $signed(thr2_q[8'd1 + ({4'd0, (code2_q[12 +: 4] | 4'd1) - 4'd1} * 8'd17) +: 17])) : ($signed(acc2_q[51 +: 17]) >= $signed(thr2_q[8'd1 + ({4'd0, (code2_q[12 +: 4] | 4'd1) - 4'd1} * 8'd17) +: 17]))) ? (code2_q[12 +: 4] | 4'd1) : code2_q[12 +: 4];
+    for (genvar c = 0; c < DN; c = c + 1) begin : gen_col3
+        // the code if this stage's bit is set
+        logic [OUT_BITS-1:0] cand;
+        assign cand = code2_q[c * OUT_BITS +: OUT_BITS] | 4'd1;
+        // bit offset of threshold cand - 1 in the word
+        logic [7:0] t_at;
+        assign t_at = 8'd1 + ({4'd0, cand - 4'd1} * 8'd17);
+        // the column's accumulator and the threshold, sign-extended
+        logic signed [CMP_WIDTH-1:0] acc;
+        logic signed [CMP_WIDTH-1:0] thr;
+        assign acc = acc2_q[c * ACC_WIDTH +: ACC_WIDTH];
+        assign thr = thr2_q[t_at +: THR_WIDTH];
+        assign next3[c * OUT_BITS +: OUT_BITS] = (thr2_q[0] ? (acc <= thr) : (acc >= thr)) ? cand : code2_q[c * OUT_BITS +: OUT_BITS];
     end
     always_ff @(posedge clk) begin
         if (rst) begin
