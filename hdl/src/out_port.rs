@@ -134,11 +134,7 @@ impl OutPortParams {
                 ));
             }
         }
-        // Column c's field of a DN-column word of `width`-bit fields.
-        let field = |v: Expr, width: &str| {
-            let w = e::id(width);
-            e::part(v, e::mul(e::id("c"), w.clone()), w)
-        };
+        let field = |v: Expr, width: &str| e::field(v, "c", width);
         let exists = e::bin(
             BinOp::Lt,
             e::cast(e::int(nv_w as i64), e::id("c")),

@@ -92,11 +92,7 @@ pub fn module(p: &EngineParams) -> Module {
         };
         let bit = 1u32 << (ob - 1 - s);
         items.push(decl(format!("next{s}"), dn * ob, ""));
-        // Column c's field of a DN-column word of `width`-bit fields.
-        let field = |v: Expr, width: &str| {
-            let w = e::id(width);
-            e::part(v, e::mul(e::id("c"), w.clone()), w)
-        };
+        let field = |v: Expr, width: &str| e::field(v, "c", width);
         let prev = match &code_in {
             Some(ci) => field(ci.clone(), "OUT_BITS"),
             None => e::lit(ob, 0),

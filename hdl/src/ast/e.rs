@@ -133,3 +133,10 @@ pub fn minus1(w: Expr) -> Expr {
         w => sub(w, int(1)),
     }
 }
+
+/// Field `i` of a word of fields `width` wide, both names (a genvar and a localparam):
+/// `v[i * width +: width]`.
+pub fn field(v: Expr, i: &str, width: &str) -> Expr {
+    let w = id(width);
+    part(v, mul(id(i), w.clone()), w)
+}
