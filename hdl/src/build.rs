@@ -2,7 +2,7 @@
 //! their widths, assignments checked for equal widths, and the simulation-only range checks
 //! (`trunc`, `index`) a block collects and emits as one `SimCheck`.
 
-use crate::ast::{e, Decl, Dir, Item, Port, PortGroup, Stmt};
+use crate::ast::{e, Decl, Dir, Item, Param, Port, PortGroup, Stmt};
 use crate::popcount::ubits;
 use crate::typed::{k, kw, sig, V};
 
@@ -158,4 +158,18 @@ pub fn scale(v: &V, c: u32) -> V {
     } else {
         v.mul_k(c as u64)
     }
+}
+
+/// `localparam int NAME = value;` items, each with its one-line description.
+pub fn localparams(list: &[(&str, u32, &str)]) -> Vec<Item> {
+    list.iter()
+        .map(|&(name, value, doc)| {
+            Item::LocalParam(Param {
+                name: name.into(),
+                value: e::int(value as i64),
+                doc: doc.into(),
+                width: None,
+            })
+        })
+        .collect()
 }

@@ -9,8 +9,8 @@
 //! cycle when `tready` is high; under back-pressure the pipeline advances one row further
 //! than it would without it.
 
-use crate::ast::{e, BinOp, Expr, Item, Module, Param, PortGroup};
-use crate::build::{clock_reset, input, output, set, when, B};
+use crate::ast::{e, BinOp, Expr, Item, Module, PortGroup};
+use crate::build::{clock_reset, input, localparams, output, set, when, B};
 use crate::params::EngineParams;
 use crate::popcount::ubits;
 use crate::typed::{kw, sig, V};
@@ -55,18 +55,11 @@ impl OutPortParams {
         let (dn, ob, accw, ow) = (self.dn, self.out_bits, self.acc_width, self.stream);
         let nv_w = ubits(dn as u64);
         let mut b = B::default();
-        for (name, value, doc) in [
+        b.items.extend(localparams(&[
             ("DN", dn, "columns per row"),
             ("OUT_BITS", ob, "bits of a code"),
             ("ACC_WIDTH", accw, "bits of an accumulator"),
-        ] {
-            b.items.push(Item::LocalParam(Param {
-                name: name.into(),
-                value: e::int(value as i64),
-                doc: doc.into(),
-                width: None,
-            }));
-        }
+        ]));
         b.comment("Raw mode: the row's accumulators into one register, advancing with en.");
         b.decl("raw_valid_q", 1, "a raw row is on the output");
         let raw_last_q = b.decl("raw_last_q", 1, "");

@@ -11,7 +11,8 @@
 //!
 //! Threshold word layout: bit 0 = descending, threshold i at `[1 + i·THR_WIDTH +: THR_WIDTH]`.
 
-use crate::ast::{e, BinOp, Decl, Dir, Expr, Item, Module, Param, Port, PortGroup, Stmt};
+use crate::ast::{e, BinOp, Decl, Dir, Expr, Item, Module, Port, PortGroup, Stmt};
+use crate::build::localparams;
 use crate::dpu::extend;
 use crate::params::EngineParams;
 
@@ -21,23 +22,13 @@ pub fn module(p: &EngineParams) -> Module {
     let cw = accw.max(tw);
     let word = p.thr_word_width();
     let iw = crate::popcount::ubits(word as u64 - 1);
-    let mut items: Vec<Item> = [
+    let mut items = localparams(&[
         ("DN", dn, "columns"),
         ("ACC_WIDTH", accw, "bits of an accumulator (signed)"),
         ("THR_WIDTH", tw, "bits of a threshold (signed)"),
         ("CMP_WIDTH", cw, "bits the two are compared in"),
         ("OUT_BITS", ob, "bits of a code; one pipeline stage each"),
-    ]
-    .into_iter()
-    .map(|(name, value, doc)| {
-        Item::LocalParam(Param {
-            name: name.into(),
-            value: e::int(value as i64),
-            doc: doc.into(),
-            width: None,
-        })
-    })
-    .collect();
+    ]);
     for s in 0..ob {
         let last = s + 1 == ob;
         let decl = |name: String, width: u32, doc: &str| {
